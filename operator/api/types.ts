@@ -1,0 +1,157 @@
+/**
+ * TypeScript view of the dnsop.io/v1alpha1 custom resources (crds/ is the source of truth;
+ * the API server applies defaults, so fields with a schema default are non-optional here).
+ */
+import type { V1Condition, V1LabelSelector, V1ObjectMeta } from '@kubernetes/client-node';
+
+export const GROUP = 'dnsop.io';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export interface SecretRef {
+  readonly name: string;
+}
+
+export type SourceKind = 'Service' | 'Pod' | 'HTTPRoute';
+
+export interface PolicySource {
+  readonly kind: SourceKind;
+  readonly selector?: V1LabelSelector;
+}
+
+export interface Route53Spec {
+  readonly region: string;
+  readonly hostedZoneIds?: readonly string[];
+  readonly zoneType: 'public' | 'private' | 'any';
+  readonly aliasMode: 'Auto' | 'Never';
+  readonly credentialsSecretRef?: SecretRef;
+  readonly endpoint?: string;
+}
+
+export interface CloudDnsSpec {
+  readonly project: string;
+  readonly managedZones?: readonly string[];
+  readonly credentialsSecretRef?: SecretRef;
+  readonly endpoint?: string;
+}
+
+export interface InMemorySpec {
+  /** Optional name of the shared in-memory zone set; policies naming the same one share records. */
+  readonly zone?: string;
+}
+
+export interface ProviderSpec {
+  readonly route53?: Route53Spec;
+  readonly cloudDNS?: CloudDnsSpec;
+  readonly inMemory?: InMemorySpec;
+}
+
+export type SyncPolicy = 'Sync' | 'UpsertOnly' | 'CreateOnly';
+
+export interface DNSPolicySpec {
+  readonly sources: readonly PolicySource[];
+  readonly namespaceSelector?: V1LabelSelector;
+  readonly domains: readonly string[];
+  readonly excludeDomains?: readonly string[];
+  readonly provider: ProviderSpec;
+  readonly policy: SyncPolicy;
+  readonly ttl: number;
+  readonly ownerId?: string;
+  readonly interval: string;
+  readonly maxDeletePercent: number;
+  readonly dryRun: boolean;
+}
+
+export interface DiagnosticStatus {
+  readonly object: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface DNSPolicyStatus {
+  observedGeneration?: number;
+  conditions?: V1Condition[];
+  records?: number;
+  lastSyncTime?: string;
+  pendingChanges?: number;
+  diagnostics?: DiagnosticStatus[];
+}
+
+export interface DNSPolicy {
+  apiVersion: string;
+  kind: 'DNSPolicy';
+  metadata: V1ObjectMeta;
+  spec: DNSPolicySpec;
+  status?: DNSPolicyStatus;
+}
+
+export interface ProbeQuery {
+  readonly name: string;
+  readonly type: string;
+  readonly expectRcode?: string;
+}
+
+export interface DNSProbeSpec {
+  readonly server: {
+    readonly serviceRef?: { readonly name: string; readonly namespace?: string };
+    readonly addresses?: readonly string[];
+    readonly port: number;
+  };
+  readonly queries: readonly ProbeQuery[];
+  readonly interval: string;
+  readonly timeout: string;
+  readonly transport: 'UDP' | 'TCP';
+  readonly maxQPS: number;
+  readonly thresholds: {
+    readonly consecutiveFailures: number;
+    readonly rttSpikeSigma: number;
+    readonly rttWindow: string;
+    readonly nxdomainRatio: number;
+    readonly nxdomainWindow: string;
+    readonly servfailEntropyBits: number;
+  };
+  readonly readiness: { readonly port: number; readonly path: string };
+  readonly remediation: {
+    readonly mode: 'Off' | 'DryRun' | 'Evict';
+    readonly cooldown: string;
+    readonly maxEvictionsPerHour: number;
+    readonly minReadyPods: number;
+  };
+}
+
+export interface ProbeTargetStatus {
+  address: string;
+  kind: 'Service' | 'Pod' | 'Address';
+  pod?: string;
+  successRatio?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  consecutiveFailures?: number;
+  state: 'Healthy' | 'Degraded' | 'Failing' | 'Unknown';
+  lastError?: string;
+}
+
+export interface AnomalyStatus {
+  signal: string;
+  target: string;
+  since: string;
+  value: number;
+  threshold: number;
+}
+
+export interface DNSProbeStatus {
+  observedGeneration?: number;
+  conditions?: V1Condition[];
+  targetsHealthy?: string;
+  targets?: ProbeTargetStatus[];
+  anomalies?: AnomalyStatus[];
+  lastRemediation?: { pod: string; time: string; reason: string };
+}
+
+export interface DNSProbe {
+  apiVersion: string;
+  kind: 'DNSProbe';
+  metadata: V1ObjectMeta;
+  spec: DNSProbeSpec;
+  status?: DNSProbeStatus;
+}
