@@ -1,0 +1,71 @@
+/**
+ * Route 53 credentials for one DNSPolicy: a Secret in the policy's own namespace, or the
+ * operator's ambient identity (default chain: env, IRSA, pod identity, IMDS) for policies in a
+ * trusted namespace only, so that a tenant cannot borrow the operator's AWS identity.
+ */
+import { PermanentError } from '../../runtime/errors';
+import type { Route53Spec } from '../../api/types';
+import type { AwsStaticCredentials } from './route53-api';
+
+/** Reads a Secret's data, values already decoded to strings; undefined when it does not exist. */
+export type SecretReader = (
+  namespace: string,
+  name: string,
+) => Promise<Readonly<Record<string, string>> | undefined>;
+
+export interface CredentialContext {
+  /** The DNSPolicy's namespace: the only one its Secret may come from. */
+  readonly namespace: string;
+  /** Whether the namespace is in --trusted-namespaces. */
+  readonly trusted: boolean;
+  readonly readSecret: SecretReader;
+}
+
+export type AwsCredentialChoice =
+  | { readonly kind: 'static'; readonly credentials: AwsStaticCredentials }
+  | { readonly kind: 'ambient' };
+
+export async function resolveRoute53Credentials(
+  spec: Pick<Route53Spec, 'credentialsSecretRef'>,
+  ctx: CredentialContext,
+): Promise<AwsCredentialChoice> {
+  const ref = spec.credentialsSecretRef;
+  if (ref === undefined) {
+    if (!ctx.trusted) {
+      throw new PermanentError(
+        'AmbientCredentialsNotAllowed',
+        `route53: no credentialsSecretRef, and ambient credentials are only allowed for policies in trusted namespaces (${ctx.namespace} is not)`,
+      );
+    }
+    return { kind: 'ambient' };
+  }
+  let data: Readonly<Record<string, string>> | undefined;
+  try {
+    data = await ctx.readSecret(ctx.namespace, ref.name);
+  } catch (err) {
+    throw new PermanentError(
+      'CredentialsUnreadable',
+      `route53: cannot read Secret ${ctx.namespace}/${ref.name}`,
+      { cause: err },
+    );
+  }
+  if (data === undefined) {
+    throw new PermanentError(
+      'CredentialsNotFound',
+      `route53: Secret ${ctx.namespace}/${ref.name} does not exist`,
+    );
+  }
+  const accessKeyId = data['AWS_ACCESS_KEY_ID']?.trim();
+  const secretAccessKey = data['AWS_SECRET_ACCESS_KEY']?.trim();
+  if (!accessKeyId || !secretAccessKey) {
+    throw new PermanentError(
+      'InvalidCredentials',
+      `route53: Secret ${ctx.namespace}/${ref.name} must hold AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+    );
+  }
+  const sessionToken = data['AWS_SESSION_TOKEN']?.trim();
+  return {
+    kind: 'static',
+    credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
+  };
+}
