@@ -35,7 +35,7 @@ export function describeError(err: unknown): string {
       parts.push(current.message);
       current = current.cause;
     } else {
-      parts.push(String(current));
+      parts.push(typeof current === 'string' ? current : JSON.stringify(current));
       break;
     }
   }
@@ -45,7 +45,11 @@ export function describeError(err: unknown): string {
 /** HTTP status code of a Kubernetes client (1.x ApiException) or cloud SDK error, if any. */
 export function httpStatusOf(err: unknown): number | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { code?: unknown; statusCode?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const e = err as {
+    code?: unknown;
+    statusCode?: unknown;
+    $metadata?: { httpStatusCode?: unknown };
+  };
   for (const candidate of [e.code, e.statusCode, e.$metadata?.httpStatusCode]) {
     if (typeof candidate === 'number' && candidate >= 100 && candidate < 600) return candidate;
   }

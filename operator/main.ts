@@ -1,0 +1,240 @@
+/**
+ * The `dnsop` command line: run | plan | probe | version.
+ * `main` returns the exit code instead of exiting, so tests call it like any function.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { KubeConfig } from '@kubernetes/client-node';
+import { EXIT_OK, EXIT_USAGE, processIO, type CliIO } from './cli-io';
+import { createControllers } from './controllers';
+import { runProbeCommand } from './probes/probe-command';
+import { runPlanCommand } from './records/plan-command';
+import { buildConfig, ConfigError, type RawConfig } from './runtime/config';
+import { createLogger } from './runtime/logger';
+import { Manager } from './runtime/manager';
+import { createMetrics } from './runtime/metrics';
+import { DnsopOperator } from './runtime/operator';
+import { VERSION } from './version';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function runCommand(io: CliIO, exit: (code: number) => void): Command {
+  return new Command('run')
+    .description('run the operator (reconciles DNSPolicy and DNSProbe)')
+    .addOption(
+      new Option('--namespace <ns>', 'namespace to watch ("" = all)').env('DNSOP_NAMESPACE'),
+    )
+    .addOption(
+      new Option(
+        '--trusted-namespaces <list>',
+        'comma-separated namespaces whose policies may use namespaceSelector and ambient cloud credentials',
+      ).env('DNSOP_TRUSTED_NAMESPACES'),
+    )
+    .addOption(
+      new Option('--metrics-addr <addr>', 'metrics and health listen address')
+        .env('DNSOP_METRICS_ADDR')
+        .default(':8080'),
+    )
+    .addOption(
+      new Option('--leader-elect [bool]', 'enable leader election on a Lease').env(
+        'DNSOP_LEADER_ELECT',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--leader-election-namespace <ns>',
+        'namespace of the leader Lease (default: $POD_NAMESPACE or dnsop-system)',
+      ),
+    )
+    .addOption(
+      new Option('--leader-election-id <name>', 'name of the leader Lease').default('dnsop-leader'),
+    )
+    .addOption(new Option('--lease-duration <duration>', 'lease duration').default('15s'))
+    .addOption(new Option('--renew-deadline <duration>', 'leader renew deadline').default('10s'))
+    .addOption(new Option('--retry-period <duration>', 'lease retry period').default('2s'))
+    .addOption(
+      new Option('--identity <id>', "this replica's identity (default: $POD_NAME or hostname)"),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'trace|debug|info|warn|error')
+        .env('DNSOP_LOG_LEVEL')
+        .default('info'),
+    )
+    .addOption(
+      new Option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster or $KUBECONFIG)').env(
+        'KUBECONFIG',
+      ),
+    )
+    .addOption(new Option('--concurrency <n>', 'reconciles at once per controller').default('4'))
+    .addOption(
+      new Option('--controllers <list>', 'controllers to run').default('dnspolicy,dnsprobe'),
+    )
+    .addOption(
+      new Option('--cache-resync <duration>', 'full relist period of every cache').default('10m'),
+    )
+    .addOption(
+      new Option('--debounce <duration>', 'per-DNSPolicy debounce of event-driven syncs').default(
+        '200ms',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--probe-namespace-max-qps <n>',
+        'DNS probe queries per second per namespace, over all DNSProbes',
+      ).default('1000'),
+    )
+    .addOption(
+      new Option('--shutdown-grace <duration>', 'time for in-flight reconciles on SIGTERM').default(
+        '25s',
+      ),
+    )
+    .action(async (opts: RawConfig) => {
+      exit(await runOperator(opts, io));
+    });
+}
+
+async function runOperator(raw: RawConfig, io: CliIO): Promise<number> {
+  let config;
+  try {
+    config = buildConfig(raw, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr(`dnsop run: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const kubeConfig = new KubeConfig();
+  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  const metrics = createMetrics();
+  const controllers = createControllers(config);
+  const manager = new Manager({ config, kubeConfig, logger, metrics, controllers });
+  const operator = new DnsopOperator(manager, controllers, logger);
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, 'shutting down');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      void operator.shutdown().finally(resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await operator.start();
+  await stopped;
+  logger.flush();
+  return EXIT_OK;
+}
+
+function planCommand(io: CliIO, exit: (code: number) => void): Command {
+  return new Command('plan')
+    .description('offline: print the records each DNSPolicy in the manifests would publish')
+    .requiredOption(
+      '-f, --filename <path>',
+      'manifest file or directory (repeatable; directories recursively)',
+      collect,
+      [],
+    )
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['json', 'table'])
+        .default('table'),
+    )
+    .action(async (opts: { filename: string[]; output: 'json' | 'table' }) => {
+      exit(await runPlanCommand({ files: opts.filename, output: opts.output }, io));
+    });
+}
+
+function probeCommand(io: CliIO, exit: (code: number) => void): Command {
+  return new Command('probe')
+    .description('probe DNS servers from a terminal with the DNSProbe engine (no cluster needed)')
+    .requiredOption('--server <ip[:port]>', 'DNS server to probe (repeatable)', collect, [])
+    .requiredOption('--query <name[/TYPE]>', 'query to send (repeatable)', collect, [])
+    .option('--interval <duration>', 'probe period per server and query', '100ms')
+    .option('--timeout <duration>', 'hard deadline per probe', '100ms')
+    .option('--transport <udp|tcp>', 'transport', 'udp')
+    .option('--duration <duration>', 'how long to run', '30s')
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .action(
+      async (opts: {
+        server: string[];
+        query: string[];
+        interval: string;
+        timeout: string;
+        transport: string;
+        duration: string;
+        output: string;
+      }) => {
+        const abort = new AbortController();
+        const onSignal = (): void => abort.abort();
+        process.once('SIGINT', onSignal);
+        try {
+          exit(
+            await runProbeCommand(
+              {
+                servers: opts.server,
+                queries: opts.query,
+                interval: opts.interval,
+                timeout: opts.timeout,
+                transport: opts.transport,
+                duration: opts.duration,
+                output: opts.output,
+              },
+              io,
+              abort.signal,
+            ),
+          );
+        } finally {
+          process.off('SIGINT', onSignal);
+        }
+      },
+    );
+}
+
+export function buildProgram(io: CliIO, exit: (code: number) => void): Command {
+  const program = new Command('dnsop')
+    .description(
+      'DNS records from Kubernetes objects, and cluster DNS probing with safe self-healing',
+    )
+    .version(VERSION, '-v, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  program.addCommand(runCommand(io, exit));
+  program.addCommand(planCommand(io, exit));
+  program.addCommand(probeCommand(io, exit));
+  program.addCommand(
+    new Command('version').description('print the version').action(() => {
+      io.stdout(`${VERSION}\n`);
+      exit(EXIT_OK);
+    }),
+  );
+  for (const cmd of program.commands) {
+    cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  }
+  return program;
+}
+
+/** Runs the CLI with argv (as process.argv: node, script, args...) and returns the exit code. */
+export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  let code = EXIT_OK;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version are "errors" to commander; bad arguments exit 2.
+      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    throw err;
+  }
+  return code;
+}

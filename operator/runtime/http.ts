@@ -1,0 +1,82 @@
+/** The operator's HTTP endpoints: /metrics (Prometheus), /healthz (alive), /readyz (ready). */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { Logger } from './logger';
+
+export interface HealthSource {
+  /** Liveness: the process's loops are turning. */
+  alive(): { ok: boolean; detail: string };
+  /** Readiness: caches synced and, for the leader, controllers running. */
+  ready(): { ok: boolean; detail: string };
+}
+
+export interface OperatorServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly registry: Registry;
+  readonly health: HealthSource;
+  readonly logger: Logger;
+}
+
+export class OperatorServer {
+  readonly #o: OperatorServerOptions;
+  #server: http.Server | undefined;
+
+  constructor(options: OperatorServerOptions) {
+    this.#o = options;
+  }
+
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  async start(): Promise<number> {
+    const server = http.createServer((req, res) => {
+      void this.#handle(req, res);
+    });
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#o.port, this.#o.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.unref();
+    return (server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (server === undefined) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405).end();
+      } else if (path === '/metrics') {
+        const body = await this.#o.registry.metrics();
+        res.writeHead(200, { 'Content-Type': this.#o.registry.contentType }).end(body);
+      } else if (path === '/healthz' || path === '/livez') {
+        this.#probe(res, this.#o.health.alive());
+      } else if (path === '/readyz') {
+        this.#probe(res, this.#o.health.ready());
+      } else {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+      }
+    } catch (err) {
+      this.#o.logger.error({ err }, 'http handler failed');
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    }
+  }
+
+  #probe(res: http.ServerResponse, result: { ok: boolean; detail: string }): void {
+    res
+      .writeHead(result.ok ? 200 : 503, { 'Content-Type': 'text/plain' })
+      .end(`${result.ok ? 'ok' : 'not ok'}: ${result.detail}\n`);
+  }
+}

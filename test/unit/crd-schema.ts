@@ -1,0 +1,84 @@
+/**
+ * Validates objects against the openAPIV3Schema of our CRDs, offline, with ajv. The API server
+ * additionally evaluates the CEL rules (x-kubernetes-validations); integration tests cover those.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv, { type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { parseAllDocuments } from 'yaml';
+
+export const ROOT = join(__dirname, '..', '..');
+
+export interface Crd {
+  spec: {
+    names: { kind: string; shortNames?: string[] };
+    versions: Array<{
+      name: string;
+      schema: { openAPIV3Schema: Record<string, unknown> };
+      subresources?: { status?: unknown };
+      additionalPrinterColumns?: Array<{ name: string; jsonPath: string }>;
+    }>;
+  };
+}
+
+export function loadCrds(): Crd[] {
+  const dir = join(ROOT, 'crds');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map(
+      (f) =>
+        parseAllDocuments(readFileSync(join(dir, f), 'utf8'))[0]?.toJS() as Crd & { kind?: string },
+    )
+    .filter((doc) => doc.kind === 'CustomResourceDefinition');
+}
+
+export function validatorsByKind(): Map<string, ValidateFunction> {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addFormat('int64', true);
+  const out = new Map<string, ValidateFunction>();
+  for (const crd of loadCrds()) {
+    const version = crd.spec.versions[0];
+    if (version) out.set(crd.spec.names.kind, ajv.compile(version.schema.openAPIV3Schema));
+  }
+  return out;
+}
+
+/** Every YAML/JSON document under a directory, recursively, with the file it came from. */
+export function documentsUnder(dir: string): Array<{ file: string; doc: Record<string, unknown> }> {
+  const out: Array<{ file: string; doc: Record<string, unknown> }> = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) {
+      out.push(...documentsUnder(path));
+    } else if (/\.(ya?ml|json)$/.test(entry)) {
+      for (const d of parseAllDocuments(readFileSync(path, 'utf8'))) {
+        const doc = d.toJS() as Record<string, unknown> | null;
+        if (doc) out.push({ file: path, doc });
+      }
+    }
+  }
+  return out;
+}
+
+/** Structural schema rule: every node declares a type (unless it preserves unknown fields). */
+export function untypedNodes(schema: unknown, path = '$'): string[] {
+  if (typeof schema !== 'object' || schema === null) return [];
+  const node = schema as Record<string, unknown>;
+  const out: string[] = [];
+  if (
+    node.type === undefined &&
+    node['x-kubernetes-preserve-unknown-fields'] !== true &&
+    node['x-kubernetes-int-or-string'] !== true
+  ) {
+    out.push(path);
+  }
+  const props = node.properties as Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(props ?? {})) out.push(...untypedNodes(v, `${path}.${k}`));
+  if (node.items) out.push(...untypedNodes(node.items, `${path}[]`));
+  if (typeof node.additionalProperties === 'object') {
+    out.push(...untypedNodes(node.additionalProperties, `${path}{}`));
+  }
+  return out;
+}
