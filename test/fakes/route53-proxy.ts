@@ -52,11 +52,11 @@ export class Route53Proxy {
   }
 
   static async start(upstream: string): Promise<Route53Proxy> {
-    let proxy: Route53Proxy | undefined;
-    const server = createServer((req, res) => {
-      void proxy!.#handle(req, res);
+    const server = createServer();
+    const proxy = new Route53Proxy(server, upstream);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      void proxy.#handle(req, res);
     });
-    proxy = new Route53Proxy(server, upstream);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     return proxy;
