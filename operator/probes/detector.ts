@@ -1,0 +1,499 @@
+/**
+ * Anomaly detection over probe results.
+ *
+ * Two halves:
+ * - `TargetWindow` keeps windowed statistics for one target, fed one observation at a time
+ *   (O(1) per probe, constant memory). It mutates only itself and never reads the clock.
+ * - `assess(...)` is a pure function from snapshots of every target (+ readiness results, which
+ *   are I/O and gathered elsewhere) to target and probe states. This is where the rules live.
+ *
+ * Signals per target: ConsecutiveFailures, RttSpike, NxdomainRatio, LowSuccessRatio, NotReady,
+ * ServfailConcentrated; per probe: ServfailSpread, AllTargetsFailing.
+ */
+import type { ProbeOutcome } from './query';
+import { BucketRing, LogHistogram, meanStd, RecentSamples, shannonEntropy } from './stats';
+
+export interface Thresholds {
+  readonly consecutiveFailures: number;
+  readonly rttSpikeSigma: number;
+  readonly rttWindowMs: number;
+  readonly nxdomainRatio: number;
+  readonly nxdomainWindowMs: number;
+  readonly servfailEntropyBits: number;
+}
+
+export type TargetKind = 'Service' | 'Pod' | 'Address';
+
+export interface TargetIdentity {
+  /** "address:port", unique within a probe. */
+  readonly key: string;
+  readonly address: string;
+  readonly kind: TargetKind;
+  /** Pod name (kind Pod). */
+  readonly pod?: string;
+}
+
+export type SignalName =
+  | 'ConsecutiveFailures'
+  | 'RttSpike'
+  | 'NxdomainRatio'
+  | 'LowSuccessRatio'
+  | 'NotReady'
+  | 'ServfailConcentrated'
+  | 'ServfailSpread'
+  | 'AllTargetsFailing';
+
+export interface Signal {
+  readonly signal: SignalName;
+  readonly value: number;
+  readonly threshold: number;
+}
+
+export type TargetState = 'Unknown' | 'Healthy' | 'Degraded' | 'Failing';
+export type ProbeState = 'Unknown' | 'Healthy' | 'Degraded' | 'DNSUnavailable';
+export type UnavailableReason = 'PodFailure' | 'UpstreamFailure';
+
+/** Tuning that is not in the CRD: minimum evidence before a windowed signal may fire. */
+export const DETECTOR_LIMITS = Object.freeze({
+  /** RTT samples needed in the baseline before a spike can be called. */
+  minBaselineSamples: 30,
+  /** RTT samples needed in the recent window. */
+  minRecentSamples: 5,
+  /** The recent window the spike compares against the rest of rttWindow. */
+  recentWindowMs: 1000,
+  /** A spike must also be this many ms above the baseline mean (sub-ms noise on loopback). */
+  minSpikeMs: 1,
+  /** Answers needed in the short window for the NXDOMAIN ratio / success ratio. */
+  minWindowAnswers: 10,
+  /** Success share under which a target is Degraded (LowSuccessRatio). */
+  minSuccessRatio: 0.9,
+  /** A source whose answers are at least this share SERVFAIL counts as SERVFAILing. */
+  servfailShare: 0.5,
+});
+
+// Short-window fields.
+const F_TOTAL = 0;
+const F_SUCCESS = 1;
+const F_SERVFAIL = 2;
+const F_ANSWERED = 3;
+const F_NX_ELIGIBLE = 4;
+const F_NXDOMAIN = 5;
+const SHORT_FIELDS = 6;
+// RTT-window fields.
+const R_COUNT = 0;
+const R_SUM = 1;
+const R_SUMSQ = 2;
+
+/** What `assess` needs from one target: plain data, cheap to build. */
+export interface TargetSnapshot {
+  readonly identity: TargetIdentity;
+  /** At least one counted observation so far. */
+  readonly observed: boolean;
+  readonly consecutiveFailures: number;
+  readonly lastError?: string;
+  /** Counts over the short window (nxdomainWindow). */
+  readonly window: {
+    readonly total: number;
+    readonly success: number;
+    readonly servfail: number;
+    /** Responses received (not timeouts or errors). */
+    readonly answered: number;
+    /** Responses to queries that do not expect NXDOMAIN. */
+    readonly nxEligible: number;
+    readonly nxdomain: number;
+  };
+  readonly rtt: {
+    readonly baselineCount: number;
+    readonly baselineMean: number;
+    readonly baselineStd: number;
+    readonly recentCount: number;
+    readonly recentMean: number;
+  };
+}
+
+const ANSWERED: Readonly<Record<ProbeOutcome, boolean>> = {
+  success: true,
+  nxdomain: true,
+  servfail: true,
+  refused: true,
+  mismatch: true,
+  timeout: false,
+  error: false,
+};
+
+/** Windowed statistics of one target. */
+export class TargetWindow {
+  readonly identity: TargetIdentity;
+  readonly #streams: Int32Array;
+  #run = 0;
+  #observed = false;
+  #lastError: string | undefined;
+  readonly #short: BucketRing;
+  readonly #rtt: BucketRing;
+  readonly #recentMs: number;
+  readonly #recent = new RecentSamples(1024);
+  readonly #all = new LogHistogram();
+  #probes = 0;
+  #successes = 0;
+
+  constructor(identity: TargetIdentity, queryCount: number, thresholds: Thresholds) {
+    this.identity = identity;
+    this.#streams = new Int32Array(Math.max(1, queryCount));
+    this.#short = new BucketRing(
+      thresholds.nxdomainWindowMs,
+      Math.max(50, thresholds.nxdomainWindowMs / 50),
+      SHORT_FIELDS,
+    );
+    const width = Math.max(100, thresholds.rttWindowMs / 600);
+    this.#rtt = new BucketRing(thresholds.rttWindowMs, width, 3);
+    this.#recentMs = Math.max(DETECTOR_LIMITS.recentWindowMs, 2 * width);
+  }
+
+  /**
+   * Records one counted probe result (lag-affected probes are not passed in). `rttUsable` is false
+   * when event-loop lag may have inflated the RTT: the result counts, its RTT does not.
+   */
+  observe(
+    query: number,
+    outcome: ProbeOutcome,
+    rttMs: number,
+    atMs: number,
+    flags: { readonly rttUsable: boolean; readonly expectNx: boolean; readonly detail?: string },
+  ): void {
+    this.#observed = true;
+    this.#probes++;
+    const ok = outcome === 'success';
+    if (ok) {
+      this.#successes++;
+      this.#run = 0;
+      this.#streams[query] = 0;
+    } else {
+      this.#run++;
+      this.#streams[query]!++;
+      this.#lastError = flags.detail ?? outcome;
+    }
+    const s = this.#short;
+    s.add(atMs, F_TOTAL, 1);
+    if (ok) s.add(atMs, F_SUCCESS, 1);
+    if (outcome === 'servfail') s.add(atMs, F_SERVFAIL, 1);
+    const answered = ANSWERED[outcome];
+    if (answered) {
+      s.add(atMs, F_ANSWERED, 1);
+      if (!flags.expectNx) {
+        s.add(atMs, F_NX_ELIGIBLE, 1);
+        if (outcome === 'nxdomain') s.add(atMs, F_NXDOMAIN, 1);
+      }
+      if (flags.rttUsable) {
+        this.#rtt.add(atMs, R_COUNT, 1);
+        this.#rtt.add(atMs, R_SUM, rttMs);
+        this.#rtt.add(atMs, R_SUMSQ, rttMs * rttMs);
+        this.#recent.add(rttMs);
+        this.#all.add(rttMs);
+      }
+    }
+  }
+
+  /**
+   * The target's consecutive failures: the longest current run of failures in one query's stream,
+   * or across all its queries in completion order, whichever is longer. Per stream, so one query
+   * failing everywhere still counts while the others succeed; across streams, so a dead server is
+   * seen after `threshold` failures of any mix of queries (faster with several queries).
+   */
+  get consecutiveFailures(): number {
+    let max = this.#run;
+    for (const n of this.#streams) if (n > max) max = n;
+    return max;
+  }
+
+  snapshot(nowMs: number): TargetSnapshot {
+    const s = this.#short;
+    const r = this.#rtt;
+    const recentMs = this.#recentMs;
+    const baselineCount = r.sum(nowMs, R_COUNT, undefined, recentMs);
+    const baseline = meanStd(
+      baselineCount,
+      r.sum(nowMs, R_SUM, undefined, recentMs),
+      r.sum(nowMs, R_SUMSQ, undefined, recentMs),
+    );
+    const recentCount = r.sum(nowMs, R_COUNT, recentMs);
+    const recentSum = r.sum(nowMs, R_SUM, recentMs);
+    return {
+      identity: this.identity,
+      observed: this.#observed,
+      consecutiveFailures: this.consecutiveFailures,
+      ...(this.#lastError !== undefined ? { lastError: this.#lastError } : {}),
+      window: {
+        total: s.sum(nowMs, F_TOTAL),
+        success: s.sum(nowMs, F_SUCCESS),
+        servfail: s.sum(nowMs, F_SERVFAIL),
+        answered: s.sum(nowMs, F_ANSWERED),
+        nxEligible: s.sum(nowMs, F_NX_ELIGIBLE),
+        nxdomain: s.sum(nowMs, F_NXDOMAIN),
+      },
+      rtt: {
+        baselineCount,
+        baselineMean: baseline.mean,
+        baselineStd: baseline.std,
+        recentCount,
+        recentMean: recentCount > 0 ? recentSum / recentCount : 0,
+      },
+    };
+  }
+
+  /** p50/p99 RTT of the most recent (up to 1,024) answers, for status. */
+  recentPercentiles(): { p50Ms?: number; p99Ms?: number } {
+    const [p50, p99] = this.#recent.quantiles([0.5, 0.99]);
+    return {
+      ...(p50 !== undefined ? { p50Ms: p50 } : {}),
+      ...(p99 !== undefined ? { p99Ms: p99 } : {}),
+    };
+  }
+
+  /** Totals since the target was first probed (the CLI summary). */
+  summary(): { probes: number; successRatio: number; p50Ms?: number; p99Ms?: number } {
+    const p50 = this.#all.quantile(0.5);
+    const p99 = this.#all.quantile(0.99);
+    return {
+      probes: this.#probes,
+      successRatio: this.#probes === 0 ? 0 : this.#successes / this.#probes,
+      ...(p50 !== undefined ? { p50Ms: p50 } : {}),
+      ...(p99 !== undefined ? { p99Ms: p99 } : {}),
+    };
+  }
+}
+
+// --- the pure assessment ---
+
+export interface TargetAssessment {
+  readonly identity: TargetIdentity;
+  readonly state: TargetState;
+  readonly consecutiveFailures: number;
+  readonly successRatio?: number;
+  readonly lastError?: string;
+  /** Readiness of a pod target: true / false, undefined when unknown or not a pod. */
+  readonly ready?: boolean;
+  readonly signals: readonly Signal[];
+}
+
+export interface Assessment {
+  readonly state: ProbeState;
+  readonly reason?: UnavailableReason;
+  readonly targets: readonly TargetAssessment[];
+  /** Probe-wide signals (ServfailSpread, AllTargetsFailing). */
+  readonly signals: readonly Signal[];
+  /** Entropy (bits) of SERVFAIL sources in the short window, when there were enough SERVFAILs. */
+  readonly servfailEntropy?: number;
+  readonly message: string;
+}
+
+export interface AssessInput {
+  readonly targets: readonly TargetSnapshot[];
+  /** Readiness per target key, for pod targets; absent or undefined = unknown. */
+  readonly readiness: ReadonlyMap<string, boolean | undefined>;
+  readonly thresholds: Thresholds;
+}
+
+export function assess(input: AssessInput): Assessment {
+  const { thresholds } = input;
+  const servfail = servfailSignals(input.targets, thresholds);
+  const targets = input.targets.map((t) =>
+    assessTarget(
+      t,
+      input.readiness.get(t.identity.key),
+      thresholds,
+      servfail.concentrated.get(t.identity.key),
+    ),
+  );
+  const known = targets.filter((t) => t.state !== 'Unknown');
+  const probeSignals: Signal[] = [];
+  if (servfail.spread !== undefined) probeSignals.push(servfail.spread);
+  const failing = known.filter((t) => t.state === 'Failing');
+  if (known.length > 0 && failing.length === known.length) {
+    probeSignals.push({
+      signal: 'AllTargetsFailing',
+      value: failing.length,
+      threshold: known.length,
+    });
+  }
+  const entropy = servfail.entropy !== undefined ? { servfailEntropy: servfail.entropy } : {};
+  if (known.length === 0) {
+    return {
+      state: 'Unknown',
+      targets,
+      signals: probeSignals,
+      ...entropy,
+      message: 'no probe results yet',
+    };
+  }
+  if (probeSignals.length > 0) {
+    const why =
+      servfail.spread !== undefined
+        ? `SERVFAIL spread over servers (entropy ${servfail.spread.value.toFixed(2)} bits >= ${thresholds.servfailEntropyBits})`
+        : `every target failing (${failing.length}/${known.length})`;
+    return {
+      state: 'DNSUnavailable',
+      reason: 'UpstreamFailure',
+      targets,
+      signals: probeSignals,
+      ...entropy,
+      message: `${why}: an upstream or network fault a pod restart cannot fix`,
+    };
+  }
+  const podFailures = targets.filter(
+    (t) => t.identity.kind === 'Pod' && t.state === 'Failing' && t.ready === false,
+  );
+  if (podFailures.length > 0) {
+    return {
+      state: 'DNSUnavailable',
+      reason: 'PodFailure',
+      targets,
+      signals: probeSignals,
+      ...entropy,
+      message: `pod ${podFailures.map((t) => t.identity.pod ?? t.identity.address).join(', ')} failing its probes and not ready`,
+    };
+  }
+  const unhealthy = known.filter((t) => t.state !== 'Healthy');
+  if (unhealthy.length > 0) {
+    return {
+      state: 'Degraded',
+      targets,
+      signals: probeSignals,
+      ...entropy,
+      message: unhealthy
+        .map((t) => `${t.identity.address} ${t.state}: ${describeSignals(t.signals)}`)
+        .join('; '),
+    };
+  }
+  return {
+    state: 'Healthy',
+    targets,
+    signals: probeSignals,
+    ...entropy,
+    message: `${known.length} targets healthy`,
+  };
+}
+
+export function describeSignals(signals: readonly Signal[]): string {
+  return signals
+    .map((s) => `${s.signal}=${round(s.value)} (threshold ${round(s.threshold)})`)
+    .join(', ');
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function assessTarget(
+  t: TargetSnapshot,
+  ready: boolean | undefined,
+  th: Thresholds,
+  servfail: Signal | undefined,
+): TargetAssessment {
+  const w = t.window;
+  const successRatio = w.total > 0 ? w.success / w.total : undefined;
+  const base = {
+    identity: t.identity,
+    consecutiveFailures: t.consecutiveFailures,
+    ...(successRatio !== undefined ? { successRatio } : {}),
+    ...(t.lastError !== undefined ? { lastError: t.lastError } : {}),
+    ...(ready !== undefined && t.identity.kind === 'Pod' ? { ready } : {}),
+  };
+  if (!t.observed) return { ...base, state: 'Unknown', signals: [] };
+  const signals: Signal[] = [];
+  if (t.consecutiveFailures >= th.consecutiveFailures) {
+    signals.push({
+      signal: 'ConsecutiveFailures',
+      value: t.consecutiveFailures,
+      threshold: th.consecutiveFailures,
+    });
+  }
+  const spike = rttSpike(t.rtt, th.rttSpikeSigma);
+  if (spike !== undefined) signals.push(spike);
+  if (
+    w.nxEligible >= DETECTOR_LIMITS.minWindowAnswers &&
+    w.nxdomain / w.nxEligible >= th.nxdomainRatio
+  ) {
+    signals.push({
+      signal: 'NxdomainRatio',
+      value: w.nxdomain / w.nxEligible,
+      threshold: th.nxdomainRatio,
+    });
+  }
+  if (
+    successRatio !== undefined &&
+    w.total >= DETECTOR_LIMITS.minWindowAnswers &&
+    successRatio < DETECTOR_LIMITS.minSuccessRatio
+  ) {
+    signals.push({
+      signal: 'LowSuccessRatio',
+      value: successRatio,
+      threshold: DETECTOR_LIMITS.minSuccessRatio,
+    });
+  }
+  if (servfail !== undefined) signals.push(servfail);
+  if (t.identity.kind === 'Pod' && ready === false)
+    signals.push({ signal: 'NotReady', value: 0, threshold: 1 });
+  const state: TargetState = signals.some((s) => s.signal === 'ConsecutiveFailures')
+    ? 'Failing'
+    : signals.length > 0
+      ? 'Degraded'
+      : 'Healthy';
+  return { ...base, state, signals };
+}
+
+/** RTT spike: the recent mean above baseline mean + k sigma (and at least minSpikeMs above it). */
+export function rttSpike(rtt: TargetSnapshot['rtt'], sigma: number): Signal | undefined {
+  if (
+    rtt.baselineCount < DETECTOR_LIMITS.minBaselineSamples ||
+    rtt.recentCount < DETECTOR_LIMITS.minRecentSamples
+  ) {
+    return undefined;
+  }
+  const threshold = Math.max(
+    rtt.baselineMean + sigma * rtt.baselineStd,
+    rtt.baselineMean + DETECTOR_LIMITS.minSpikeMs,
+  );
+  return rtt.recentMean > threshold
+    ? { signal: 'RttSpike', value: rtt.recentMean, threshold }
+    : undefined;
+}
+
+/**
+ * SERVFAIL source entropy over the short window, across server targets (pods or fixed addresses;
+ * the Service address is not a source of its own, it load-balances over the pods).
+ * Low entropy = concentrated on few servers (a pod problem); high entropy, or every server
+ * mostly SERVFAILing, = spread (upstream).
+ */
+export function servfailSignals(
+  targets: readonly TargetSnapshot[],
+  th: Thresholds,
+): { spread?: Signal; concentrated: Map<string, Signal>; entropy?: number } {
+  const sources = targets.filter((t) => t.identity.kind !== 'Service');
+  const concentrated = new Map<string, Signal>();
+  const counts = sources.map((t) => t.window.servfail);
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total < th.consecutiveFailures) return { concentrated };
+  const entropy = shannonEntropy(counts);
+  const mostlyServfail = (t: TargetSnapshot): boolean =>
+    t.window.answered > 0 && t.window.servfail / t.window.answered >= DETECTOR_LIMITS.servfailShare;
+  const spread =
+    (entropy >= th.servfailEntropyBits && counts.filter((c) => c > 0).length >= 2) ||
+    (sources.length >= 2 && sources.every(mostlyServfail));
+  if (spread) {
+    return {
+      spread: { signal: 'ServfailSpread', value: entropy, threshold: th.servfailEntropyBits },
+      concentrated,
+      entropy,
+    };
+  }
+  for (const t of sources) {
+    if (t.window.servfail >= th.consecutiveFailures) {
+      concentrated.set(t.identity.key, {
+        signal: 'ServfailConcentrated',
+        value: entropy,
+        threshold: th.servfailEntropyBits,
+      });
+    }
+  }
+  return { concentrated, entropy };
+}
