@@ -1,0 +1,459 @@
+import fc from 'fast-check';
+import type { SyncPolicy } from '../api/types';
+import type { Changes, Endpoint } from './endpoint';
+import { endpointKey } from './endpoint';
+import { DomainFilter } from './hostname';
+import { planChanges, type PlanInput } from './plan';
+import { ownershipRecord, readRegistry } from './registry';
+
+const domains = new DomainFilter(['example.com']);
+const OWNER = 'shop/public';
+
+function a(
+  name: string,
+  targets: string[],
+  source = `Service/shop/${name.split('.')[0]}`,
+  ttl = 300,
+): Endpoint {
+  return { name, type: 'A', targets, ttl, source };
+}
+function cname(
+  name: string,
+  target: string,
+  source = `Service/shop/${name.split('.')[0]}`,
+): Endpoint {
+  return { name, type: 'CNAME', targets: [target], ttl: 300, source };
+}
+/** A record as the provider holds it, with its ownership TXT. */
+function published(ep: Endpoint, owner = OWNER): Endpoint[] {
+  const { source: _source, ...record } = ep;
+  return [record, ownershipRecord(ep, owner)];
+}
+
+function plan(overrides: Partial<PlanInput>): ReturnType<typeof planChanges> {
+  return planChanges({
+    desired: [],
+    current: [],
+    ownerId: OWNER,
+    policy: 'Sync',
+    domains,
+    cachesSynced: true,
+    maxDeletePercent: 100,
+    ...overrides,
+  });
+}
+
+/** Applies changes the way a provider would: deletes and old versions out, creates and new versions in. */
+function apply(current: readonly Endpoint[], changes: Changes): Endpoint[] {
+  const out = new Map(current.map((e) => [endpointKey(e), e]));
+  for (const e of [...changes.delete, ...changes.updateOld]) out.delete(endpointKey(e));
+  for (const e of [...changes.create, ...changes.updateNew]) {
+    const { source: _s, ...stored } = e;
+    out.set(endpointKey(e), stored);
+  }
+  return [...out.values()];
+}
+
+const summary = (c: Changes): Record<string, string[]> => ({
+  create: c.create.map(endpointKey),
+  update: c.updateNew.map(endpointKey),
+  delete: c.delete.map(endpointKey),
+});
+
+describe('planChanges', () => {
+  it('creates a record with its ownership TXT, batched together', () => {
+    const result = plan({ desired: [a('app.example.com', ['10.0.0.1'])] });
+    expect(summary(result.changes)).toEqual({
+      create: ['_dnsop-a.app.example.com/TXT', 'app.example.com/A'],
+      update: [],
+      delete: [],
+    });
+    const txt = result.changes.create.find((e) => e.type === 'TXT');
+    expect(txt?.ownerOf).toBe('app.example.com/A');
+    expect(txt?.targets).toEqual([
+      '"heritage=dnsop,dnsop/owner=shop/public,dnsop/resource=Service/shop/app"',
+    ]);
+  });
+
+  it.each<[string, Endpoint, Endpoint]>([
+    ['target change', a('app.example.com', ['10.0.0.1']), a('app.example.com', ['10.0.0.2'])],
+    [
+      'TTL change',
+      a('app.example.com', ['10.0.0.1']),
+      a('app.example.com', ['10.0.0.1'], undefined, 60),
+    ],
+    [
+      'target added',
+      a('app.example.com', ['10.0.0.1']),
+      a('app.example.com', ['10.0.0.1', '10.0.0.2']),
+    ],
+  ])('updates an owned record on a %s', (_name, before, after) => {
+    const result = plan({ desired: [after], current: published(before) });
+    expect(summary(result.changes)).toEqual({
+      create: [],
+      update: ['app.example.com/A'],
+      delete: [],
+    });
+    expect(result.changes.updateNew[0]).toEqual(after);
+  });
+
+  it('changes nothing when the provider already matches', () => {
+    const ep = a('app.example.com', ['10.0.0.2', '10.0.0.1']);
+    const result = plan({
+      desired: [ep],
+      current: published({ ...ep, targets: ['10.0.0.1', '10.0.0.2'] }),
+    });
+    expect(summary(result.changes)).toEqual({ create: [], update: [], delete: [] });
+    expect(result.inSync).toBe(1);
+  });
+
+  it('updates only the ownership TXT when the source object changed', () => {
+    const ep = a('app.example.com', ['10.0.0.1']);
+    const result = plan({
+      desired: [{ ...ep, source: 'Service/shop/app-v2' }],
+      current: published(ep),
+    });
+    expect(summary(result.changes)).toEqual({
+      create: [],
+      update: ['_dnsop-a.app.example.com/TXT'],
+      delete: [],
+    });
+  });
+
+  it.each<[SyncPolicy, Record<string, string[]>]>([
+    [
+      'Sync',
+      {
+        create: ['_dnsop-a.new.example.com/TXT', 'new.example.com/A'],
+        update: ['upd.example.com/A'],
+        delete: ['_dnsop-a.old.example.com/TXT', 'old.example.com/A'],
+      },
+    ],
+    [
+      'UpsertOnly',
+      {
+        create: ['_dnsop-a.new.example.com/TXT', 'new.example.com/A'],
+        update: ['upd.example.com/A'],
+        delete: [],
+      },
+    ],
+    [
+      'CreateOnly',
+      { create: ['_dnsop-a.new.example.com/TXT', 'new.example.com/A'], update: [], delete: [] },
+    ],
+  ])('policy %s', (policy, expected) => {
+    const current = [
+      ...published(a('old.example.com', ['10.0.0.9'])),
+      ...published(a('upd.example.com', ['10.0.0.8'])),
+    ];
+    const desired = [a('new.example.com', ['10.0.0.1']), a('upd.example.com', ['10.0.0.7'])];
+    expect(summary(plan({ policy, desired, current }).changes)).toEqual(expected);
+  });
+
+  it.each([
+    [
+      'another owner',
+      published(a('app.example.com', ['10.9.9.9']), 'team-b'),
+      'OwnedByAnotherOwner',
+    ],
+    [
+      'nobody (no TXT)',
+      [{ name: 'app.example.com', type: 'A' as const, targets: ['10.9.9.9'], ttl: 300 }],
+      'NotOwned',
+    ],
+  ])('never touches a record owned by %s and reports wanting it', (_name, current, reason) => {
+    const result = plan({ desired: [a('app.example.com', ['10.0.0.1'])], current });
+    expect(summary(result.changes)).toEqual({ create: [], update: [], delete: [] });
+    expect(result.diagnostics).toEqual([
+      expect.objectContaining({ object: 'Service/shop/app', reason }),
+    ]);
+  });
+
+  it('does not delete records owned by another owner or by nobody', () => {
+    const current = [
+      ...published(a('b.example.com', ['10.9.9.9']), 'team-b'),
+      { name: 'manual.example.com', type: 'A' as const, targets: ['10.9.9.8'], ttl: 300 },
+    ];
+    expect(summary(plan({ current }).changes)).toEqual({ create: [], update: [], delete: [] });
+  });
+
+  it('ignores names outside the domains, desired or current', () => {
+    const current = published(a('app.example.net', ['10.0.0.1']));
+    const result = plan({ desired: [a('x.example.org', ['10.0.0.1'])], current });
+    expect(summary(result.changes)).toEqual({ create: [], update: [], delete: [] });
+  });
+
+  it('removes an orphaned ownership TXT of its own', () => {
+    const [, txt] = published(a('gone.example.com', ['10.0.0.1']));
+    expect(summary(plan({ current: [txt!] }).changes).delete).toEqual([
+      '_dnsop-a.gone.example.com/TXT',
+    ]);
+  });
+
+  describe('conflicts are reported, not thrashed', () => {
+    it('two objects wanting one record: first by name wins, stable across runs', () => {
+      const desired = [
+        a('app.example.com', ['10.0.0.2'], 'Service/shop/zeta'),
+        a('app.example.com', ['10.0.0.1'], 'Service/shop/alpha'),
+      ];
+      const first = plan({ desired });
+      expect(first.changes.create.find((e) => e.type === 'A')?.source).toBe('Service/shop/alpha');
+      expect(first.diagnostics).toEqual([
+        expect.objectContaining({ object: 'Service/shop/zeta', reason: 'RecordConflict' }),
+      ]);
+      const after = apply([], first.changes);
+      // A new claimant that sorts first does not take the published record over.
+      const again = plan({
+        desired: [...desired, a('app.example.com', ['10.0.0.3'], 'Service/shop/aaa')],
+        current: after,
+      });
+      expect(summary(again.changes)).toEqual({ create: [], update: [], delete: [] });
+    });
+
+    it('a CNAME and an A at one name: A wins when nothing is published', () => {
+      const result = plan({
+        desired: [
+          cname('app.example.com', 'lb.example.net', 'Service/shop/lb'),
+          a('app.example.com', ['10.0.0.1'], 'Service/shop/ip'),
+        ],
+      });
+      expect(summary(result.changes).create).toEqual([
+        '_dnsop-a.app.example.com/TXT',
+        'app.example.com/A',
+      ]);
+      expect(result.diagnostics).toEqual([
+        expect.objectContaining({ object: 'Service/shop/lb', reason: 'RecordConflict' }),
+      ]);
+    });
+
+    it('a CNAME and an A at one name: the published CNAME stays', () => {
+      const current = published(cname('app.example.com', 'lb.example.net', 'Service/shop/lb'));
+      const result = plan({
+        desired: [
+          cname('app.example.com', 'lb.example.net', 'Service/shop/lb'),
+          a('app.example.com', ['10.0.0.1'], 'Service/shop/ip'),
+        ],
+        current,
+      });
+      expect(summary(result.changes)).toEqual({ create: [], update: [], delete: [] });
+      expect(result.diagnostics.map((d) => d.reason)).toEqual(['RecordConflict']);
+    });
+
+    it('replaces its own CNAME with an A when the target becomes an IP', () => {
+      const current = published(cname('app.example.com', 'lb.example.net', 'Service/shop/app'));
+      const result = plan({
+        desired: [a('app.example.com', ['10.0.0.1'])],
+        current,
+        maxDeletePercent: 0,
+      });
+      expect(summary(result.changes)).toEqual({
+        create: ['_dnsop-a.app.example.com/TXT', 'app.example.com/A'],
+        update: [],
+        delete: ['_dnsop-cname.app.example.com/TXT', 'app.example.com/CNAME'],
+      });
+    });
+
+    it('refuses to create an A beside a foreign CNAME', () => {
+      const current = published(cname('app.example.com', 'lb.example.net'), 'team-b');
+      const result = plan({ desired: [a('app.example.com', ['10.0.0.1'])], current });
+      expect(summary(result.changes)).toEqual({ create: [], update: [], delete: [] });
+      expect(result.diagnostics).toEqual([
+        expect.objectContaining({
+          reason: 'RecordConflict',
+          message: expect.stringContaining('owner "team-b"'),
+        }),
+      ]);
+    });
+  });
+
+  describe('held sources (HTTPRoute status lagging)', () => {
+    const route = 'HTTPRoute/shop/checkout';
+    it('keeps the published record unchanged and deletes nothing', () => {
+      const current = published(a('checkout.example.com', ['203.0.113.10'], route));
+      const result = plan({ current, held: [route] });
+      expect(summary(result.changes)).toEqual({ create: [], update: [], delete: [] });
+    });
+    it('does not let another object take the held name', () => {
+      const current = published(a('checkout.example.com', ['203.0.113.10'], route));
+      const result = plan({
+        current,
+        held: [route],
+        desired: [a('checkout.example.com', ['10.0.0.1'], 'Service/shop/other')],
+      });
+      expect(summary(result.changes)).toEqual({ create: [], update: [], delete: [] });
+      expect(result.diagnostics.map((d) => d.reason)).toEqual(['RecordConflict']);
+    });
+  });
+
+  describe('guards', () => {
+    const current = ['a', 'b', 'c', 'd'].flatMap((n) =>
+      published(a(`${n}.example.com`, ['10.0.0.1'])),
+    );
+    it('refuses a plan that deletes more than maxDeletePercent (DeleteGuard)', () => {
+      const result = plan({
+        current,
+        desired: [a('a.example.com', ['10.0.0.1'])],
+        maxDeletePercent: 50,
+      });
+      expect(result.guard?.reason).toBe('DeleteGuard');
+      expect(result.guard?.message).toContain('3 of 4');
+      expect(summary(result.changes)).toEqual({ create: [], update: [], delete: [] });
+      expect(result.refused.delete.length).toBe(6);
+    });
+    it('allows deleting up to maxDeletePercent', () => {
+      const result = plan({
+        current,
+        desired: [a('a.example.com', ['10.0.0.1']), a('b.example.com', ['10.0.0.1'])],
+        maxDeletePercent: 50,
+      });
+      expect(result.guard).toBeUndefined();
+      expect(result.changes.delete.length).toBe(4);
+    });
+    it('always allows deleting one record, unless maxDeletePercent is 0', () => {
+      const one = published(a('a.example.com', ['10.0.0.1']));
+      expect(plan({ current: one, maxDeletePercent: 10 }).guard).toBeUndefined();
+      expect(plan({ current: one, maxDeletePercent: 0 }).guard?.reason).toBe('DeleteGuard');
+    });
+    it('changes nothing before the caches are synced', () => {
+      const result = plan({
+        current,
+        cachesSynced: false,
+        desired: [a('new.example.com', ['10.0.0.1'])],
+      });
+      expect(result.guard?.reason).toBe('CachesNotSynced');
+      expect(summary(result.changes)).toEqual({ create: [], update: [], delete: [] });
+    });
+  });
+});
+
+// ---- properties ---------------------------------------------------------------------------------
+
+const nameArb = fc.constantFrom('a', 'b', 'c', 'd', 'e').map((n) => `${n}.example.com`);
+const ipArb = fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3');
+const sourceArb = fc.constantFrom('Service/shop/x', 'Service/shop/y', 'HTTPRoute/shop/r');
+const endpointArb: fc.Arbitrary<Endpoint> = fc.oneof(
+  fc.record({
+    name: nameArb,
+    type: fc.constant('A' as const),
+    targets: fc.uniqueArray(ipArb, { minLength: 1, maxLength: 3 }).map((t) => t.sort()),
+    ttl: fc.constantFrom(60, 300),
+    source: sourceArb,
+  }),
+  fc.record({
+    name: nameArb,
+    type: fc.constant('CNAME' as const),
+    targets: fc.constantFrom(['lb1.example.net'], ['lb2.example.net']),
+    ttl: fc.constantFrom(60, 300),
+    source: sourceArb,
+  }),
+);
+const ownerArb = fc.constantFrom(OWNER, 'team-b', undefined);
+const currentArb = fc.array(fc.tuple(endpointArb, ownerArb), { maxLength: 8 }).map((list) => {
+  // A provider holds one record set per key, and a name with a CNAME holds nothing else.
+  const out = new Map<string, Endpoint[]>();
+  const names = new Map<string, string>();
+  for (const [ep, owner] of list) {
+    if (out.has(endpointKey(ep))) continue;
+    const kind = ep.type === 'CNAME' ? 'cname' : 'addr';
+    if (names.has(ep.name) && names.get(ep.name) !== kind) continue;
+    names.set(ep.name, kind);
+    out.set(
+      endpointKey(ep),
+      owner === undefined ? [{ ...ep, source: undefined }] : published(ep, owner),
+    );
+  }
+  return [...out.values()].flat().map(({ source: _s, ...e }) => e as Endpoint);
+});
+const policyArb = fc.constantFrom<SyncPolicy>('Sync', 'UpsertOnly', 'CreateOnly');
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+describe('planChanges properties', () => {
+  it('never changes or deletes a record this owner does not own', () => {
+    fc.assert(
+      fc.property(
+        fc.array(endpointArb, { maxLength: 8 }),
+        currentArb,
+        policyArb,
+        (desired, current, policy) => {
+          const result = plan({ desired, current, policy });
+          const view = readRegistry(current);
+          for (const ep of [...result.changes.updateOld, ...result.changes.delete]) {
+            const key = ep.ownerOf ?? endpointKey(ep);
+            expect(view.ownership.get(key)?.ownership.owner).toBe(OWNER);
+          }
+        },
+      ),
+    );
+  });
+
+  it('is idempotent: after applying a plan, planning again changes nothing', () => {
+    fc.assert(
+      fc.property(
+        fc.array(endpointArb, { maxLength: 8 }),
+        currentArb,
+        policyArb,
+        (desired, current, policy) => {
+          const first = plan({ desired, current, policy });
+          const second = plan({ desired, current: apply(current, first.changes), policy });
+          expect(summary(second.changes)).toEqual({ create: [], update: [], delete: [] });
+        },
+      ),
+    );
+  });
+
+  it('does not mutate its inputs', () => {
+    fc.assert(
+      fc.property(fc.array(endpointArb, { maxLength: 8 }), currentArb, (desired, current) => {
+        const frozenDesired = deepFreeze(structuredClone(desired));
+        const frozenCurrent = deepFreeze(structuredClone(current));
+        expect(() =>
+          plan({
+            desired: frozenDesired,
+            current: frozenCurrent,
+            held: deepFreeze(['HTTPRoute/shop/r']),
+          }),
+        ).not.toThrow();
+        expect(frozenDesired).toEqual(desired);
+      }),
+    );
+  });
+
+  it('two owners sharing a zone converge and never fight', () => {
+    fc.assert(
+      fc.property(
+        fc.array(endpointArb, { maxLength: 6 }),
+        fc.array(endpointArb, { maxLength: 6 }),
+        (wantA, wantB) => {
+          let zone: Endpoint[] = [];
+          const step = (owner: string, desired: Endpoint[]): Changes => {
+            const result = planChanges({
+              desired,
+              current: zone,
+              ownerId: owner,
+              policy: 'Sync',
+              domains,
+              cachesSynced: true,
+              maxDeletePercent: 100,
+            });
+            zone = apply(zone, result.changes);
+            return result.changes;
+          };
+          for (let i = 0; i < 2; i++) {
+            step(OWNER, wantA);
+            step('team-b', wantB);
+          }
+          // After two rounds each, neither owner has anything left to do: no ping-pong.
+          expect(summary(step(OWNER, wantA))).toEqual({ create: [], update: [], delete: [] });
+          expect(summary(step('team-b', wantB))).toEqual({ create: [], update: [], delete: [] });
+        },
+      ),
+    );
+  });
+});

@@ -1,0 +1,428 @@
+/**
+ * The planner: desired endpoints (from sources, shaped by the provider) versus current provider
+ * records -> Changes. Pure: it reads its inputs and builds new values, nothing else.
+ *
+ * Rules, in the order they apply:
+ * - only names in the policy's domains are considered, desired or current;
+ * - a record whose source object is held (an HTTPRoute whose status lags) stays exactly as it is;
+ * - several objects wanting one record set, or a CNAME and another type at one name, are a
+ *   conflict: one wins (the one already published, else A/AAAA over CNAME, else the first object
+ *   by name), the others get a RecordConflict diagnostic, and nothing flips back and forth;
+ * - a record is updated or deleted only when its ownership TXT names this ownerId; a record owned
+ *   by another owner or by nobody is never touched, and wanting it is a diagnostic;
+ * - Sync creates, updates and deletes; UpsertOnly never deletes; CreateOnly only creates;
+ * - guards: no changes at all before the caches are synced; a plan deleting more than
+ *   maxDeletePercent of the owned records is refused whole (DeleteGuard).
+ */
+import type { SyncPolicy } from '../api/types';
+import type { Changes, Diagnostic, Endpoint, RecordType } from './endpoint';
+import { NO_CHANGES, endpointKey } from './endpoint';
+import type { DomainFilter } from './hostname';
+import {
+  LABEL_OWNER,
+  LABEL_RESOURCE,
+  canOwn,
+  ownershipRecord,
+  readRegistry,
+  type RegistryView,
+} from './registry';
+
+export interface PlanInput {
+  /** Endpoints the sources want (several may share a key); names already normalised. */
+  readonly desired: readonly Endpoint[];
+  /** Every record the provider holds under the policy's domains, ownership TXT included. */
+  readonly current: readonly Endpoint[];
+  readonly ownerId: string;
+  readonly policy: SyncPolicy;
+  readonly domains: DomainFilter;
+  /** Source objects whose owned records must be kept unchanged. */
+  readonly held?: readonly string[];
+  /** False until every cache the policy reads has loaded: nothing is changed then. */
+  readonly cachesSynced: boolean;
+  /** 0..100 */
+  readonly maxDeletePercent: number;
+}
+
+export type PlanGuard = 'CachesNotSynced' | 'DeleteGuard';
+
+export interface Plan {
+  /** What to apply, ownership TXT records included; NO_CHANGES when a guard tripped. */
+  readonly changes: Changes;
+  readonly diagnostics: readonly Diagnostic[];
+  /** Set when a guard refused the plan; `refused` then holds the changes that were not made. */
+  readonly guard?: { readonly reason: PlanGuard; readonly message: string };
+  readonly refused: Changes;
+  /** Owned records that already match what is wanted. */
+  readonly inSync: number;
+  /** Records (not TXT) the plan creates or updates. */
+  readonly recordChanges: number;
+  /** Records (not TXT) this owner held before the plan. */
+  readonly ownedBefore: number;
+}
+
+interface Candidate {
+  readonly endpoint: Endpoint;
+  readonly held: boolean;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function ownerOf(view: RegistryView, key: string): string | undefined {
+  return view.ownership.get(key)?.ownership.owner;
+}
+
+function sameTargets(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const sa = [...a].sort();
+  const sb = [...b].sort();
+  return sa.every((t, i) => t === sb[i]);
+}
+
+/** True when the provider's record already says what the desired endpoint says. */
+export function sameRecord(desired: Endpoint, current: Endpoint): boolean {
+  const aliasD = desired.providerSpecific?.alias === true;
+  const aliasC = current.providerSpecific?.alias === true;
+  if (aliasD !== aliasC) return false;
+  if (
+    aliasD &&
+    desired.providerSpecific?.aliasHostedZoneId !== current.providerSpecific?.aliasHostedZoneId
+  ) {
+    return false;
+  }
+  return desired.ttl === current.ttl && sameTargets(desired.targets, current.targets);
+}
+
+function conflictDiagnostic(loser: Endpoint, winner: Endpoint, why: string): Diagnostic {
+  return {
+    object: loser.source ?? winner.source ?? '',
+    reason: 'RecordConflict',
+    message: `${loser.name} ${loser.type}: ${why}; keeping ${winner.type} for ${winner.source ?? 'the published record'}`,
+  };
+}
+
+/** One endpoint per key: the published one if it is among the candidates, else the first by source. */
+function resolveSameKey(
+  candidates: readonly Candidate[],
+  view: RegistryView,
+  ownerId: string,
+  out: Diagnostic[],
+): Candidate {
+  const key = endpointKey(candidates[0]!.endpoint);
+  const publishedBy =
+    ownerOf(view, key) === ownerId ? view.records.get(key)?.labels?.[LABEL_RESOURCE] : undefined;
+  const sorted = [...candidates].sort(
+    (a, b) =>
+      Number(b.held) - Number(a.held) ||
+      Number(b.endpoint.source === publishedBy) - Number(a.endpoint.source === publishedBy) ||
+      compare(a.endpoint.source ?? '', b.endpoint.source ?? ''),
+  );
+  const winner = sorted[0]!;
+  for (const loser of sorted.slice(1)) {
+    if (loser.endpoint.source === winner.endpoint.source) continue;
+    out.push(
+      conflictDiagnostic(
+        loser.endpoint,
+        winner.endpoint,
+        `also wanted by ${winner.endpoint.source ?? 'another object'}`,
+      ),
+    );
+  }
+  return winner;
+}
+
+/** At one name, a CNAME excludes every other type: keep the published shape, else addresses. */
+function resolveSameName(
+  candidates: readonly Candidate[],
+  view: RegistryView,
+  ownerId: string,
+  out: Diagnostic[],
+): Candidate[] {
+  const hasCname = candidates.some((c) => c.endpoint.type === 'CNAME');
+  if (!hasCname || candidates.length === 1) return [...candidates];
+  const name = candidates[0]!.endpoint.name;
+  const publishedTypes = (view.typesAtName.get(name) ?? []).filter(
+    (t) => ownerOf(view, `${name}/${t}`) === ownerId,
+  );
+  const held = candidates.find((c) => c.held);
+  const keepCname =
+    held !== undefined ? held.endpoint.type === 'CNAME' : publishedTypes.includes('CNAME');
+  const winners = candidates.filter((c) => (c.endpoint.type === 'CNAME') === keepCname);
+  const first = winners[0]!;
+  for (const loser of candidates.filter((c) => !winners.includes(c))) {
+    out.push(
+      conflictDiagnostic(
+        loser.endpoint,
+        first.endpoint,
+        'a name with a CNAME can hold no other record',
+      ),
+    );
+  }
+  return winners;
+}
+
+/** The endpoints to publish: held records re-wanted as they are, conflicts resolved. */
+function resolveDesired(
+  input: PlanInput,
+  view: RegistryView,
+  out: Diagnostic[],
+): Map<string, Candidate> {
+  const held = new Set(input.held ?? []);
+  const candidates: Candidate[] = input.desired
+    .filter((ep) => input.domains.matches(ep.name) && !held.has(ep.source ?? ''))
+    .map((endpoint) => ({ endpoint, held: false }));
+  for (const [key, record] of view.records) {
+    const resource = record.labels?.[LABEL_RESOURCE];
+    if (resource !== undefined && held.has(resource) && ownerOf(view, key) === input.ownerId) {
+      candidates.push({ endpoint: { ...record, source: resource }, held: true });
+    }
+  }
+  const byKey = new Map<string, Candidate[]>();
+  for (const c of candidates) {
+    const key = endpointKey(c.endpoint);
+    byKey.set(key, [...(byKey.get(key) ?? []), c]);
+  }
+  const byName = new Map<string, Candidate[]>();
+  for (const list of byKey.values()) {
+    const winner = resolveSameKey(list, view, input.ownerId, out);
+    byName.set(winner.endpoint.name, [...(byName.get(winner.endpoint.name) ?? []), winner]);
+  }
+  const resolved = new Map<string, Candidate>();
+  for (const list of byName.values()) {
+    for (const c of resolveSameName(list, view, input.ownerId, out))
+      resolved.set(endpointKey(c.endpoint), c);
+  }
+  return resolved;
+}
+
+interface Builder {
+  readonly create: Endpoint[];
+  readonly updateOld: Endpoint[];
+  readonly updateNew: Endpoint[];
+  readonly delete: Endpoint[];
+  readonly diagnostics: Diagnostic[];
+  inSync: number;
+  /** Record (not TXT) deletes that replace a record of a conflicting type at a wanted name. */
+  replacements: number;
+}
+
+const allowsUpdate = (policy: SyncPolicy): boolean => policy !== 'CreateOnly';
+const allowsDelete = (policy: SyncPolicy): boolean => policy === 'Sync';
+
+/** The owned records at this name whose type cannot live beside `type` (CNAME vs the rest). */
+function blockingRecords(
+  view: RegistryView,
+  name: string,
+  type: RecordType,
+  wanted: ReadonlyMap<string, Candidate>,
+): Endpoint[] {
+  const types = view.typesAtName.get(name) ?? [];
+  return types
+    .filter((t) => t !== type && (t === 'CNAME' || type === 'CNAME'))
+    .filter((t) => !wanted.has(`${name}/${t}`))
+    .map((t) => view.records.get(`${name}/${t}`)!)
+    .filter((r) => r !== undefined);
+}
+
+function describeOwner(owner: string | undefined): string {
+  return owner === undefined ? 'no owner (no dnsop ownership record)' : `owner "${owner}"`;
+}
+
+function planCreate(
+  input: PlanInput,
+  view: RegistryView,
+  want: Endpoint,
+  wanted: ReadonlyMap<string, Candidate>,
+  b: Builder,
+): void {
+  const key = endpointKey(want);
+  const txtOwner = ownerOf(view, key);
+  if (txtOwner !== undefined && txtOwner !== input.ownerId) {
+    b.diagnostics.push({
+      object: want.source ?? '',
+      reason: 'OwnedByAnotherOwner',
+      message: `${want.name} ${want.type} is claimed by ${describeOwner(txtOwner)}; not creating it`,
+    });
+    return;
+  }
+  const blocking = blockingRecords(view, want.name, want.type, wanted);
+  const foreign = blocking.filter((r) => ownerOf(view, endpointKey(r)) !== input.ownerId);
+  if (foreign.length > 0 || (blocking.length > 0 && !allowsUpdate(input.policy))) {
+    const r = blocking[0]!;
+    b.diagnostics.push({
+      object: want.source ?? '',
+      reason: 'RecordConflict',
+      message: `${want.name} ${want.type} cannot be created: a ${r.type} record with ${describeOwner(ownerOf(view, endpointKey(r)))} exists at that name`,
+    });
+    return;
+  }
+  for (const r of blocking) {
+    // Replacing our own record of the other shape (e.g. CNAME -> A after a load balancer change).
+    b.delete.push(r);
+    const txt = view.ownership.get(endpointKey(r))?.txt;
+    if (txt !== undefined) b.delete.push(txt);
+    b.replacements++;
+  }
+  b.create.push(want);
+  const existingTxt = view.ownership.get(key)?.txt;
+  if (existingTxt === undefined) b.create.push(ownershipRecord(want, input.ownerId));
+  else planTxtRefresh(input, existingTxt, want, b);
+}
+
+function planTxtRefresh(input: PlanInput, existingTxt: Endpoint, want: Endpoint, b: Builder): void {
+  const txt = ownershipRecord(want, input.ownerId);
+  if (!sameTargets(existingTxt.targets, txt.targets)) {
+    b.updateOld.push(existingTxt);
+    b.updateNew.push(txt);
+  }
+}
+
+function planWanted(
+  input: PlanInput,
+  view: RegistryView,
+  want: Endpoint,
+  wanted: ReadonlyMap<string, Candidate>,
+  b: Builder,
+): void {
+  const key = endpointKey(want);
+  const current = view.records.get(key);
+  if (current === undefined) {
+    if (canOwn(want.name, want.type)) planCreate(input, view, want, wanted, b);
+    else
+      b.diagnostics.push({
+        object: want.source ?? '',
+        reason: 'InvalidHostname',
+        message: `${want.name}: too long to hold an ownership record beside it`,
+      });
+    return;
+  }
+  const owner = ownerOf(view, key);
+  if (owner !== input.ownerId) {
+    b.diagnostics.push({
+      object: want.source ?? '',
+      reason: owner === undefined ? 'NotOwned' : 'OwnedByAnotherOwner',
+      message: `${want.name} ${want.type} exists with ${describeOwner(owner)}; dnsop leaves it alone`,
+    });
+    return;
+  }
+  const txt = view.ownership.get(key)!.txt;
+  if (
+    sameRecord(want, current) &&
+    sameTargets(txt.targets, ownershipRecord(want, input.ownerId).targets)
+  ) {
+    b.inSync++;
+    return;
+  }
+  if (!allowsUpdate(input.policy)) return;
+  if (!sameRecord(want, current)) {
+    b.updateOld.push(current);
+    b.updateNew.push(want);
+  } else {
+    b.inSync++;
+  }
+  planTxtRefresh(input, txt, want, b);
+}
+
+function planUnwanted(
+  input: PlanInput,
+  view: RegistryView,
+  wanted: ReadonlyMap<string, Candidate>,
+  b: Builder,
+): void {
+  if (!allowsDelete(input.policy)) return;
+  const deleting = new Set(b.delete.map(endpointKey));
+  for (const [key, owned] of view.ownership) {
+    if (owned.ownership.owner !== input.ownerId || wanted.has(key)) continue;
+    if (deleting.has(key) || !input.domains.matches(key.slice(0, key.lastIndexOf('/')))) continue;
+    const record = view.records.get(key);
+    if (record !== undefined) b.delete.push(record);
+    b.delete.push(owned.txt);
+  }
+}
+
+function recordsOnly(list: readonly Endpoint[]): number {
+  return list.filter((e) => e.ownerOf === undefined).length;
+}
+
+function sortChanges(changes: Changes): Changes {
+  const byKey = (a: Endpoint, b: Endpoint): number => compare(endpointKey(a), endpointKey(b));
+  const pairs = changes.updateOld
+    .map((old, i) => [old, changes.updateNew[i]!] as const)
+    .sort((x, y) => byKey(x[1], y[1]));
+  return {
+    create: [...changes.create].sort(byKey),
+    updateOld: pairs.map((p) => p[0]),
+    updateNew: pairs.map((p) => p[1]),
+    delete: [...changes.delete].sort(byKey),
+  };
+}
+
+function deleteGuardMessage(input: PlanInput, deletes: number, owned: number): string | undefined {
+  if (deletes === 0) return undefined;
+  // Deleting a single record is always allowed (unless deletes are off entirely), so a policy
+  // with one or two records can still clean up after its last object goes away.
+  if (deletes === 1 && input.maxDeletePercent > 0) return undefined;
+  if (deletes * 100 <= input.maxDeletePercent * owned) return undefined;
+  const percent = owned === 0 ? 100 : Math.round((deletes * 100) / owned);
+  return `refusing to delete ${deletes} of ${owned} owned records (${percent}% > maxDeletePercent ${input.maxDeletePercent}%); raise spec.maxDeletePercent if this is intended`;
+}
+
+/** Computes the changes that bring the provider to what the policy wants. */
+export function planChanges(input: PlanInput): Plan {
+  const diagnostics: Diagnostic[] = [];
+  const view = readRegistry(input.current);
+  const wanted = resolveDesired(input, view, diagnostics);
+  const b: Builder = {
+    create: [],
+    updateOld: [],
+    updateNew: [],
+    delete: [],
+    diagnostics,
+    inSync: 0,
+    replacements: 0,
+  };
+  const ordered = [...wanted.values()].sort((x, y) =>
+    compare(endpointKey(x.endpoint), endpointKey(y.endpoint)),
+  );
+  for (const { endpoint } of ordered) planWanted(input, view, endpoint, wanted, b);
+  planUnwanted(input, view, wanted, b);
+
+  const changes = sortChanges(b);
+  const ownedBefore = [...view.ownership.entries()].filter(
+    ([key, o]) => o.ownership.owner === input.ownerId && view.records.has(key),
+  ).length;
+  const recordChanges = recordsOnly(changes.create) + recordsOnly(changes.updateNew);
+  const base = { diagnostics, inSync: b.inSync, recordChanges, ownedBefore };
+  const hasChanges = changes.create.length + changes.updateNew.length + changes.delete.length > 0;
+  if (!input.cachesSynced && hasChanges) {
+    return {
+      ...base,
+      changes: NO_CHANGES,
+      refused: changes,
+      guard: {
+        reason: 'CachesNotSynced',
+        message: 'waiting for the caches to load before changing any record',
+      },
+    };
+  }
+  const guardMessage = deleteGuardMessage(
+    input,
+    recordsOnly(changes.delete) - b.replacements,
+    ownedBefore,
+  );
+  if (guardMessage !== undefined) {
+    return {
+      ...base,
+      changes: NO_CHANGES,
+      refused: changes,
+      guard: { reason: 'DeleteGuard', message: guardMessage },
+    };
+  }
+  return { ...base, changes, refused: NO_CHANGES };
+}
+
+/** The owner label the registry attached to a record read back from the provider. */
+export function recordOwner(ep: Endpoint): string | undefined {
+  return ep.labels?.[LABEL_OWNER];
+}

@@ -1,0 +1,86 @@
+import fc from 'fast-check';
+import type { RecordType } from './endpoint';
+import {
+  formatOwnershipValue,
+  ownershipName,
+  ownershipRecord,
+  parseOwnershipName,
+  parseOwnershipValue,
+  readRegistry,
+} from './registry';
+
+describe('ownership TXT names', () => {
+  it.each<[string, RecordType, string]>([
+    ['app.example.com', 'A', '_dnsop-a.app.example.com'],
+    ['app.example.com', 'CNAME', '_dnsop-cname.app.example.com'],
+    ['example.com', 'AAAA', '_dnsop-aaaa.example.com'],
+    ['*.example.com', 'A', '_dnsop-a-wildcard.example.com'],
+  ])('%s %s -> %s', (name, type, txt) => {
+    expect(ownershipName(name, type)).toBe(txt);
+    expect(parseOwnershipName(txt)).toEqual({ name, type });
+  });
+
+  it.each([['app.example.com'], ['_dmarc.example.com'], ['_dnsop-mx.example.com'], ['_dnsop-a']])(
+    '%s is not an ownership name',
+    (name) => {
+      expect(parseOwnershipName(name)).toBeUndefined();
+    },
+  );
+
+  it('round-trips any record name and type', () => {
+    const label = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,8}[a-z0-9])?$/);
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.array(label, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom<RecordType>('A', 'AAAA', 'CNAME'),
+        (wild, labels, type) => {
+          const name = `${wild ? '*.' : ''}${labels.join('.')}.example.com`;
+          expect(parseOwnershipName(ownershipName(name, type))).toEqual({ name, type });
+        },
+      ),
+    );
+  });
+});
+
+describe('ownership TXT values', () => {
+  it('carries the owner and the source object', () => {
+    const value = formatOwnershipValue({ owner: 'shop/public', resource: 'Service/shop/app' });
+    expect(value).toBe('"heritage=dnsop,dnsop/owner=shop/public,dnsop/resource=Service/shop/app"');
+    expect(parseOwnershipValue(value)).toEqual({
+      owner: 'shop/public',
+      resource: 'Service/shop/app',
+    });
+  });
+
+  it.each([
+    ['"v=spf1 -all"'],
+    ['"heritage=external-dns,external-dns/owner=x"'],
+    ['"heritage=dnsop"'],
+  ])('ignores foreign TXT %s', (value) => {
+    expect(parseOwnershipValue(value)).toBeUndefined();
+  });
+});
+
+describe('readRegistry', () => {
+  it('labels owned records and keeps unrelated TXT records as plain records', () => {
+    const record = {
+      name: 'app.example.com',
+      type: 'A' as const,
+      targets: ['10.0.0.1'],
+      ttl: 300,
+      source: 'Service/shop/app',
+    };
+    const view = readRegistry([
+      { name: record.name, type: 'A', targets: record.targets, ttl: 300 },
+      ownershipRecord(record, 'shop/public'),
+      { name: 'example.com', type: 'TXT', targets: ['"v=spf1 -all"'], ttl: 300 },
+    ]);
+    expect(view.records.get('app.example.com/A')?.labels).toEqual({
+      owner: 'shop/public',
+      resource: 'Service/shop/app',
+    });
+    expect(view.records.has('example.com/TXT')).toBe(true);
+    expect(view.ownership.get('app.example.com/A')?.txt.ownerOf).toBe('app.example.com/A');
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * TXT ownership registry. Every record dnsop publishes has a TXT record beside it that names its
+ * owner (the policy's ownerId) and the object it was made for:
+ *
+ *   app.example.com            A    203.0.113.7
+ *   _dnsop-a.app.example.com   TXT  "heritage=dnsop,dnsop/owner=shop/public,dnsop/resource=Service/shop/app"
+ *
+ * The TXT name is the record's name with a type label in front, so a CNAME and its TXT never
+ * share a name (a CNAME allows no other data at its name), each record type has its own owner
+ * record, and the TXT always lies in the record's zone. A wildcard `*.example.com` keeps its TXT at
+ * `_dnsop-a-wildcard.example.com` because `*` is only a wildcard as the first label.
+ * Ownership TXT endpoints carry `ownerOf` so providers apply a record and its TXT in one batch.
+ */
+import type { Endpoint, RecordType } from './endpoint';
+import { endpointKey } from './endpoint';
+import { isValidHostname } from './hostname';
+
+export const OWNERSHIP_PREFIX = '_dnsop-';
+const WILDCARD_SUFFIX = '-wildcard';
+const HERITAGE = 'heritage=dnsop';
+const OWNER_KEY = 'dnsop/owner';
+const RESOURCE_KEY = 'dnsop/resource';
+
+/** Labels the registry puts on records it reads back. */
+export const LABEL_OWNER = 'owner';
+export const LABEL_RESOURCE = 'resource';
+
+const RECORD_TYPES: readonly RecordType[] = ['A', 'AAAA', 'CNAME', 'TXT', 'SRV'];
+
+/** The name of the ownership TXT record of the record set (name, type). */
+export function ownershipName(name: string, type: RecordType): string {
+  const label = `${OWNERSHIP_PREFIX}${type.toLowerCase()}`;
+  return name.startsWith('*.') ? `${label}${WILDCARD_SUFFIX}.${name.slice(2)}` : `${label}.${name}`;
+}
+
+/** The record set an ownership TXT name describes, or undefined for any other name. */
+export function parseOwnershipName(
+  txtName: string,
+): { readonly name: string; readonly type: RecordType } | undefined {
+  if (!txtName.startsWith(OWNERSHIP_PREFIX)) return undefined;
+  const dot = txtName.indexOf('.');
+  if (dot < 0) return undefined;
+  let label = txtName.slice(OWNERSHIP_PREFIX.length, dot);
+  const rest = txtName.slice(dot + 1);
+  const wildcard = label.endsWith(WILDCARD_SUFFIX);
+  if (wildcard) label = label.slice(0, -WILDCARD_SUFFIX.length);
+  const type = RECORD_TYPES.find((t) => t.toLowerCase() === label);
+  if (type === undefined || rest === '') return undefined;
+  return { name: wildcard ? `*.${rest}` : rest, type };
+}
+
+/** True when a record of this name can be owned (its TXT name is a valid DNS name). */
+export function canOwn(name: string, type: RecordType): boolean {
+  return isValidHostname(ownershipName(name, type), { allowMetadataLabels: true });
+}
+
+export interface Ownership {
+  readonly owner: string;
+  readonly resource?: string;
+}
+
+export function formatOwnershipValue(ownership: Ownership): string {
+  const parts = [HERITAGE, `${OWNER_KEY}=${ownership.owner}`];
+  if (ownership.resource !== undefined) parts.push(`${RESOURCE_KEY}=${ownership.resource}`);
+  return `"${parts.join(',')}"`;
+}
+
+/** Parses a TXT value written by formatOwnershipValue; undefined for any other TXT. */
+export function parseOwnershipValue(value: string): Ownership | undefined {
+  const text =
+    value.startsWith('"') && value.endsWith('"') && value.length >= 2 ? value.slice(1, -1) : value;
+  const fields = new Map<string, string>();
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  if (fields.get('heritage') !== 'dnsop') return undefined;
+  const owner = fields.get(OWNER_KEY);
+  if (owner === undefined || owner === '') return undefined;
+  const resource = fields.get(RESOURCE_KEY);
+  return { owner, ...(resource ? { resource } : {}) };
+}
+
+/** The ownership TXT endpoint for a record this owner publishes. */
+export function ownershipRecord(record: Endpoint, ownerId: string): Endpoint {
+  return {
+    name: ownershipName(record.name, record.type),
+    type: 'TXT',
+    targets: [
+      formatOwnershipValue({
+        owner: ownerId,
+        ...(record.source ? { resource: record.source } : {}),
+      }),
+    ],
+    ttl: record.ttl,
+    ownerOf: endpointKey(record),
+    labels: {
+      [LABEL_OWNER]: ownerId,
+      ...(record.source ? { [LABEL_RESOURCE]: record.source } : {}),
+    },
+  };
+}
+
+export interface OwnedTxt {
+  readonly txt: Endpoint;
+  readonly ownership: Ownership;
+}
+
+/** Provider records split into the records themselves and their ownership TXT records. */
+export interface RegistryView {
+  /** Non-ownership records by endpointKey, owner/resource labels attached when owned. */
+  readonly records: ReadonlyMap<string, Endpoint>;
+  /** Ownership TXT records by the endpointKey of the record they describe. */
+  readonly ownership: ReadonlyMap<string, OwnedTxt>;
+  /** Names that hold at least one record (for CNAME-vs-other conflicts). */
+  readonly typesAtName: ReadonlyMap<string, readonly RecordType[]>;
+}
+
+/** Reads provider records back into a registry view. Pure; input endpoints are not modified. */
+export function readRegistry(current: readonly Endpoint[]): RegistryView {
+  const ownership = new Map<string, OwnedTxt>();
+  const plain: Endpoint[] = [];
+  for (const ep of current) {
+    const described = ep.type === 'TXT' ? parseOwnershipName(ep.name) : undefined;
+    const value =
+      described === undefined
+        ? undefined
+        : ep.targets.map(parseOwnershipValue).find((o) => o !== undefined);
+    if (described !== undefined && value !== undefined) {
+      ownership.set(endpointKey(described), {
+        txt: { ...ep, ownerOf: endpointKey(described) },
+        ownership: value,
+      });
+    } else {
+      plain.push(ep);
+    }
+  }
+  const records = new Map<string, Endpoint>();
+  const typesAtName = new Map<string, RecordType[]>();
+  for (const ep of plain) {
+    const key = endpointKey(ep);
+    const owned = ownership.get(key)?.ownership;
+    records.set(
+      key,
+      owned === undefined
+        ? ep
+        : {
+            ...ep,
+            labels: {
+              ...ep.labels,
+              [LABEL_OWNER]: owned.owner,
+              ...(owned.resource ? { [LABEL_RESOURCE]: owned.resource } : {}),
+            },
+          },
+    );
+    typesAtName.set(ep.name, [...(typesAtName.get(ep.name) ?? []), ep.type]);
+  }
+  return { records, ownership, typesAtName };
+}
