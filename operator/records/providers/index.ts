@@ -1,0 +1,101 @@
+/**
+ * Provider factory: one place that turns a DNSPolicy's `spec.provider` into a Provider.
+ *
+ *   createProvider(spec, context)  -> the live provider (may read the policy's Secret)
+ *   shapeEndpointsFor(spec)        -> the provider's pure endpoint shaping, offline and without
+ *                                     credentials (what `dnsop plan` applies)
+ *
+ * Cloud SDK modules are loaded only when a policy uses them, so `dnsop plan` and in-memory
+ * policies never pay for them.
+ */
+import type { Logger } from 'pino';
+import type { ProviderSpec } from '../../api/types';
+import { PermanentError } from '../../runtime/errors';
+import type { Endpoint } from '../endpoint';
+import { InMemoryDnsStore, InMemoryProvider } from './inmemory';
+import type { AdjustResult, Provider } from './provider';
+import { shapeForRoute53 } from './route53-alias';
+
+export type ProviderKind = 'route53' | 'cloudDNS' | 'inMemory';
+
+/** Reads a Secret's decoded data; undefined when it does not exist. */
+export type SecretReader = (
+  namespace: string,
+  name: string,
+) => Promise<Readonly<Record<string, string>> | undefined>;
+
+/** Everything a provider may need besides its spec. Plain values; nothing here does I/O by itself. */
+export interface ProviderContext {
+  /** The DNSPolicy's namespace: the only namespace its credentials Secret may come from. */
+  readonly namespace: string;
+  /** Whether that namespace is trusted (--trusted-namespaces): ambient cloud credentials allowed. */
+  readonly trusted: boolean;
+  readonly readSecret: SecretReader;
+  readonly domains: readonly string[];
+  readonly excludeDomains?: readonly string[];
+  /** The process-wide in-memory store (`inMemory` policies). */
+  readonly inMemoryStore: InMemoryDnsStore;
+  readonly log?: Logger;
+}
+
+/** Which provider a spec names; a PermanentError unless exactly one is set. */
+export function providerKind(spec: ProviderSpec): ProviderKind {
+  const kinds = (['route53', 'cloudDNS', 'inMemory'] as const).filter((k) => spec[k] !== undefined);
+  const [kind] = kinds;
+  if (kind === undefined || kinds.length > 1) {
+    throw new PermanentError(
+      'InvalidProvider',
+      'spec.provider must set exactly one of route53, cloudDNS, inMemory',
+    );
+  }
+  return kind;
+}
+
+/** The provider's pure shaping of desired endpoints (Route 53 alias records), with no credentials. */
+export function shapeEndpointsFor(
+  spec: ProviderSpec,
+): (endpoints: readonly Endpoint[]) => AdjustResult {
+  switch (providerKind(spec)) {
+    case 'route53':
+      return (endpoints) => shapeForRoute53(endpoints, spec.route53?.aliasMode ?? 'Auto');
+    default:
+      return (endpoints) => ({ endpoints, diagnostics: [] });
+  }
+}
+
+/** Builds the live provider for one policy. Throws PermanentError for specs that cannot work. */
+export async function createProvider(
+  spec: ProviderSpec,
+  context: ProviderContext,
+): Promise<Provider> {
+  switch (providerKind(spec)) {
+    case 'inMemory':
+      return new InMemoryProvider({
+        store: context.inMemoryStore,
+        zone: spec.inMemory?.zone ?? '',
+        domains: context.domains,
+        ...(context.excludeDomains ? { excludeDomains: context.excludeDomains } : {}),
+      });
+    case 'route53': {
+      const { newRoute53Provider } = await import('./route53');
+      return newRoute53Provider({
+        spec: spec.route53!,
+        domains: context.domains,
+        ...(context.excludeDomains ? { excludeDomains: context.excludeDomains } : {}),
+        credentials: {
+          namespace: context.namespace,
+          trusted: context.trusted,
+          readSecret: context.readSecret,
+        },
+        ...(context.log ? { log: context.log } : {}),
+      });
+    }
+    case 'cloudDNS':
+      throw new PermanentError(
+        'ProviderNotAvailable',
+        'the cloudDNS provider is not available in this build yet',
+      );
+  }
+}
+
+export { InMemoryDnsStore, InMemoryProvider };
