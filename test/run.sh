@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: every tier, in order of cost. Provisions the real-cluster tools first (cached in .tools/).
-set -euo pipefail
+# Every tier runs even if an earlier one failed; the last line sums them up, and the exit code is
+# non-zero if anything failed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -d node_modules ]; then
@@ -9,16 +11,34 @@ if [ ! -d node_modules ]; then
 fi
 
 section() { printf '\n=== %s\n' "$*"; }
+reports=.tools/test-reports
+mkdir -p "$reports" && rm -f "$reports"/*.json
+failed=0
 
 section "provision test tools (etcd, kube-apiserver, kube-controller-manager, CoreDNS, moto, Gateway API CRDs)"
-bash test/envtest/provision.sh
+bash test/envtest/provision.sh || { echo "provisioning failed" >&2; exit 1; }
 
 section "typecheck and lint"
-npx tsc --noEmit
-npm run --silent lint
+npx tsc --noEmit || failed=1
+npm run --silent lint || failed=1
 
 section "unit tests"
-npx jest --selectProjects unit --ci
+npx jest --selectProjects unit --ci --json --outputFile="$reports/unit.json" || failed=1
 
 section "integration tests (real kube-apiserver, CoreDNS, moto)"
-npx jest --selectProjects integration --runInBand --ci
+npx jest --selectProjects integration --runInBand --ci --json --outputFile="$reports/integration.json" || failed=1
+
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of fs.readdirSync(process.argv[1])) {
+    const r = JSON.parse(fs.readFileSync(`${process.argv[1]}/${f}`, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
+    skipped += r.numPendingTests + r.numTodoTests;
+  }
+  console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+' "$reports"
+if [ "$failed" -ne 0 ]; then
+  echo "npm test: FAILED (see above)" >&2
+fi
+exit "$failed"
