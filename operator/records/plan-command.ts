@@ -1,13 +1,145 @@
-/** `dnsop plan`: offline preview of the records every DNSPolicy in the given manifests would publish. */
+/**
+ * `dnsop plan`: offline preview of the records every DNSPolicy in the given manifests would
+ * publish, with the diagnostics, using the operator's own source, shaping and plan code against an
+ * empty zone. No cluster, no credentials.
+ */
 import type { CliIO } from '../cli-io';
-import { EXIT_FAILURE } from '../cli-io';
+import { EXIT_OK, EXIT_USAGE } from '../cli-io';
+import type { DNSPolicy } from '../api/types';
+import type { Diagnostic, Endpoint } from './endpoint';
+import { ManifestError, listManifestFiles, parseManifestFile, toDNSPolicy } from './manifests';
+import { offlineCaches } from './objects';
+import { evaluatePolicy, planForPolicy } from './pipeline';
+import { sourceObjectsFrom } from './objects';
 
 export interface PlanCommandOptions {
   readonly files: readonly string[];
   readonly output: 'json' | 'table';
+  /**
+   * Namespaces whose policies may use namespaceSelector, as the operator's --trusted-namespaces.
+   * Omitted: every namespace is trusted, so a preview shows what a trusted install would publish.
+   */
+  readonly trustedNamespaces?: readonly string[];
 }
 
-export function runPlanCommand(_options: PlanCommandOptions, io: CliIO): Promise<number> {
-  io.stderr('dnsop plan: not implemented yet\n');
-  return Promise.resolve(EXIT_FAILURE);
+export interface PlannedRecord {
+  readonly name: string;
+  readonly type: string;
+  readonly targets: readonly string[];
+  readonly ttl: number;
+  readonly alias: boolean;
+  readonly aliasHostedZoneId?: string;
+  readonly source: string;
+}
+
+export interface PlannedPolicy {
+  readonly policy: string;
+  readonly provider: string;
+  readonly records: readonly PlannedRecord[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function toPlannedRecord(ep: Endpoint): PlannedRecord {
+  const alias = ep.providerSpecific?.alias === true;
+  return {
+    name: ep.name,
+    type: ep.type,
+    targets: [...ep.targets].sort(),
+    ttl: ep.ttl,
+    alias,
+    ...(alias && ep.providerSpecific?.aliasHostedZoneId
+      ? { aliasHostedZoneId: ep.providerSpecific.aliasHostedZoneId }
+      : {}),
+    source: ep.source ?? '',
+  };
+}
+
+/** Loads manifests and plans every DNSPolicy in them. Throws ManifestError on malformed input. */
+export function planManifests(options: PlanCommandOptions): PlannedPolicy[] {
+  const caches = offlineCaches();
+  const policies: DNSPolicy[] = [];
+  for (const file of listManifestFiles(options.files)) {
+    for (const obj of parseManifestFile(file)) {
+      if (obj.kind === 'DNSPolicy') {
+        const policy = toDNSPolicy(file, obj);
+        policies.push(policy);
+        caches.add(policy);
+      } else {
+        caches.add(obj);
+      }
+    }
+  }
+  const objects = sourceObjectsFrom(caches);
+  return policies
+    .map((policy) => {
+      const trusted = new Set(options.trustedNamespaces ?? [policy.metadata.namespace ?? '']);
+      const evaluation = evaluatePolicy(policy, objects, { trustedNamespaces: trusted });
+      const plan = planForPolicy(policy, evaluation, [], true);
+      const records = plan.changes.create
+        .filter((ep) => ep.ownerOf === undefined)
+        .map(toPlannedRecord)
+        .sort((a, b) => compare(a.name, b.name) || compare(a.type, b.type));
+      const diagnostics = [...evaluation.diagnostics, ...plan.diagnostics].sort(
+        (a, b) =>
+          compare(a.object, b.object) ||
+          compare(a.reason, b.reason) ||
+          compare(a.message, b.message),
+      );
+      return { policy: evaluation.policy, provider: evaluation.provider, records, diagnostics };
+    })
+    .sort((a, b) => compare(a.policy, b.policy));
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return (
+    rows
+      .map((r) =>
+        r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '),
+      )
+      .join('\n') + '\n'
+  );
+}
+
+export function formatPlanTable(policies: readonly PlannedPolicy[]): string {
+  const records = [['POLICY', 'PROVIDER', 'NAME', 'TYPE', 'TTL', 'TARGETS', 'SOURCE']];
+  const diagnostics = [['POLICY', 'OBJECT', 'REASON', 'MESSAGE']];
+  for (const p of policies) {
+    for (const r of p.records) {
+      const type = r.alias ? `${r.type} (alias ${r.aliasHostedZoneId ?? ''})` : r.type;
+      records.push([
+        p.policy,
+        p.provider,
+        r.name,
+        type,
+        String(r.ttl),
+        r.targets.join(','),
+        r.source,
+      ]);
+    }
+    for (const d of p.diagnostics) diagnostics.push([p.policy, d.object, d.reason, d.message]);
+  }
+  let out = records.length > 1 ? table(records) : 'No records.\n';
+  if (diagnostics.length > 1) out += `\n${table(diagnostics)}`;
+  return out;
+}
+
+export function runPlanCommand(options: PlanCommandOptions, io: CliIO): Promise<number> {
+  let policies: PlannedPolicy[];
+  try {
+    policies = planManifests(options);
+  } catch (err) {
+    if (err instanceof ManifestError) {
+      io.stderr(`dnsop plan: ${err.message}\n`);
+      return Promise.resolve(EXIT_USAGE);
+    }
+    throw err;
+  }
+  if (policies.length === 0) io.stderr('dnsop plan: no DNSPolicy found in the given manifests\n');
+  io.stdout(
+    options.output === 'json' ? `${JSON.stringify({ policies })}\n` : formatPlanTable(policies),
+  );
+  return Promise.resolve(EXIT_OK);
 }

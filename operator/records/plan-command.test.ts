@@ -1,0 +1,146 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { runPlanCommand } from './plan-command';
+
+const examples = resolve(__dirname, '..', '..', 'examples');
+
+async function run(
+  files: string[],
+  output: 'json' | 'table' = 'json',
+): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runPlanCommand(
+    { files, output },
+    { stdout: (t) => (out += t), stderr: (t) => (err += t) },
+  );
+  return { code, out, err };
+}
+
+function tempFile(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dnsop-plan-'));
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('dnsop plan', () => {
+  it('prints the DESIGN.md JSON shape, Route 53 alias records included', async () => {
+    const { code, out } = await run([join(examples, 'services-route53.yaml')]);
+    expect(code).toBe(0);
+    const parsed = JSON.parse(out) as {
+      policies: { policy: string; provider: string; records: unknown[]; diagnostics: unknown[] }[];
+    };
+    expect(parsed.policies).toHaveLength(1);
+    const [policy] = parsed.policies;
+    expect(policy?.policy).toBe('shop/public');
+    expect(policy?.provider).toBe('route53');
+    expect(policy?.records).toContainEqual({
+      name: 'app.example.com',
+      type: 'A',
+      targets: ['203.0.113.7'],
+      ttl: 300,
+      alias: false,
+      source: 'Service/shop/app',
+    });
+    expect(policy?.records).toContainEqual(
+      expect.objectContaining({
+        name: 'api.example.com',
+        type: 'A',
+        alias: true,
+        aliasHostedZoneId: 'Z35SXDOTRQ7X7K',
+      }),
+    );
+    expect(policy?.diagnostics).toContainEqual(
+      expect.objectContaining({ object: 'Service/shop/pending', reason: 'LoadBalancerPending' }),
+    );
+  });
+
+  it('sorts records by name then type, sorts targets, and lists no ownership TXT', async () => {
+    const { out } = await run([examples]);
+    const { policies } = JSON.parse(out) as {
+      policies: { policy: string; records: { name: string; type: string; targets: string[] }[] }[];
+    };
+    expect(policies.map((p) => p.policy)).toEqual([...policies.map((p) => p.policy)].sort());
+    for (const p of policies) {
+      const keys = p.records.map((r) => `${r.name} ${r.type}`);
+      expect(keys).toEqual([...keys].sort());
+      expect(p.records.every((r) => r.type !== 'TXT')).toBe(true);
+      expect(p.records.every((r) => r.targets.join() === [...r.targets].sort().join())).toBe(true);
+    }
+  });
+
+  it('shows every HTTPRoute diagnostic reason from the examples', async () => {
+    const { out } = await run([
+      join(examples, 'httproute-diagnostics.yaml'),
+      join(examples, 'httproute-gateway.yaml'),
+    ]);
+    const reasons = new Set(
+      (JSON.parse(out) as { policies: { diagnostics: { reason: string }[] }[] }).policies.flatMap(
+        (p) => p.diagnostics.map((d) => d.reason),
+      ),
+    );
+    for (const reason of [
+      'NoParentRefs',
+      'GatewayNotFound',
+      'NotAccepted',
+      'StatusLagging',
+      'NotAllowedByListeners',
+      'NoMatchingListener',
+      'NoMatchingHostname',
+      'GatewayHasNoAddresses',
+    ]) {
+      expect(reasons).toContain(reason);
+    }
+  });
+
+  it('prints a table by default', async () => {
+    const { out } = await run([join(examples, 'pods.yaml')], 'table');
+    expect(out).toMatch(/^POLICY\s+PROVIDER\s+NAME\s+TYPE\s+TTL\s+TARGETS\s+SOURCE/);
+    expect(out).toContain('a.workers.example.com');
+    expect(out).toContain('NoTargets');
+  });
+
+  it.each([
+    [
+      'broken YAML',
+      'bad.yaml',
+      'kind: Service\n  metadata: [',
+      /bad\.yaml: invalid YAML in document 1/,
+    ],
+    ['broken JSON', 'bad.json', '{"kind": ', /bad\.json: invalid JSON/],
+    [
+      'no kind',
+      'nokind.yaml',
+      'apiVersion: v1\nmetadata: {name: x}\n',
+      /nokind\.yaml: document 1: missing "kind"/,
+    ],
+    [
+      'no name',
+      'noname.yaml',
+      'apiVersion: v1\nkind: Service\nmetadata: {}\n',
+      /noname\.yaml: document 1: Service is missing metadata.name/,
+    ],
+    [
+      'policy without provider',
+      'policy.yaml',
+      'apiVersion: dnsop.io/v1alpha1\nkind: DNSPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  sources: [{kind: Service}]\n  domains: [example.com]\n  provider: {}\n',
+      /policy\.yaml: DNSPolicy shop\/p: spec.provider must set exactly one/,
+    ],
+  ])(
+    'exits 2 on %s with the file and the reason on stderr',
+    async (_name, fileName, text, message) => {
+      const { code, out, err } = await run([tempFile(fileName, text)]);
+      expect(code).toBe(2);
+      expect(out).toBe('');
+      expect(err).toMatch(message);
+    },
+  );
+
+  it('exits 2 for a path that does not exist', async () => {
+    const { code, err } = await run(['/nonexistent/dnsop-examples']);
+    expect(code).toBe(2);
+    expect(err).toContain('/nonexistent/dnsop-examples: no such file or directory');
+  });
+});
