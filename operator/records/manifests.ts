@@ -69,9 +69,9 @@ function toObjects(file: string, value: unknown, where: string): KubernetesObjec
   }
   if (!CLUSTER_SCOPED.has(kind) && metadata['namespace'] === undefined) {
     // kubectl apply's default.
-    return [{ ...value, metadata: { ...metadata, namespace: 'default' } } as KubernetesObject];
+    return [{ ...value, metadata: { ...metadata, namespace: 'default' } }];
   }
-  return [value as KubernetesObject];
+  return [value];
 }
 
 /** Parses one file's documents. */
@@ -140,6 +140,10 @@ function checkSpecFields(file: string, ref: string, spec: Record<string, unknown
     : [];
   if (set.length !== 1)
     fail(file, ref, 'spec.provider must set exactly one of route53, cloudDNS, inMemory');
+  checkScalarFields(file, ref, spec);
+}
+
+function checkScalarFields(file: string, ref: string, spec: Record<string, unknown>): void {
   const policy = spec['policy'];
   if (policy !== undefined && (typeof policy !== 'string' || !SYNC_POLICIES.has(policy))) {
     fail(file, ref, 'spec.policy must be Sync, UpsertOnly or CreateOnly');
