@@ -1,0 +1,169 @@
+/**
+ * DNSPolicy status from one sync's outcome. Pure: the reconciler passes in what happened and
+ * writes what this returns. Conditions follow kstatus: Ready, Synced, SourcesResolved.
+ */
+import type { V1Condition } from '@kubernetes/client-node';
+import type { DNSPolicy, DNSPolicyStatus, DiagnosticStatus } from '../api/types';
+import { setConditions, type ConditionInput } from '../runtime/conditions';
+import type { Diagnostic } from './endpoint';
+import { countChanges } from './endpoint';
+import type { Plan } from './plan';
+
+export const MAX_STATUS_DIAGNOSTICS = 50;
+
+/** How the sync ended, from the reconciler's point of view. */
+export type SyncOutcome =
+  | {
+      readonly kind: 'Applied';
+      readonly applied: number;
+      readonly failedRecords: number;
+      readonly failures: readonly string[];
+    }
+  | { readonly kind: 'DryRun' }
+  | { readonly kind: 'Guarded' }
+  | { readonly kind: 'ProviderError'; readonly reason: string; readonly message: string };
+
+export interface StatusInput {
+  readonly policy: DNSPolicy;
+  readonly diagnostics: readonly Diagnostic[];
+  /** Absent when the sync failed before a plan existed (e.g. provider error). */
+  readonly plan?: Plan;
+  readonly outcome: SyncOutcome;
+  readonly now: Date;
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Diagnostics for status: unique, StatusLagging and refusals first, capped. */
+export function statusDiagnostics(diagnostics: readonly Diagnostic[]): DiagnosticStatus[] {
+  const seen = new Set<string>();
+  return [...diagnostics]
+    .sort(
+      (a, b) =>
+        compare(a.object, b.object) || compare(a.reason, b.reason) || compare(a.message, b.message),
+    )
+    .filter((d) => {
+      const key = `${d.object} ${d.reason} ${d.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .slice(0, MAX_STATUS_DIAGNOSTICS)
+    .map((d) => ({ object: d.object, reason: d.reason, message: d.message }));
+}
+
+function summariseReasons(diagnostics: readonly Diagnostic[]): string {
+  const counts = new Map<string, number>();
+  for (const d of diagnostics) counts.set(d.reason, (counts.get(d.reason) ?? 0) + 1);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || compare(a[0], b[0]))
+    .map(([reason, n]) => `${n} ${reason}`)
+    .join(', ');
+}
+
+function syncedCondition(input: StatusInput): ConditionInput {
+  const { plan, outcome } = input;
+  switch (outcome.kind) {
+    case 'DryRun':
+      return {
+        type: 'Synced',
+        status: 'False',
+        reason: 'DryRun',
+        message: `dryRun: ${plan ? countChanges(plan.changes) : 0} changes computed, none applied`,
+      };
+    case 'Guarded':
+      return {
+        type: 'Synced',
+        status: 'False',
+        reason: plan?.guard?.reason ?? 'Guarded',
+        message: plan?.guard?.message ?? '',
+      };
+    case 'ProviderError':
+      return { type: 'Synced', status: 'False', reason: outcome.reason, message: outcome.message };
+    case 'Applied':
+      return outcome.failures.length > 0
+        ? {
+            type: 'Synced',
+            status: 'False',
+            reason: 'ProviderRejected',
+            message: outcome.failures.slice(0, 5).join('; '),
+          }
+        : {
+            type: 'Synced',
+            status: 'True',
+            reason: 'Synced',
+            message: `${outcome.applied} changes applied`,
+          };
+  }
+}
+
+export function computePolicyStatus(
+  input: StatusInput,
+  previous: readonly V1Condition[] | undefined,
+): DNSPolicyStatus {
+  const { policy, plan, outcome, now, diagnostics } = input;
+  const synced = syncedCondition(input);
+  const ready: ConditionInput =
+    synced.status === 'True' || outcome.kind === 'DryRun'
+      ? { type: 'Ready', status: 'True', reason: synced.reason, message: synced.message }
+      : { type: 'Ready', status: 'False', reason: synced.reason, message: synced.message };
+  const sources: ConditionInput =
+    diagnostics.length === 0
+      ? {
+          type: 'SourcesResolved',
+          status: 'True',
+          reason: 'AllSourcesResolved',
+          message: 'every selected object produced its records',
+        }
+      : {
+          type: 'SourcesResolved',
+          status: 'False',
+          reason: 'SourceDiagnostics',
+          message: `${summariseReasons(diagnostics)}; see status.diagnostics`,
+        };
+  const generation = policy.metadata.generation;
+  const conditions = setConditions(previous, [ready, synced, sources], generation, now);
+  const inSync = plan?.inSync ?? 0;
+  let records = inSync;
+  let pendingChanges = 0;
+  if (plan !== undefined) {
+    if (outcome.kind === 'Applied') {
+      records = inSync + plan.recordChanges - outcome.failedRecords;
+      pendingChanges = outcome.failedRecords;
+    } else if (outcome.kind === 'Guarded') {
+      pendingChanges = countChanges(plan.refused);
+    } else if (outcome.kind === 'DryRun') {
+      pendingChanges = countChanges(plan.changes);
+    }
+  }
+  return {
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    conditions,
+    records,
+    pendingChanges,
+    ...(outcome.kind === 'Applied' && outcome.failures.length === 0
+      ? { lastSyncTime: now.toISOString() }
+      : policy.status?.lastSyncTime
+        ? { lastSyncTime: policy.status.lastSyncTime }
+        : {}),
+    diagnostics: statusDiagnostics(diagnostics),
+  };
+}
+
+/** True when two statuses say the same thing apart from lastSyncTime and transition times. */
+export function sameStatusContent(a: DNSPolicyStatus | undefined, b: DNSPolicyStatus): boolean {
+  const strip = (s: DNSPolicyStatus | undefined): unknown => ({
+    observedGeneration: s?.observedGeneration,
+    records: s?.records,
+    pendingChanges: s?.pendingChanges,
+    diagnostics: s?.diagnostics ?? [],
+    conditions: (s?.conditions ?? []).map((c) => [
+      c.type,
+      c.status,
+      c.reason,
+      c.message,
+      c.observedGeneration,
+    ]),
+  });
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}

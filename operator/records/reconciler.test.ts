@@ -1,0 +1,262 @@
+import type { Endpoint } from './endpoint';
+import { ownershipRecord } from './registry';
+import {
+  eventually,
+  startControllerHarness,
+  type ControllerHarness,
+} from './testing/controller-harness';
+import {
+  gateway,
+  headless,
+  httpRoute,
+  listener,
+  namespace,
+  parentStatus,
+  pod,
+  policy,
+  service,
+} from './testing/fixtures';
+
+const names = (records: Endpoint[]): string[] =>
+  records.filter((r) => r.type !== 'TXT').map((r) => `${r.name} ${r.type} ${r.targets.join(',')}`);
+
+describe('DNSPolicyController', () => {
+  let h: ControllerHarness;
+  afterEach(async () => h.stop());
+
+  it('publishes, follows a pod label flip (seeds/000) and reports status', async () => {
+    h = await startControllerHarness();
+    h.apply(namespace('shop'));
+    h.apply(headless('pg', { app: 'pg', role: 'primary' }, 'pg.example.com'));
+    h.apply(pod('pg-a', { labels: { app: 'pg', role: 'primary' }, ip: '10.1.0.1' }));
+    h.apply(pod('pg-b', { labels: { app: 'pg', role: 'replica' }, ip: '10.1.0.2' }));
+    h.apply(policy('public', { provider: { inMemory: { zone: 'z' } } }));
+    await eventually(() =>
+      expect(names(h.controller.store.records('z'))).toEqual(['pg.example.com A 10.1.0.1']),
+    );
+    await eventually(() => {
+      const status = h.status('shop', 'public');
+      expect(status?.records).toBe(1);
+      expect(status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+      expect(h.policy('shop', 'public')?.metadata.finalizers).toEqual(['dnsop.io/records']);
+    });
+
+    h.apply(pod('pg-a', { labels: { app: 'pg', role: 'replica' }, ip: '10.1.0.1' }));
+    h.apply(pod('pg-b', { labels: { app: 'pg', role: 'primary' }, ip: '10.1.0.2' }));
+    await eventually(() =>
+      expect(names(h.controller.store.records('z'))).toEqual(['pg.example.com A 10.1.0.2']),
+    );
+  });
+
+  it('turns a burst of pod events into one provider change (debounce)', async () => {
+    h = await startControllerHarness({ debounceMs: 100 });
+    h.apply(headless('web', { app: 'web' }, 'web.example.com'));
+    h.apply(policy('public', { provider: { inMemory: { zone: 'burst' } } }));
+    await eventually(() => expect(h.status('shop', 'public')).toBeDefined());
+    let changes = 0;
+    h.controller.store.onChange(() => changes++);
+    for (let i = 1; i <= 20; i++)
+      h.apply(pod(`web-${i}`, { labels: { app: 'web' }, ip: `10.2.0.${i}` }));
+    await eventually(() =>
+      expect(h.controller.store.records('burst').find((r) => r.type === 'A')?.targets).toHaveLength(
+        20,
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    expect(changes).toBe(1);
+  });
+
+  it('does not reconcile for a pod change no headless Service or Pod source cares about', async () => {
+    h = await startControllerHarness();
+    h.apply(headless('web', { app: 'web' }, 'web.example.com'));
+    h.apply(pod('web-1', { labels: { app: 'web' }, ip: '10.2.0.1' }));
+    h.apply(policy('public', { provider: { inMemory: { zone: 'quiet' } } }));
+    await eventually(() => expect(h.status('shop', 'public')?.records).toBe(1));
+    const before = await h.metrics.reconcileTotal.get();
+    h.apply(pod('batch-1', { labels: { app: 'batch' }, ip: '10.3.0.1' }));
+    h.apply(
+      pod('web-1', { labels: { app: 'web' }, ip: '10.2.0.1', annotations: { unrelated: 'x' } }),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const after = await h.metrics.reconcileTotal.get();
+    const total = (m: typeof before): number => m.values.reduce((s, v) => s + v.value, 0);
+    expect(total(after)).toBe(total(before));
+  });
+
+  it('holds a route record while status lags, then moves it once (seeds/001)', async () => {
+    h = await startControllerHarness();
+    h.apply(namespace('shop'));
+    h.apply(gateway('external', { addresses: [{ value: '203.0.113.10' }] }));
+    h.apply(gateway('internal', { addresses: [{ value: '10.0.0.50' }] }));
+    h.apply(
+      policy('routes', {
+        sources: [{ kind: 'HTTPRoute' }],
+        provider: { inMemory: { zone: 'gw' } },
+      }),
+    );
+    const ext = { name: 'external', namespace: 'infra' };
+    const int = { name: 'internal', namespace: 'infra' };
+    h.apply(httpRoute('checkout', { parentRefs: [ext] }));
+    await eventually(() =>
+      expect(names(h.controller.store.records('gw'))).toEqual([
+        'checkout.example.com A 203.0.113.10',
+      ]),
+    );
+    const seen = new Set<string>();
+    h.controller.store.onChange(() => seen.add(names(h.controller.store.records('gw')).join('|')));
+    h.apply(
+      httpRoute('checkout', { generation: 2, parentRefs: [int], status: [parentStatus(ext, 1)] }),
+    );
+    await eventually(() =>
+      expect(h.status('shop', 'routes')?.diagnostics?.map((d) => d.reason)).toEqual([
+        'StatusLagging',
+      ]),
+    );
+    expect(names(h.controller.store.records('gw'))).toEqual([
+      'checkout.example.com A 203.0.113.10',
+    ]);
+    h.apply(
+      httpRoute('checkout', {
+        generation: 2,
+        parentRefs: [int],
+        status: [parentStatus(ext, 1), parentStatus(int, 2)],
+      }),
+    );
+    await eventually(() =>
+      expect(names(h.controller.store.records('gw'))).toEqual(['checkout.example.com A 10.0.0.50']),
+    );
+    expect([...seen]).toEqual(['checkout.example.com A 10.0.0.50']);
+  });
+
+  it('reports NotAllowedByListeners in status and as an Event on the HTTPRoute (seeds/002)', async () => {
+    h = await startControllerHarness();
+    h.apply(namespace('shop'));
+    h.apply(gateway('same-only', { listeners: [listener('http')] }));
+    h.apply(
+      policy('routes', {
+        sources: [{ kind: 'HTTPRoute' }],
+        provider: { inMemory: { zone: 'ev' } },
+      }),
+    );
+    h.apply(httpRoute('cross', { parentRefs: [{ name: 'same-only', namespace: 'infra' }] }));
+    await eventually(() => {
+      expect(h.status('shop', 'routes')?.diagnostics).toEqual([
+        expect.objectContaining({
+          object: 'HTTPRoute/shop/cross',
+          reason: 'NotAllowedByListeners',
+        }),
+      ]);
+      expect(
+        h.status('shop', 'routes')?.conditions?.find((c) => c.type === 'SourcesResolved')?.status,
+      ).toBe('False');
+    });
+    expect(h.events.events).toContainEqual(
+      expect.objectContaining({
+        regarding: expect.objectContaining({ kind: 'HTTPRoute', namespace: 'shop', name: 'cross' }),
+        reason: 'NotAllowedByListeners',
+        type: 'Warning',
+      }),
+    );
+  });
+
+  it('deleting a Sync policy removes exactly its records (finalizer)', async () => {
+    h = await startControllerHarness();
+    const foreign: Endpoint = {
+      name: 'other.example.com',
+      type: 'A',
+      targets: ['192.0.2.1'],
+      ttl: 300,
+      source: 'Service/x/y',
+    };
+    h.controller.store.put('fin', foreign);
+    h.controller.store.put('fin', ownershipRecord(foreign, 'team-b'));
+    h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
+    h.apply(policy('public', { provider: { inMemory: { zone: 'fin' } } }));
+    await eventually(() =>
+      expect(names(h.controller.store.records('fin'))).toContain('app.example.com A 10.0.0.9'),
+    );
+    await eventually(() =>
+      expect(h.policy('shop', 'public')?.metadata.finalizers).toEqual(['dnsop.io/records']),
+    );
+    h.deletePolicy('shop', 'public');
+    await eventually(() => expect(h.policy('shop', 'public')).toBeUndefined());
+    expect(h.controller.store.records('fin').map((r) => r.name)).toEqual([
+      '_dnsop-a.other.example.com',
+      'other.example.com',
+    ]);
+  });
+
+  it('refuses a mass delete with Synced=False reason DeleteGuard', async () => {
+    h = await startControllerHarness();
+    for (const n of ['a', 'b', 'c'])
+      h.apply(service(n, { hostname: `${n}.example.com`, clusterIP: '10.0.0.9' }));
+    h.apply(policy('public', { provider: { inMemory: { zone: 'guard' } }, maxDeletePercent: 50 }));
+    await eventually(() => expect(h.status('shop', 'public')?.records).toBe(3));
+    for (const n of ['a', 'b', 'c']) h.remove(service(n));
+    await eventually(() => {
+      const synced = h.status('shop', 'public')?.conditions?.find((c) => c.type === 'Synced');
+      expect(synced).toEqual(expect.objectContaining({ status: 'False', reason: 'DeleteGuard' }));
+      expect(h.status('shop', 'public')?.pendingChanges).toBe(6);
+    });
+    expect(names(h.controller.store.records('guard'))).toHaveLength(3);
+  });
+
+  it('dryRun computes but changes nothing', async () => {
+    h = await startControllerHarness();
+    h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
+    h.apply(policy('public', { provider: { inMemory: { zone: 'dry' } }, dryRun: true }));
+    await eventually(() =>
+      expect(h.status('shop', 'public')?.conditions?.find((c) => c.type === 'Synced')?.reason).toBe(
+        'DryRun',
+      ),
+    );
+    expect(h.status('shop', 'public')?.pendingChanges).toBe(2);
+    expect(h.controller.store.records('dry')).toEqual([]);
+  });
+
+  it('reads only its own namespace unless trusted', async () => {
+    h = await startControllerHarness({ trustedNamespaces: 'platform' });
+    h.apply(namespace('shop', { dns: 'on' }));
+    h.apply(namespace('tenant', { dns: 'on' }));
+    h.apply(
+      service('app', { namespace: 'shop', hostname: 'shop.example.com', clusterIP: '10.0.0.1' }),
+    );
+    h.apply(
+      service('app', {
+        namespace: 'tenant',
+        hostname: 'tenant.example.com',
+        clusterIP: '10.0.0.2',
+      }),
+    );
+    h.apply(
+      policy(
+        'greedy',
+        {
+          provider: { inMemory: { zone: 'mt1' } },
+          namespaceSelector: { matchLabels: { dns: 'on' } },
+        },
+        'tenant',
+      ),
+    );
+    h.apply(
+      policy(
+        'platform',
+        {
+          provider: { inMemory: { zone: 'mt2' } },
+          namespaceSelector: { matchLabels: { dns: 'on' } },
+        },
+        'platform',
+      ),
+    );
+    await eventually(() => {
+      expect(names(h.controller.store.records('mt1'))).toEqual(['tenant.example.com A 10.0.0.2']);
+      expect(names(h.controller.store.records('mt2'))).toEqual([
+        'shop.example.com A 10.0.0.1',
+        'tenant.example.com A 10.0.0.2',
+      ]);
+      expect(h.status('tenant', 'greedy')?.diagnostics?.map((d) => d.reason)).toEqual([
+        'NamespaceSelectorIgnored',
+      ]);
+    });
+  });
+});

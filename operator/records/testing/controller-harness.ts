@@ -1,0 +1,133 @@
+/**
+ * Runs a DNSPolicyController against caches filled by hand (no API server): the status writer
+ * and finalizer patches act on the cached DNSPolicy the way the API server would.
+ */
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import type { DNSPolicy, DNSPolicyStatus } from '../../api/types';
+import { SharedCaches, objectKey, type InformerCache } from '../../runtime/cache';
+import { buildConfig } from '../../runtime/config';
+import type { ControllerContext } from '../../runtime/controller';
+import { MemoryEventSink } from '../../runtime/events';
+import { silentLogger } from '../../runtime/logger';
+import { createMetrics, type Metrics } from '../../runtime/metrics';
+import type { ObjectRef, StatusWriter } from '../../runtime/status';
+import { DNSPolicyController, type DNSPolicyControllerOptions } from '../reconciler';
+
+type PolicyObject = DNSPolicy & KubernetesObject;
+
+export interface ControllerHarness {
+  readonly controller: DNSPolicyController;
+  readonly caches: SharedCaches;
+  readonly events: MemoryEventSink;
+  readonly metrics: Metrics;
+  /** Adds or replaces an object (fires the same events an informer would). */
+  apply(obj: KubernetesObject): void;
+  remove(obj: KubernetesObject): void;
+  policy(namespace: string, name: string): PolicyObject | undefined;
+  status(namespace: string, name: string): DNSPolicyStatus | undefined;
+  /** Marks a policy deleted (deletionTimestamp); it disappears once its finalizers are gone. */
+  deletePolicy(namespace: string, name: string): void;
+  stop(): Promise<void>;
+}
+
+const KIND_TO_CACHE: Record<string, string> = {
+  Service: 'services',
+  Pod: 'pods',
+  EndpointSlice: 'endpointslices',
+  Namespace: 'namespaces',
+  Gateway: 'gateways',
+  HTTPRoute: 'httproutes',
+  DNSPolicy: 'dnspolicies',
+};
+
+export async function startControllerHarness(
+  options: DNSPolicyControllerOptions & { trustedNamespaces?: string } = {},
+): Promise<ControllerHarness> {
+  const kubeConfig = new KubeConfig();
+  const logger = silentLogger();
+  const caches = new SharedCaches({ kubeConfig, namespace: '', logger, relistMs: 3_600_000 });
+  const cache = (kind: string): InformerCache<KubernetesObject> =>
+    caches.get(KIND_TO_CACHE[kind] as 'pods');
+  // Nothing is listed from an API server here: every cache holds all it will hold from the start.
+  for (const kind of Object.keys(KIND_TO_CACHE)) cache(kind).synced = () => true;
+  const policies = (): InformerCache<PolicyObject> => caches.get<PolicyObject>('dnspolicies');
+  let rv = 1;
+  const apply = (obj: KubernetesObject): void => {
+    const next = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv++) } };
+    cache(obj.kind ?? '').upsert(next);
+  };
+  const status = {
+    update: (ref: ObjectRef, compute: (live: PolicyObject) => DNSPolicyStatus | undefined) => {
+      const live = policies().get(ref.namespace, ref.name);
+      if (live === undefined) return Promise.resolve(undefined);
+      const next = compute(live);
+      if (next === undefined) return Promise.resolve(undefined);
+      const updated = { ...live, status: next };
+      apply(updated);
+      return Promise.resolve(updated);
+    },
+    setFinalizers: (ref: ObjectRef, finalizers: readonly string[]) => {
+      const live = policies().get(ref.namespace, ref.name);
+      if (live === undefined) return Promise.resolve();
+      const updated = { ...live, metadata: { ...live.metadata, finalizers: [...finalizers] } };
+      if (live.metadata.deletionTimestamp !== undefined && finalizers.length === 0)
+        policies().remove(live);
+      else apply(updated);
+      return Promise.resolve();
+    },
+  } as unknown as StatusWriter;
+  const events = new MemoryEventSink();
+  const metrics = createMetrics(new Registry(), { processMetrics: false });
+  const controller = new DNSPolicyController({ debounceMs: 20, ...options });
+  const ctx: ControllerContext = {
+    kubeConfig,
+    config: buildConfig({ trustedNamespaces: options.trustedNamespaces ?? '' }),
+    caches,
+    logger,
+    metrics,
+    events,
+    status,
+    signal: new AbortController().signal,
+    isLeader: () => true,
+  };
+  controller.setup(ctx);
+  await controller.start();
+  return {
+    controller,
+    caches,
+    events,
+    metrics,
+    apply,
+    remove: (obj) => cache(obj.kind ?? '').remove(obj),
+    policy: (ns, name) => policies().get(ns, name),
+    status: (ns, name) => policies().get(ns, name)?.status,
+    deletePolicy: (ns, name) => {
+      const live = policies().get(ns, name);
+      if (live === undefined) return;
+      if ((live.metadata.finalizers ?? []).length === 0) policies().remove(live);
+      else
+        apply({
+          ...live,
+          metadata: { ...live.metadata, deletionTimestamp: new Date() },
+        });
+    },
+    stop: () => controller.stop(),
+  };
+}
+
+/** Polls until `check` passes or the time is up (then throws its last failure). */
+export async function eventually(check: () => void, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+export { objectKey };
