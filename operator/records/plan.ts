@@ -181,12 +181,16 @@ function resolveDesired(
   const byKey = new Map<string, Candidate[]>();
   for (const c of candidates) {
     const key = endpointKey(c.endpoint);
-    byKey.set(key, [...(byKey.get(key) ?? []), c]);
+    const list = byKey.get(key);
+    if (list === undefined) byKey.set(key, [c]);
+    else list.push(c);
   }
   const byName = new Map<string, Candidate[]>();
   for (const list of byKey.values()) {
-    const winner = resolveSameKey(list, view, input.ownerId, out);
-    byName.set(winner.endpoint.name, [...(byName.get(winner.endpoint.name) ?? []), winner]);
+    const winner = list.length === 1 ? list[0]! : resolveSameKey(list, view, input.ownerId, out);
+    const same = byName.get(winner.endpoint.name);
+    if (same === undefined) byName.set(winner.endpoint.name, [winner]);
+    else same.push(winner);
   }
   const resolved = new Map<string, Candidate>();
   for (const list of byName.values()) {
@@ -345,16 +349,24 @@ function recordsOnly(list: readonly Endpoint[]): number {
   return list.filter((e) => e.ownerOf === undefined).length;
 }
 
+/** Sorts by endpointKey, computing each key once. */
+function sortedByKey<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
+  return items
+    .map((item) => ({ item, key: keyOf(item) }))
+    .sort((a, b) => compare(a.key, b.key))
+    .map((d) => d.item);
+}
+
 function sortChanges(changes: Changes): Changes {
-  const byKey = (a: Endpoint, b: Endpoint): number => compare(endpointKey(a), endpointKey(b));
-  const pairs = changes.updateOld
-    .map((old, i) => [old, changes.updateNew[i]!] as const)
-    .sort((x, y) => byKey(x[1], y[1]));
+  const pairs = sortedByKey(
+    changes.updateOld.map((old, i) => [old, changes.updateNew[i]!] as const),
+    (p) => endpointKey(p[1]),
+  );
   return {
-    create: [...changes.create].sort(byKey),
+    create: sortedByKey(changes.create, endpointKey),
     updateOld: pairs.map((p) => p[0]),
     updateNew: pairs.map((p) => p[1]),
-    delete: [...changes.delete].sort(byKey),
+    delete: sortedByKey(changes.delete, endpointKey),
   };
 }
 
@@ -382,10 +394,8 @@ export function planChanges(input: PlanInput): Plan {
     inSync: 0,
     replacements: 0,
   };
-  const ordered = [...wanted.values()].sort((x, y) =>
-    compare(endpointKey(x.endpoint), endpointKey(y.endpoint)),
-  );
-  for (const { endpoint } of ordered) planWanted(input, view, endpoint, wanted, b);
+  const ordered = [...wanted.keys()].sort();
+  for (const key of ordered) planWanted(input, view, wanted.get(key)!.endpoint, wanted, b);
   planUnwanted(input, view, wanted, b);
 
   const changes = sortChanges(b);

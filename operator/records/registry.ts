@@ -13,7 +13,6 @@
  */
 import type { Endpoint, RecordType } from './endpoint';
 import { endpointKey } from './endpoint';
-import { isValidHostname } from './hostname';
 
 export const OWNERSHIP_PREFIX = '_dnsop-';
 const WILDCARD_SUFFIX = '-wildcard';
@@ -49,9 +48,12 @@ export function parseOwnershipName(
   return { name: wildcard ? `*.${rest}` : rest, type };
 }
 
-/** True when a record of this name can be owned (its TXT name is a valid DNS name). */
+/**
+ * True when a record of this (valid) name can be owned: its TXT name, one label longer, still
+ * fits in 253 characters. The added label is always a valid metadata label.
+ */
 export function canOwn(name: string, type: RecordType): boolean {
-  return isValidHostname(ownershipName(name, type), { allowMetadataLabels: true });
+  return ownershipName(name, type).length <= 253;
 }
 
 export interface Ownership {

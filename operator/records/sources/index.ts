@@ -6,7 +6,6 @@
 import type { V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { DNSPolicy, PolicySource, SourceKind } from '../../api/types';
 import type { Diagnostic, Endpoint } from '../endpoint';
-import { endpointKey } from '../endpoint';
 import { DomainFilter } from '../hostname';
 import type { AttachmentInputs } from './gateway';
 import type { HTTPRoute } from './gateway-api';
@@ -156,20 +155,12 @@ export function collectDesiredRecords(
     for (const kind of kinds) collectKind(kind, namespace, policy, objects, out);
   }
   const domains = new DomainFilter(policy.spec.domains, policy.spec.excludeDomains ?? []);
-  const endpoints = out.endpoints
-    .filter((ep) => domains.matches(ep.name))
-    .sort(
-      (a, b) =>
-        compareKeys(endpointKey(a), endpointKey(b)) || compareKeys(a.source ?? '', b.source ?? ''),
-    );
+  // Unordered: the planner resolves and sorts; `dnsop plan` sorts its output.
+  const endpoints = out.endpoints.filter((ep) => domains.matches(ep.name));
   return {
     endpoints,
     diagnostics: out.diagnostics,
     held: [...new Set(out.held)].sort(),
     namespaces: scope.namespaces,
   };
-}
-
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
