@@ -20,14 +20,17 @@ export interface HostnameOptions {
   readonly allowMetadataLabels?: boolean;
 }
 
+function isPlainValid(name: string, options: HostnameOptions): boolean {
+  if (name.length === 0 || name.length > MAX_NAME || !VALID_NAME.test(name)) return false;
+  return !name.startsWith('*.') || (options.allowWildcard ?? true);
+}
+
 /**
  * Why `name` (already normalised) is not a valid record name, or undefined when it is.
  * The message is written for a user reading a diagnostic.
  */
 export function hostnameProblem(name: string, options: HostnameOptions = {}): string | undefined {
-  if (name.length > 0 && name.length <= MAX_NAME && VALID_NAME.test(name)) {
-    if (!name.startsWith('*.') || (options.allowWildcard ?? true)) return undefined;
-  }
+  if (isPlainValid(name, options)) return undefined;
   if (name.length === 0) return 'the name is empty';
   if (name.length > MAX_NAME)
     return `the name has ${name.length} characters; at most ${MAX_NAME} are allowed`;
