@@ -284,6 +284,12 @@ describe('probe states', () => {
     expect(run(cluster(2), 0).state).toBe('Unknown');
   });
 
+  it('keeps a target Unknown (not Healthy) while it has only failed, below the threshold', () => {
+    const w = new TargetWindow(id('10.244.0.1'), 1, TH);
+    const t = feed(w, 0, 2, 'timeout');
+    expect(run([w], t).targets[0]!.state).toBe('Unknown');
+  });
+
   it('every target failing -> UpstreamFailure, whatever readiness says', () => {
     const windows = cluster(2);
     let t = 0;

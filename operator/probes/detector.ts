@@ -89,6 +89,8 @@ export interface TargetSnapshot {
   readonly identity: TargetIdentity;
   /** At least one counted observation so far. */
   readonly observed: boolean;
+  /** Successful probes since the target was added. */
+  readonly successes: number;
   readonly consecutiveFailures: number;
   readonly lastError?: string;
   /** Counts over the short window (nxdomainWindow). */
@@ -220,6 +222,7 @@ export class TargetWindow {
     return {
       identity: this.identity,
       observed: this.#observed,
+      successes: this.#successes,
       consecutiveFailures: this.consecutiveFailures,
       ...(this.#lastError !== undefined ? { lastError: this.#lastError } : {}),
       window: {
@@ -433,11 +436,14 @@ function assessTarget(
   if (servfail !== undefined) signals.push(servfail);
   if (t.identity.kind === 'Pod' && ready === false)
     signals.push({ signal: 'NotReady', value: 0, threshold: 1 });
+  // Until a target has answered once, "no anomaly" is not evidence of health.
   const state: TargetState = signals.some((s) => s.signal === 'ConsecutiveFailures')
     ? 'Failing'
     : signals.length > 0
       ? 'Degraded'
-      : 'Healthy';
+      : t.successes > 0
+        ? 'Healthy'
+        : 'Unknown';
   return { ...base, state, signals };
 }
 

@@ -1,0 +1,227 @@
+/**
+ * The probe engine of one DNSProbe: scheduler -> resolver -> per-target windows -> detector.
+ * Used as is by `dnsop probe` and by the DNSProbe controller, which adds targets discovery,
+ * readiness checks, status, metrics and remediation around it.
+ *
+ * Assessment runs every `assessEveryMs` and, at once, when a target crosses the consecutive
+ * failure threshold either way (so detection does not wait for the next tick).
+ */
+import {
+  assess,
+  TargetWindow,
+  type Assessment,
+  type TargetAssessment,
+  type TargetIdentity,
+  type TargetState,
+} from './detector';
+import type { LagSource } from './loop-lag';
+import type { PreparedQuery } from './query';
+import { Resolver, type ProbeResult, type ProbeTarget } from './resolver';
+import {
+  ProbeScheduler,
+  type ProbeSlot,
+  type ResultSink,
+  type SchedulerDeps,
+  type TokenBucket,
+} from './scheduler';
+import type { ProbeSettings } from './settings';
+
+export interface EngineTarget {
+  readonly target: ProbeTarget;
+  readonly identity: TargetIdentity;
+}
+
+/** Per-target state the engine keeps; the slot data every probe of the target carries. */
+export class TargetEntry {
+  failing = false;
+  constructor(
+    readonly target: ProbeTarget,
+    readonly identity: TargetIdentity,
+    readonly window: TargetWindow,
+  ) {}
+}
+
+/** Sees every probe result (metrics). Must be cheap: it runs at probe rate. */
+export interface ProbeObserver {
+  onProbe(entry: TargetEntry, query: PreparedQuery, result: ProbeResult, counted: boolean): void;
+}
+
+export interface TargetChange {
+  readonly identity: TargetIdentity;
+  readonly from: TargetState;
+  readonly to: TargetState;
+  readonly assessment: TargetAssessment;
+}
+
+export interface EngineOptions {
+  readonly settings: ProbeSettings;
+  readonly lag: LagSource;
+  readonly onAssessment: (assessment: Assessment, changes: readonly TargetChange[]) => void;
+  readonly namespaceBucket?: TokenBucket;
+  readonly observer?: ProbeObserver;
+  /** Current readiness per target key (pod targets); I/O done elsewhere. */
+  readonly readiness?: () => ReadonlyMap<string, boolean | undefined>;
+  /** Replaces the resolver (tests). */
+  readonly sender?: SchedulerDeps<TargetEntry>['sender'];
+  /** Monotonic ms. Default performance.now. */
+  readonly now?: () => number;
+  readonly random?: () => number;
+  readonly assessEveryMs?: number;
+}
+
+const NO_READINESS: ReadonlyMap<string, boolean | undefined> = new Map();
+
+export class ProbeEngine implements ResultSink<TargetEntry> {
+  readonly settings: ProbeSettings;
+  readonly #options: EngineOptions;
+  readonly #now: () => number;
+  readonly #scheduler: ProbeScheduler<TargetEntry>;
+  readonly #entries = new Map<string, TargetEntry>();
+  readonly #states = new Map<string, TargetState>();
+  #last: Assessment | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  #running = false;
+
+  constructor(options: EngineOptions) {
+    this.settings = options.settings;
+    this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
+    const s = options.settings;
+    this.#scheduler = new ProbeScheduler<TargetEntry>(
+      {
+        intervalMs: s.intervalMs,
+        timeoutMs: s.timeoutMs,
+        transport: s.transport,
+        maxQps: s.maxQps,
+      },
+      s.queries,
+      {
+        sink: this,
+        lag: options.lag,
+        sender: options.sender ?? ((onResult) => new Resolver<ProbeSlot<TargetEntry>>(onResult)),
+        now: this.#now,
+        ...(options.namespaceBucket !== undefined
+          ? { namespaceBucket: options.namespaceBucket }
+          : {}),
+        ...(options.random !== undefined ? { random: options.random } : {}),
+      },
+    );
+  }
+
+  get scheduler(): ProbeScheduler<TargetEntry> {
+    return this.#scheduler;
+  }
+
+  /** The latest assessment. */
+  get last(): Assessment | undefined {
+    return this.#last;
+  }
+
+  entries(): TargetEntry[] {
+    return [...this.#entries.values()];
+  }
+
+  /** Replaces the target set; a target whose identity changed (same IP, new pod) starts afresh. */
+  setTargets(targets: readonly EngineTarget[]): void {
+    const wanted = new Map(targets.map((t) => [t.target.key, t]));
+    let removed = false;
+    for (const [key, entry] of this.#entries) {
+      const next = wanted.get(key);
+      if (next === undefined || !sameIdentity(next.identity, entry.identity)) {
+        this.#entries.delete(key);
+        this.#states.delete(key);
+        removed = true;
+      }
+    }
+    if (removed)
+      this.#scheduler.setTargets(
+        [...this.#entries.values()].map((e) => e.target),
+        (t) => this.#entries.get(t.key)!,
+      );
+    for (const [key, t] of wanted) {
+      if (this.#entries.has(key)) continue;
+      this.#entries.set(
+        key,
+        new TargetEntry(
+          t.target,
+          t.identity,
+          new TargetWindow(t.identity, this.settings.queries.length, this.settings.thresholds),
+        ),
+      );
+    }
+    this.#scheduler.setTargets(
+      [...this.#entries.values()].map((e) => e.target),
+      (t) => this.#entries.get(t.key)!,
+    );
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#scheduler.start();
+    this.#timer = setInterval(() => this.assessNow(), this.#options.assessEveryMs ?? 100);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#running = false;
+    this.#scheduler.stop();
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
+  }
+
+  onProbeResult(
+    slot: ProbeSlot<TargetEntry>,
+    result: ProbeResult,
+    counted: boolean,
+    rttUsable: boolean,
+  ): void {
+    const entry = slot.data;
+    this.#options.observer?.onProbe(entry, slot.query, result, counted);
+    if (!counted) return;
+    entry.window.observe(slot.queryIndex, result.outcome, result.rttMs, this.#now(), {
+      rttUsable,
+      expectNx: slot.query.expectRcode === 'NXDOMAIN',
+      ...(result.detail !== undefined ? { detail: result.detail } : {}),
+    });
+    const failing =
+      entry.window.consecutiveFailures >= this.settings.thresholds.consecutiveFailures;
+    if (failing !== entry.failing) {
+      entry.failing = failing;
+      this.#immediate ??= setImmediate(this.#assessSoon);
+    }
+  }
+
+  readonly #assessSoon = (): void => {
+    this.#immediate = undefined;
+    if (this.#running) this.assessNow();
+  };
+
+  /** Assesses now and reports the result (with the target state changes since last time). */
+  assessNow(): Assessment {
+    const now = this.#now();
+    const assessment = assess({
+      targets: [...this.#entries.values()].map((e) => e.window.snapshot(now)),
+      readiness: this.#options.readiness?.() ?? NO_READINESS,
+      thresholds: this.settings.thresholds,
+    });
+    const changes: TargetChange[] = [];
+    for (const t of assessment.targets) {
+      const from = this.#states.get(t.identity.key) ?? 'Unknown';
+      if (from !== t.state) {
+        changes.push({ identity: t.identity, from, to: t.state, assessment: t });
+        this.#states.set(t.identity.key, t.state);
+      }
+    }
+    this.#last = assessment;
+    this.#options.onAssessment(assessment, changes);
+    return assessment;
+  }
+}
+
+function sameIdentity(a: TargetIdentity, b: TargetIdentity): boolean {
+  return a.kind === b.kind && a.pod === b.pod && a.address === b.address;
+}
