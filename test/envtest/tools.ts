@@ -1,0 +1,53 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Where `test/envtest/provision.sh` puts the components the harness runs. */
+export interface ToolPaths {
+  readonly etcd: string;
+  readonly kubeApiServer: string;
+  readonly kubeControllerManager: string;
+  readonly coreDns: string;
+  readonly motoServer: string;
+  /** Gateway API standard-channel CRD manifests (one file per CRD). */
+  readonly gatewayApiCrdFiles: readonly string[];
+}
+
+export const repoRoot = resolve(__dirname, '..', '..');
+
+export function toolsDir(): string {
+  return process.env['DNSOP_TOOLS_DIR'] ?? join(repoRoot, '.tools');
+}
+
+/** Resolves every tool path; throws one message naming what is missing and how to get it. */
+export function locateTools(): ToolPaths {
+  const dir = toolsDir();
+  const bin = (name: string): string => join(dir, 'bin', name);
+  const crdDir = join(dir, 'crds', 'gateway-api');
+  const paths: ToolPaths = {
+    etcd: bin('etcd'),
+    kubeApiServer: bin('kube-apiserver'),
+    kubeControllerManager: bin('kube-controller-manager'),
+    coreDns: bin('coredns'),
+    motoServer: join(dir, 'venv', 'bin', 'moto_server'),
+    gatewayApiCrdFiles: existsSync(crdDir)
+      ? readdirSync(crdDir)
+          .filter((f) => f.endsWith('.yaml'))
+          .sort()
+          .map((f) => join(crdDir, f))
+      : [],
+  };
+  const missing = [
+    paths.etcd,
+    paths.kubeApiServer,
+    paths.kubeControllerManager,
+    paths.coreDns,
+    paths.motoServer,
+  ].filter((p) => !existsSync(p));
+  if (paths.gatewayApiCrdFiles.length === 0) missing.push(crdDir);
+  if (missing.length > 0) {
+    throw new Error(
+      `envtest tools missing (${missing.join(', ')}): run \`bash test/envtest/provision.sh\``,
+    );
+  }
+  return paths;
+}
