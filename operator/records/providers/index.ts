@@ -90,11 +90,20 @@ export async function createProvider(
         ...(context.log ? { log: context.log } : {}),
       });
     }
-    case 'cloudDNS':
-      throw new PermanentError(
-        'ProviderNotAvailable',
-        'the cloudDNS provider is not available in this build yet',
-      );
+    case 'cloudDNS': {
+      const { newCloudDnsProvider } = await import('./clouddns');
+      return newCloudDnsProvider({
+        spec: spec.cloudDNS!,
+        domains: context.domains,
+        ...(context.excludeDomains ? { excludeDomains: context.excludeDomains } : {}),
+        credentials: {
+          namespace: context.namespace,
+          trusted: context.trusted,
+          readSecret: context.readSecret,
+        },
+        ...(context.log ? { log: context.log } : {}),
+      });
+    }
   }
 }
 
