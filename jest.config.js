@@ -8,7 +8,7 @@
  */
 const ESM_ONLY = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.json' }],
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   '^.+\\.m?js$': [
     'babel-jest',
     { babelrc: false, configFile: false, plugins: ['@babel/plugin-transform-modules-commonjs'] },

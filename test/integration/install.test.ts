@@ -1,0 +1,161 @@
+/**
+ * The install as a user does it: everything in deploy/ (with the CRDs) applied to a real API
+ * server, then the operator running with the dnsop ServiceAccount's own token and the shipped
+ * RBAC. Any request the code makes that the ClusterRole/Role does not allow shows up as a 403.
+ */
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { ControlPlane } from '../envtest/control-plane';
+import { applyObjects, readManifests } from '../envtest/apply';
+import { waitFor } from '../envtest/wait';
+import { createControllers } from '../../operator/controllers';
+import { buildConfig } from '../../operator/runtime/config';
+import { kubeRequest } from '../../operator/runtime/kube-http';
+import { createLogger } from '../../operator/runtime/logger';
+import { Manager } from '../../operator/runtime/manager';
+import { createMetrics } from '../../operator/runtime/metrics';
+import { DnsopOperator } from '../../operator/runtime/operator';
+
+jest.setTimeout(120_000);
+
+const ROOT = join(__dirname, '..', '..');
+let plane: ControlPlane;
+
+function deployObjects(): KubernetesObject[] {
+  const files = ['namespace', 'serviceaccount', 'rbac', 'deployment', 'service', 'pdb'];
+  return [
+    ...readManifests(join(ROOT, 'crds')).filter((o) => o.kind === 'CustomResourceDefinition'),
+    ...readManifests(...files.map((f) => join(ROOT, 'deploy', `${f}.yaml`))),
+  ];
+}
+
+/** A kubeconfig that authenticates as the dnsop ServiceAccount (TokenRequest API). */
+async function serviceAccountKubeConfig(admin: KubeConfig): Promise<KubeConfig> {
+  const answer = await kubeRequest<{ status: { token: string } }>(admin, {
+    method: 'POST',
+    path: '/api/v1/namespaces/dnsop-system/serviceaccounts/dnsop/token',
+    body: {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 3600 },
+    },
+  });
+  const cluster = admin.getCurrentCluster();
+  if (!cluster) throw new Error('no cluster');
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ ...cluster, name: 'envtest' }],
+    users: [{ name: 'dnsop', token: answer.status.token }],
+    contexts: [{ name: 'sa', cluster: 'envtest', user: 'dnsop' }],
+    currentContext: 'sa',
+  });
+  return kc;
+}
+
+beforeAll(async () => {
+  plane = await ControlPlane.start();
+});
+
+afterAll(async () => {
+  await plane?.stop();
+});
+
+it('every manifest in deploy/ is accepted by a real API server', async () => {
+  const applied = await applyObjects(plane.kubeConfig, deployObjects());
+  expect(applied.map((o) => o.kind).sort()).toEqual(
+    [
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'CustomResourceDefinition',
+      'Deployment',
+      'Namespace',
+      'PodDisruptionBudget',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'ServiceAccount',
+    ].sort(),
+  );
+});
+
+it('the operator runs with the shipped RBAC and is never refused', async () => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger('debug', sink);
+  const kc = await serviceAccountKubeConfig(plane.kubeConfig);
+  const config = buildConfig(
+    {
+      metricsAddr: '127.0.0.1:0',
+      leaderElect: true,
+      leaderElectionNamespace: 'dnsop-system',
+      trustedNamespaces: 'dnsop-system',
+      identity: 'install-test',
+    },
+    {},
+  );
+  const controllers = createControllers(config);
+  const manager = new Manager({
+    config,
+    kubeConfig: kc,
+    logger,
+    metrics: createMetrics(undefined, { processMetrics: false }),
+    controllers,
+  });
+  const operator = new DnsopOperator(manager, controllers, logger);
+  const admin = KubernetesObjectApi.makeApiClient(plane.kubeConfig);
+  await applyObjects(plane.kubeConfig, [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+  ]);
+  await admin.create({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: 'web',
+      namespace: 'shop',
+      annotations: { 'dnsop.io/hostname': 'web.example.com' },
+    },
+    spec: { ports: [{ port: 80 }] },
+  } as KubernetesObject);
+  await admin.create({
+    apiVersion: 'dnsop.io/v1alpha1',
+    kind: 'DNSPolicy',
+    metadata: { name: 'public', namespace: 'shop' },
+    spec: { sources: [{ kind: 'Service' }], domains: ['example.com'], provider: { inMemory: {} } },
+  } as KubernetesObject);
+  await operator.start();
+  try {
+    const synced = await waitFor(
+      'DNSPolicy Ready with its record',
+      async () => {
+        const p = await kubeRequest<{
+          status?: { records?: number; conditions?: Array<{ type: string; status: string }> };
+        }>(plane.kubeConfig, {
+          method: 'GET',
+          path: '/apis/dnsop.io/v1alpha1/namespaces/shop/dnspolicies/public',
+        });
+        const ready = p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+        return ready && (p.status?.records ?? 0) >= 1 ? p : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(synced.status?.records).toBeGreaterThanOrEqual(1);
+    const lease = await kubeRequest<{ spec: { holderIdentity: string } }>(plane.kubeConfig, {
+      method: 'GET',
+      path: '/apis/coordination.k8s.io/v1/namespaces/dnsop-system/leases/dnsop-leader',
+    });
+    expect(lease.spec.holderIdentity).toBe('install-test');
+    const readyz = await fetch(`http://127.0.0.1:${manager.port}/readyz`);
+    expect(readyz.status).toBe(200);
+  } finally {
+    await operator.shutdown();
+  }
+  const refused = lines.filter((l) => /\b403\b|forbidden/i.test(l));
+  expect(refused).toEqual([]);
+});
