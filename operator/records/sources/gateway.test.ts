@@ -329,6 +329,18 @@ describe('status generation check (seeds/001)', () => {
     expect(result.diagnostics.map((d) => d.reason)).toEqual(['StatusLagging']);
   });
 
+  it('while status lags, reports a refusal it can already tell and still holds the route', () => {
+    const sameOnly = gateway('external', { listeners: [listener('http')] });
+    const result = httpRouteEndpoints(httpRoute('r', { status: [] }), 300, inputs([sameOnly]));
+    expect(result.held).toBe('HTTPRoute/shop/r');
+    expect(result.diagnostics).toEqual([
+      expect.objectContaining({
+        reason: 'NotAllowedByListeners',
+        message: expect.stringContaining('held unchanged'),
+      }),
+    ]);
+  });
+
   it('holds the route when its Accepted condition is from an older generation, even if True', () => {
     const route = httpRoute('r', {
       generation: 3,

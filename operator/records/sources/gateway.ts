@@ -42,7 +42,12 @@ export type ParentOutcome =
       readonly hostnames: readonly string[];
       readonly targets: readonly string[];
     }
-  | { readonly kind: 'Lagging'; readonly message: string }
+  | {
+      readonly kind: 'Lagging';
+      readonly message: string;
+      /** Set when our own listener checks already fail: the reason to show instead of StatusLagging. */
+      readonly reason?: AttachmentReason;
+    }
   | { readonly kind: 'Refused'; readonly reason: AttachmentReason; readonly message: string };
 
 export interface ParentAttachment {
@@ -367,8 +372,18 @@ function attachParent(
     };
   }
   const status = parentStatusState(route, ref);
-  if (status.state === 'Lagging') return { kind: 'Lagging', message: status.message };
   const listeners = matchListeners(route, ref, gateway, inputs);
+  if (status.state === 'Lagging') {
+    // Records stay held, but a user should see a refusal we can already tell (e.g. no gateway
+    // controller has written status yet, and allowedRoutes excludes the route's namespace).
+    return listeners.ok
+      ? { kind: 'Lagging', message: status.message }
+      : {
+          kind: 'Lagging',
+          reason: listeners.reason,
+          message: `${listeners.message}; status: ${status.message}`,
+        };
+  }
   if (status.state === 'NotAccepted') {
     const controller = `the gateway controller reports Accepted=${status.condition.status} (${status.condition.reason}: ${status.condition.message})`;
     return listeners.ok
@@ -425,7 +440,7 @@ export function attachRouteToGateways(route: HTTPRoute, inputs: AttachmentInputs
     if (outcome.kind === 'Lagging') {
       diagnostics.push({
         object: routeRef,
-        reason: 'StatusLagging',
+        reason: outcome.reason ?? 'StatusLagging',
         message: `parent ${parent}: ${outcome.message}; records already published for this route are held unchanged`,
       });
     } else if (outcome.kind === 'Refused') {
