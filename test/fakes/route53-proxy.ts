@@ -18,6 +18,8 @@ export interface ProxiedRequest {
   status: number;
   /** True when the proxy answered with an injected error instead of forwarding. */
   readonly injected: boolean;
+  /** Time the upstream (moto) took to answer, ms. */
+  upstreamMs?: number;
 }
 
 export interface ChangeBatchStats {
@@ -141,12 +143,14 @@ export class Route53Proxy {
           continue;
         headers.set(k, Array.isArray(v) ? v.join(', ') : v);
       }
+      const started = performance.now();
       const upstream = await fetch(`${this.#upstream}${path}`, {
         method,
         headers,
         ...(body.length > 0 ? { body } : {}),
       });
       const payload = Buffer.from(await upstream.arrayBuffer());
+      record.upstreamMs = performance.now() - started;
       record.status = upstream.status;
       const outHeaders: Record<string, string> = {};
       upstream.headers.forEach((v, k) => {
