@@ -88,11 +88,13 @@ function syncedCondition(input: StatusInput): ConditionInput {
             reason: 'ProviderRejected',
             message: outcome.failures.slice(0, 5).join('; '),
           }
-        : {
+        : // A message that varied per sync (e.g. a change count) would make every sync write
+          // status, and the echo of that write would trigger another sync.
+          {
             type: 'Synced',
             status: 'True',
             reason: 'Synced',
-            message: `${outcome.applied} changes applied`,
+            message: 'the provider holds every record this policy wants',
           };
   }
 }
