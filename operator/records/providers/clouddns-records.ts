@@ -29,6 +29,24 @@ export const CLOUDDNS_LIMITS: CloudDnsLimits = Object.freeze({
   rrdataBytes: 100_000,
 });
 
+/**
+ * Cloud DNS has no alias records: provider-specific (Route 53) data is dropped so the desired
+ * endpoint equals what is read back. Pure; used by `dnsop plan` and the provider alike.
+ */
+export function shapeForCloudDns(endpoints: readonly Endpoint[]): {
+  endpoints: Endpoint[];
+  diagnostics: [];
+} {
+  return {
+    endpoints: endpoints.map((ep) => {
+      if (ep.providerSpecific === undefined) return ep;
+      const { providerSpecific: _dropped, ...rest } = ep;
+      return rest;
+    }),
+    diagnostics: [],
+  };
+}
+
 export function rrsetKey(r: Pick<CloudDnsRrset, 'name' | 'type'>): string {
   return `${normaliseName(r.name)}/${r.type}`;
 }

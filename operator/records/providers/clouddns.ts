@@ -33,6 +33,7 @@ import {
   groupIntents,
   packChanges,
   rrsetKey,
+  shapeForCloudDns,
 } from './clouddns-records';
 import type { CredentialContext } from './route53-credentials';
 import type { RetryPolicy } from './route53-retry';
@@ -83,14 +84,7 @@ export class CloudDnsProvider implements Provider {
 
   /** Cloud DNS has no alias records: provider-specific Route 53 data is dropped. */
   adjustEndpoints(endpoints: readonly Endpoint[]): AdjustResult {
-    return {
-      endpoints: endpoints.map((ep) => {
-        if (ep.providerSpecific === undefined) return ep;
-        const { providerSpecific: _dropped, ...rest } = ep;
-        return rest;
-      }),
-      diagnostics: [],
-    };
+    return shapeForCloudDns(endpoints);
   }
 
   async records(options: RecordsOptions = {}): Promise<Endpoint[]> {

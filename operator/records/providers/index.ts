@@ -14,6 +14,7 @@ import { PermanentError } from '../../runtime/errors';
 import type { Endpoint } from '../endpoint';
 import { InMemoryDnsStore, InMemoryProvider } from './inmemory';
 import type { AdjustResult, Provider } from './provider';
+import { shapeForCloudDns } from './clouddns-records';
 import { shapeForRoute53 } from './route53-alias';
 
 export type ProviderKind = 'route53' | 'cloudDNS' | 'inMemory';
@@ -58,6 +59,8 @@ export function shapeEndpointsFor(
   switch (providerKind(spec)) {
     case 'route53':
       return (endpoints) => shapeForRoute53(endpoints, spec.route53?.aliasMode ?? 'Auto');
+    case 'cloudDNS':
+      return shapeForCloudDns;
     default:
       return (endpoints) => ({ endpoints, diagnostics: [] });
   }
