@@ -23,6 +23,23 @@ const EVENT_TYPE = {
   delete: ResourceEventType.Deleted,
 } as const;
 
+/**
+ * True when nothing a reconcile reads changed: same generation (spec), labels, annotations,
+ * finalizers and deletion state. Our own status writes produce such updates; skipping them saves
+ * one no-op reconcile per status write.
+ */
+export function isStatusOnlyUpdate(old: KubernetesObject, obj: KubernetesObject): boolean {
+  const a = old.metadata ?? {};
+  const b = obj.metadata ?? {};
+  return (
+    a.generation === b.generation &&
+    a.deletionTimestamp === b.deletionTimestamp &&
+    JSON.stringify(a.finalizers ?? []) === JSON.stringify(b.finalizers ?? []) &&
+    JSON.stringify(a.labels ?? {}) === JSON.stringify(b.labels ?? {}) &&
+    JSON.stringify(a.annotations ?? {}) === JSON.stringify(b.annotations ?? {})
+  );
+}
+
 export class DnsopOperator extends Operator {
   readonly #manager: Manager;
   readonly #watches: readonly Pick<Controller, 'primary' | 'enqueue'>[];
@@ -65,6 +82,7 @@ export class DnsopOperator extends Operator {
     );
     if (name === undefined) return Promise.reject(new Error(`unknown resource ${plural}`));
     this.#manager.caches.get<KubernetesObject>(name).onEvent((e) => {
+      if (e.type === 'update' && e.old !== undefined && isStatusOnlyUpdate(e.old, e.obj)) return;
       void onEvent({
         meta: ResourceMetaImpl.createWithPlural(plural, e.obj),
         type: EVENT_TYPE[e.type],
