@@ -57,6 +57,27 @@ describe('computePolicyStatus', () => {
     expect(new Set(statusDiagnostics(many).map((d) => d.object)).size).toBe(MAX_STATUS_DIAGNOSTICS);
   });
 
+  it('lists the newest diagnostics first and keeps the order of known ones', () => {
+    const d = (name: string): { object: string; reason: string; message: string } => ({
+      object: `HTTPRoute/shop/${name}`,
+      reason: 'NotAllowedByListeners',
+      message: 'm',
+    });
+    const first = statusDiagnostics([d('b'), d('a')]);
+    expect(first.map((x) => x.object)).toEqual(['HTTPRoute/shop/a', 'HTTPRoute/shop/b']);
+    // c appears later: it goes first; a and b keep their order; a resolved one disappears.
+    const second = statusDiagnostics([d('a'), d('c'), d('b')], first);
+    expect(second.map((x) => x.object)).toEqual([
+      'HTTPRoute/shop/c',
+      'HTTPRoute/shop/a',
+      'HTTPRoute/shop/b',
+    ]);
+    const third = statusDiagnostics([d('b'), d('c')], second);
+    expect(third.map((x) => x.object)).toEqual(['HTTPRoute/shop/c', 'HTTPRoute/shop/b']);
+    // The same set again changes nothing, so no status write.
+    expect(statusDiagnostics([d('c'), d('b')], third)).toEqual(third);
+  });
+
   it('says SourcesResolved=False with a count per reason', () => {
     const status = computePolicyStatus(
       {

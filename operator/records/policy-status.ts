@@ -34,22 +34,30 @@ export interface StatusInput {
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Diagnostics for status: unique, StatusLagging and refusals first, capped. */
-export function statusDiagnostics(diagnostics: readonly Diagnostic[]): DiagnosticStatus[] {
-  const seen = new Set<string>();
-  return [...diagnostics]
+/**
+ * Diagnostics for status: unique, newest first, capped. "Newest" is read from the previous
+ * status: diagnostics it did not have come first (in a stable order among themselves), the
+ * ones it had keep their relative order, so an unchanged set never reorders and never rewrites.
+ */
+export function statusDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  previous: readonly DiagnosticStatus[] = [],
+): DiagnosticStatus[] {
+  const key = (d: DiagnosticStatus): string => `${d.object} ${d.reason} ${d.message}`;
+  const current = new Map<string, DiagnosticStatus>();
+  for (const d of diagnostics) {
+    current.set(key(d), { object: d.object, reason: d.reason, message: d.message });
+  }
+  const known = new Set(previous.map(key));
+  const fresh = [...current.entries()]
+    .filter(([k]) => !known.has(k))
+    .map(([, d]) => d)
     .sort(
       (a, b) =>
         compare(a.object, b.object) || compare(a.reason, b.reason) || compare(a.message, b.message),
-    )
-    .filter((d) => {
-      const key = `${d.object} ${d.reason} ${d.message}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    })
-    .slice(0, MAX_STATUS_DIAGNOSTICS)
-    .map((d) => ({ object: d.object, reason: d.reason, message: d.message }));
+    );
+  const kept = previous.filter((d) => current.has(key(d))).map((d) => current.get(key(d))!);
+  return [...fresh, ...kept].slice(0, MAX_STATUS_DIAGNOSTICS);
 }
 
 function summariseReasons(diagnostics: readonly Diagnostic[]): string {
@@ -148,7 +156,7 @@ export function computePolicyStatus(
       : policy.status?.lastSyncTime
         ? { lastSyncTime: policy.status.lastSyncTime }
         : {}),
-    diagnostics: statusDiagnostics(diagnostics),
+    diagnostics: statusDiagnostics(diagnostics, policy.status?.diagnostics),
   };
 }
 
