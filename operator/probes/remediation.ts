@@ -89,6 +89,9 @@ export type Decision =
       readonly evidence?: Evidence;
     };
 
+/** A decision to act (evict, or report that it would in DryRun). */
+export type ActDecision = Extract<Decision, { kind: 'evict' | 'dryRun' }>;
+
 export interface RemediationInput {
   readonly settings: RemediationSettings;
   readonly assessment: Assessment;

@@ -1,0 +1,127 @@
+/**
+ * The probe metrics of one DNSProbe (DESIGN.md "Metrics"): per-probe counters and histograms with
+ * their label children cached per target (no label lookups at probe rate), anomaly gauges,
+ * dns_unavailable, remediation outcomes. Series of a removed target are deleted.
+ */
+import type { Metrics } from '../runtime/metrics';
+import type { Assessment } from './detector';
+import type { ProbeObserver, TargetEntry } from './engine';
+import { PROBE_OUTCOMES, type PreparedQuery, type ProbeOutcome } from './query';
+import type { ProbeResult } from './resolver';
+
+interface Children {
+  readonly target: string;
+  readonly duration: Map<string, { observe(v: number): void }>;
+  readonly total: Record<ProbeOutcome, { inc(): void }>;
+}
+
+/** Outcomes whose duration is a server round trip (timeouts and local errors are not). */
+const TIMED: Readonly<Record<ProbeOutcome, boolean>> = {
+  success: true,
+  nxdomain: true,
+  servfail: true,
+  refused: true,
+  mismatch: true,
+  timeout: false,
+  error: false,
+};
+
+export class ProbeMetricsRecorder implements ProbeObserver {
+  readonly #m: Metrics;
+  readonly #probe: string;
+  readonly #children = new WeakMap<TargetEntry, Children>();
+  readonly #targets = new Set<string>();
+  readonly #qtypes = new Set<string>();
+  /** "target|signal" of anomaly gauges set to 1. */
+  #active = new Set<string>();
+
+  constructor(metrics: Metrics, probe: string) {
+    this.#m = metrics;
+    this.#probe = probe;
+  }
+
+  /** Results not counted (event-loop lag) are not the server's doing and are left out. */
+  onProbe(entry: TargetEntry, query: PreparedQuery, result: ProbeResult, counted: boolean): void {
+    if (!counted) return;
+    const c = this.#childrenOf(entry);
+    c.total[result.outcome].inc();
+    if (TIMED[result.outcome]) {
+      let h = c.duration.get(query.type);
+      if (h === undefined) {
+        h = this.#m.probeDuration.labels(this.#probe, c.target, query.type);
+        c.duration.set(query.type, h);
+        this.#qtypes.add(query.type);
+      }
+      h.observe(result.rttMs / 1000);
+    }
+  }
+
+  #childrenOf(entry: TargetEntry): Children {
+    let c = this.#children.get(entry);
+    if (c === undefined) {
+      const target = entry.identity.address;
+      this.#targets.add(target);
+      const total = Object.fromEntries(
+        PROBE_OUTCOMES.map((o) => [o, this.#m.probeTotal.labels(this.#probe, target, o)]),
+      ) as unknown as Children['total'];
+      c = { target, duration: new Map(), total };
+      this.#children.set(entry, c);
+    }
+    return c;
+  }
+
+  /** Anomaly gauges (1 while active, 0 once cleared) and dns_unavailable. */
+  onAssessment(a: Assessment): void {
+    const active = new Set<string>();
+    for (const s of a.signals) active.add(`*|${s.signal}`);
+    for (const t of a.targets)
+      for (const s of t.signals) active.add(`${t.identity.address}|${s.signal}`);
+    for (const key of active) if (!this.#active.has(key)) this.#setAnomaly(key, 1);
+    for (const key of this.#active) if (!active.has(key)) this.#setAnomaly(key, 0);
+    this.#active = active;
+    this.#m.dnsUnavailable.labels(this.#probe).set(a.state === 'DNSUnavailable' ? 1 : 0);
+  }
+
+  #setAnomaly(key: string, value: number): void {
+    const [target, signal] = key.split('|') as [string, string];
+    this.#m.probeAnomaly.labels(this.#probe, target, signal).set(value);
+  }
+
+  remediation(outcome: string): void {
+    this.#m.remediations.labels(this.#probe, outcome).inc();
+  }
+
+  /** Deletes the series of targets no longer probed. */
+  retainTargets(addresses: ReadonlySet<string>): void {
+    for (const target of [...this.#targets]) {
+      if (addresses.has(target)) continue;
+      this.#targets.delete(target);
+      this.#removeTarget(target);
+    }
+  }
+
+  /** Deletes every series of this probe (the DNSProbe is gone). */
+  clear(): void {
+    for (const target of this.#targets) this.#removeTarget(target);
+    this.#targets.clear();
+    for (const key of this.#active) this.#removeAnomaly(key);
+    this.#active.clear();
+    this.#m.dnsUnavailable.remove(this.#probe);
+  }
+
+  #removeTarget(target: string): void {
+    for (const o of PROBE_OUTCOMES) this.#m.probeTotal.remove(this.#probe, target, o);
+    for (const q of this.#qtypes) this.#m.probeDuration.remove(this.#probe, target, q);
+    for (const key of [...this.#active]) {
+      if (key.startsWith(`${target}|`)) {
+        this.#removeAnomaly(key);
+        this.#active.delete(key);
+      }
+    }
+  }
+
+  #removeAnomaly(key: string): void {
+    const [target, signal] = key.split('|') as [string, string];
+    this.#m.probeAnomaly.remove(this.#probe, target, signal);
+  }
+}

@@ -1,0 +1,422 @@
+/**
+ * Everything that runs for one DNSProbe on the leader: the probe engine, readiness checks of its
+ * CoreDNS pods, metrics, Events, remediation and status writes. The controller creates one per
+ * DNSProbe generation and feeds it targets from the caches.
+ *
+ * Rates: probes run at spec rate; assessment every 100 ms; Events, audit lines and remediation
+ * counters only when a decision or a state changes; status on a change of state (at most every
+ * STATUS_MIN_GAP_MS) and otherwise every STATUS_PERIOD_MS.
+ */
+import type { DNSProbe, DNSProbeStatus } from '../api/types';
+import { describeError } from '../runtime/errors';
+import type { EventSink, EventTarget } from '../runtime/events';
+import type { Logger } from '../runtime/logger';
+import type { Metrics } from '../runtime/metrics';
+import { describeSignals, type Assessment } from './detector';
+import { ProbeEngine, type TargetChange } from './engine';
+import type { LagSource } from './loop-lag';
+import { ProbeMetricsRecorder } from './probe-metrics';
+import { buildProbeStatus, statusSignature, type RemediationStatus } from './probe-status';
+import { ReadinessChecker } from './readiness';
+import {
+  decideRemediation,
+  decisionKey,
+  pruneHistory,
+  type ActDecision,
+  type Decision,
+  type EvictionApi,
+  type PodFacts,
+  type RemediationHistory,
+} from './remediation';
+import type { TokenBucket } from './scheduler';
+import type { ProbeSettings } from './settings';
+import type { Discovery } from './targets';
+
+export const STATUS_PERIOD_MS = 10_000;
+export const STATUS_MIN_GAP_MS = 250;
+/** Wait before trying an eviction again after a PDB refusal or an API error. */
+export const EVICTION_RETRY_MS = 10_000;
+
+export interface ProbeRuntimeOptions {
+  readonly key: string;
+  readonly regarding: EventTarget;
+  readonly generation: number | undefined;
+  readonly settings: ProbeSettings;
+  readonly lag: LagSource;
+  readonly namespaceBucket?: TokenBucket;
+  readonly metrics: Metrics;
+  readonly events: EventSink;
+  readonly logger: Logger;
+  /** Who acts, for the audit log (the operator's identity). */
+  readonly identity: string;
+  readonly eviction: EvictionApi;
+  /** Writes the status: `compute` gets the live object's status. */
+  readonly writeStatus: (
+    compute: (live: DNSProbe) => DNSProbeStatus | undefined,
+  ) => Promise<unknown>;
+  readonly podFacts: (name: string) => PodFacts | undefined;
+  /** The status when the runtime starts (seeds the cooldown from lastRemediation). */
+  readonly initialStatus?: DNSProbeStatus;
+  /** Wall-clock ms. */
+  readonly now?: () => number;
+  readonly statusPeriodMs?: number;
+}
+
+export class ProbeRuntime {
+  readonly key: string;
+  readonly generation: number | undefined;
+  readonly #o: ProbeRuntimeOptions;
+  readonly #log: Logger;
+  readonly #engine: ProbeEngine;
+  readonly #readiness: ReadinessChecker;
+  readonly #metrics: ProbeMetricsRecorder;
+  readonly #now: () => number;
+  #problems: Discovery['problems'] = [];
+  #history: RemediationHistory;
+  #lastDecision = '';
+  #retryAtMs: number | undefined;
+  #evicting = false;
+  #rem: RemediationStatus;
+  #probeState = 'Unknown';
+  #writtenSig = '';
+  #lastWriteMs = -Infinity;
+  #writing = false;
+  #stopped = false;
+
+  constructor(o: ProbeRuntimeOptions) {
+    this.#o = o;
+    this.key = o.key;
+    this.generation = o.generation;
+    this.#now = o.now ?? Date.now;
+    this.#log = o.logger.child({ controller: 'dnsprobe', key: o.key });
+    this.#metrics = new ProbeMetricsRecorder(o.metrics, o.key);
+    const last = o.initialStatus?.lastRemediation;
+    const lastMs = last !== undefined ? Date.parse(last.time) : NaN;
+    this.#history = {
+      evictions: Number.isFinite(lastMs) ? [{ pod: last!.pod, atMs: lastMs }] : [],
+    };
+    this.#rem = {
+      remediating: false,
+      reason: o.settings.remediation.mode === 'Off' ? 'RemediationOff' : 'Idle',
+      message:
+        o.settings.remediation.mode === 'Off'
+          ? 'remediation mode is Off'
+          : 'no pod needs remediation',
+      ...(last !== undefined ? { last } : {}),
+    };
+    this.#readiness = new ReadinessChecker({
+      port: o.settings.readiness.port,
+      path: o.settings.readiness.path,
+      timeoutMs: Math.min(1000, Math.max(200, 2 * o.settings.timeoutMs)),
+      periodMs: 1000,
+      onChange: () => {
+        if (!this.#stopped) this.#engine.assessNow();
+      },
+    });
+    this.#engine = new ProbeEngine({
+      settings: o.settings,
+      lag: o.lag,
+      ...(o.namespaceBucket !== undefined ? { namespaceBucket: o.namespaceBucket } : {}),
+      observer: this.#metrics,
+      readiness: () => this.#readiness.snapshot(),
+      onAssessment: (a, changes) => this.#onAssessment(a, changes),
+    });
+  }
+
+  get engine(): ProbeEngine {
+    return this.#engine;
+  }
+
+  start(): void {
+    this.#engine.start();
+    this.#readiness.start();
+  }
+
+  /** Stops probing; with `clearMetrics` (DNSProbe deleted) its series go too. */
+  stop(clearMetrics: boolean): void {
+    this.#stopped = true;
+    this.#engine.stop();
+    this.#readiness.stop();
+    if (clearMetrics) this.#metrics.clear();
+  }
+
+  /** Keys of the pod targets probed now (discovery keeps them while they exist). */
+  podTargetKeys(): Set<string> {
+    return new Set(
+      this.#engine
+        .entries()
+        .filter((e) => e.identity.kind === 'Pod')
+        .map((e) => e.target.key),
+    );
+  }
+
+  setTargets(discovery: Discovery): void {
+    this.#problems = discovery.problems;
+    this.#engine.setTargets(discovery.targets);
+    this.#readiness.setTargets(
+      discovery.targets
+        .filter((t) => t.identity.kind === 'Pod')
+        .map((t) => ({ key: t.target.key, address: t.target.address })),
+    );
+    this.#metrics.retainTargets(new Set(discovery.targets.map((t) => t.identity.address)));
+  }
+
+  // --- every assessment (about 10 per second) ---
+
+  #onAssessment(a: Assessment, changes: readonly TargetChange[]): void {
+    if (this.#stopped) return;
+    this.#metrics.onAssessment(a);
+    for (const change of changes) this.#onTargetChange(change);
+    const probeState = a.state === 'DNSUnavailable' ? `DNSUnavailable/${a.reason ?? ''}` : a.state;
+    if (probeState !== this.#probeState) {
+      this.#onProbeChange(this.#probeState, probeState, a);
+      this.#probeState = probeState;
+    }
+    this.#remediate(a);
+    this.#maybeWriteStatus(a);
+  }
+
+  #onTargetChange(change: TargetChange): void {
+    const t = change.assessment;
+    if (t.state === 'Failing' && t.identity.kind === 'Pod')
+      this.#readiness.checkNow(t.identity.key);
+    if (change.from === 'Unknown' && change.to === 'Healthy') return; // startup, not news
+    if (change.to === 'Unknown') return;
+    const who =
+      t.identity.pod !== undefined
+        ? `pod ${t.identity.pod} (${t.identity.address})`
+        : `${t.identity.kind} ${t.identity.address}`;
+    const why = t.signals.length > 0 ? `: ${describeSignals(t.signals)}` : '';
+    const error =
+      t.state === 'Failing' && t.lastError !== undefined ? `, last error ${t.lastError}` : '';
+    this.#o.events.emit({
+      regarding: this.#o.regarding,
+      type: change.to === 'Healthy' ? 'Normal' : 'Warning',
+      reason: change.to === 'Healthy' ? 'TargetRecovered' : `Target${change.to}`,
+      action: 'Probe',
+      note: `${who} ${change.from} -> ${change.to}${why}${error}`,
+    });
+  }
+
+  #onProbeChange(from: string, to: string, a: Assessment): void {
+    if (from === 'Unknown' && to === 'Healthy') return;
+    this.#log.info({ from, to, message: a.message }, 'DNSProbe state changed');
+    const [state, reason] = to.split('/');
+    this.#o.events.emit({
+      regarding: this.#o.regarding,
+      type: state === 'Healthy' ? 'Normal' : 'Warning',
+      reason: state === 'DNSUnavailable' ? (reason ?? 'DNSUnavailable') : (state ?? to),
+      action: 'Probe',
+      note: `${from} -> ${to}: ${a.message}`,
+    });
+  }
+
+  // --- remediation ---
+
+  #remediate(a: Assessment): void {
+    if (this.#evicting) return;
+    const now = this.#now();
+    const inProgress = this.#history.inProgress;
+    const live = new Map<string, PodFacts>();
+    if (inProgress !== undefined) {
+      const facts = this.#o.podFacts(inProgress.pod);
+      if (facts !== undefined) live.set(inProgress.pod, facts);
+    }
+    this.#history = pruneHistory(this.#history, live, now);
+    if (inProgress !== undefined && this.#history.inProgress === undefined)
+      this.#setIdle('evicted pod is gone');
+    const pods = new Map<string, PodFacts>();
+    for (const t of a.targets) {
+      const name = t.identity.pod;
+      if (t.identity.kind !== 'Pod' || name === undefined) continue;
+      const facts = this.#o.podFacts(name);
+      if (facts !== undefined) pods.set(name, facts);
+    }
+    const decision = decideRemediation({
+      settings: this.#o.settings.remediation,
+      assessment: a,
+      pods,
+      history: this.#history,
+      nowMs: now,
+    });
+    const key = decisionKey(decision);
+    const retry =
+      decision.kind === 'evict' && this.#retryAtMs !== undefined && now >= this.#retryAtMs;
+    if (key === this.#lastDecision && !retry) return;
+    this.#lastDecision = key;
+    this.#retryAtMs = undefined;
+    this.#record(decision);
+    if (decision.kind === 'evict') void this.#evict(decision);
+  }
+
+  /** The audit line, Event, counter and status for a new decision. */
+  #record(d: Decision): void {
+    if (d.kind === 'none') {
+      if (!this.#rem.remediating) this.#setIdle('no pod needs remediation');
+      return;
+    }
+    const pod = d.kind === 'refuse' ? d.pod : d.pod.name;
+    const why = d.kind === 'refuse' ? d.message : d.reason;
+    const what =
+      d.kind === 'refuse'
+        ? `refuse (${d.reason})`
+        : d.kind === 'dryRun'
+          ? 'would evict (DryRun)'
+          : 'evict';
+    this.#log.info(
+      {
+        audit: { who: this.#o.identity, probe: this.#o.key, what, pod, why, evidence: d.evidence },
+      },
+      'remediation decision',
+    );
+    if (d.kind === 'evict') return; // Event, counter and status follow the API's answer
+    const reason = d.kind === 'refuse' ? d.reason : 'DryRun';
+    this.#o.events.emit({
+      regarding: this.#o.regarding,
+      type: d.kind === 'refuse' && d.reason !== 'RemediationOff' ? 'Warning' : 'Normal',
+      reason: d.kind === 'refuse' ? `Remediation${d.reason}` : 'DryRunEviction',
+      action: 'Remediate',
+      note:
+        d.kind === 'refuse'
+          ? `not evicting pod ${pod ?? ''}: ${why}`
+          : `would evict pod ${pod ?? ''}: ${why}`,
+    });
+    this.#metrics.remediation(d.kind === 'refuse' ? `refused_${snake(d.reason)}` : 'dry_run');
+    this.#rem = {
+      ...this.#rem,
+      remediating: false,
+      reason,
+      message: d.kind === 'refuse' ? why : `would evict pod ${pod ?? ''}: ${why}`,
+    };
+  }
+
+  async #evict(d: ActDecision): Promise<void> {
+    this.#evicting = true;
+    const started = this.#now();
+    try {
+      const result = await this.#o.eviction.evict(d.pod);
+      if (this.#stopped) return;
+      const audit = {
+        who: this.#o.identity,
+        probe: this.#o.key,
+        pod: d.pod.name,
+        result: result.kind,
+      };
+      this.#log.info(
+        { audit: { ...audit, ...('message' in result ? { message: result.message } : {}) } },
+        'eviction result',
+      );
+      switch (result.kind) {
+        case 'evicted': {
+          const record = {
+            pod: d.pod.name,
+            ...(d.pod.uid !== undefined ? { uid: d.pod.uid } : {}),
+            atMs: started,
+          };
+          this.#history = { evictions: [...this.#history.evictions, record], inProgress: record };
+          const last = { pod: d.pod.name, time: new Date(started).toISOString(), reason: d.reason };
+          this.#rem = {
+            remediating: true,
+            reason: 'Evicting',
+            message: `evicted pod ${d.pod.name}: ${d.reason}`,
+            last,
+          };
+          this.#metrics.remediation('evicted');
+          this.#o.events.emit({
+            regarding: this.#o.regarding,
+            type: 'Normal',
+            reason: 'Evicted',
+            action: 'Remediate',
+            note: `evicted pod ${d.pod.name}: ${d.reason}`,
+          });
+          return;
+        }
+        case 'blocked':
+        case 'failed': {
+          this.#retryAtMs = this.#now() + EVICTION_RETRY_MS;
+          const reason = result.kind === 'blocked' ? 'EvictionBlocked' : 'EvictionFailed';
+          const message =
+            result.kind === 'blocked'
+              ? `eviction of pod ${d.pod.name} refused by a PodDisruptionBudget: ${result.message}`
+              : `eviction of pod ${d.pod.name} failed: ${result.message}`;
+          this.#rem = { ...this.#rem, remediating: false, reason, message };
+          this.#metrics.remediation(result.kind === 'blocked' ? 'blocked_pdb' : 'failed');
+          this.#o.events.emit({
+            regarding: this.#o.regarding,
+            type: 'Warning',
+            reason,
+            action: 'Remediate',
+            note: message,
+          });
+          return;
+        }
+        case 'gone':
+          this.#lastDecision = '';
+          return;
+      }
+    } catch (err) {
+      this.#retryAtMs = this.#now() + EVICTION_RETRY_MS;
+      this.#log.error({ err: describeError(err), pod: d.pod.name }, 'eviction failed');
+    } finally {
+      this.#evicting = false;
+    }
+  }
+
+  #setIdle(message: string): void {
+    const off = this.#o.settings.remediation.mode === 'Off';
+    this.#rem = {
+      ...this.#rem,
+      remediating: false,
+      reason: off ? 'RemediationOff' : 'Idle',
+      message: off ? 'remediation mode is Off' : message,
+    };
+  }
+
+  // --- status ---
+
+  #maybeWriteStatus(a: Assessment): void {
+    if (this.#writing) return;
+    const sig = statusSignature(a, this.#rem, this.#problems);
+    const now = performance.now();
+    const since = now - this.#lastWriteMs;
+    const due =
+      sig !== this.#writtenSig
+        ? since >= STATUS_MIN_GAP_MS
+        : since >= (this.#o.statusPeriodMs ?? STATUS_PERIOD_MS);
+    if (!due) return;
+    this.#writing = true;
+    this.#lastWriteMs = now;
+    const percentiles = new Map(
+      this.#engine.entries().map((e) => [e.target.key, e.window.recentPercentiles()]),
+    );
+    const rem = this.#rem;
+    const problems = this.#problems;
+    this.#o
+      .writeStatus((live) =>
+        buildProbeStatus({
+          generation: this.generation,
+          previous: live.status,
+          assessment: a,
+          percentiles,
+          problems,
+          remediation: rem,
+          now: new Date(this.#now()),
+        }),
+      )
+      .then(() => {
+        this.#writtenSig = sig;
+      })
+      .catch((err: unknown) => {
+        // Back off a little; the next assessment tries again.
+        this.#lastWriteMs = performance.now() + 2000;
+        this.#log.warn({ err: describeError(err) }, 'could not write DNSProbe status');
+      })
+      .finally(() => {
+        this.#writing = false;
+      });
+  }
+}
+
+function snake(s: string): string {
+  return s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
