@@ -26,7 +26,9 @@ async function main(): Promise<void> {
     const run = mod[bench.fn];
     if (typeof run !== 'function') throw new Error(`${file} does not export ${bench.fn}`);
     await run();
-    console.log(`(${bench.name} bench took ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(
+      `(${bench.name} bench took ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
   }
 }
 
