@@ -282,6 +282,8 @@ export class ProbeRuntime {
           : `would evict pod ${pod ?? ''}: ${why}`,
     });
     this.#metrics.remediation(d.kind === 'refuse' ? `refused_${snake(d.reason)}` : 'dry_run');
+    // While an eviction is in progress the condition keeps saying so.
+    if (this.#history.inProgress !== undefined) return;
     this.#rem = {
       ...this.#rem,
       remediating: false,

@@ -1,0 +1,285 @@
+/**
+ * The per-DNSProbe runtime with real sockets on loopback: three "pods" (test DNS servers on
+ * 127.0.0.2-4 with a /ready HTTP endpoint each), a fake Eviction API, an in-memory status and
+ * Events. Assertions wait for outcomes with generous deadlines; no timing claims here.
+ */
+import http from 'node:http';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { DNSProbe, DNSProbeStatus } from '../api/types';
+import { MemoryEventSink } from '../runtime/events';
+import { createMetrics, type Metrics } from '../runtime/metrics';
+import { NO_LAG } from './loop-lag';
+import { ProbeRuntime } from './probe-runtime';
+import type { EvictionApi, EvictionResult, PodFacts } from './remediation';
+import { makeTarget } from './resolver';
+import { probeSettings, type PartialSpec } from './settings';
+import { DnsTestServer } from './testing/dns-test-server';
+import type { DiscoveredTarget } from './targets';
+
+jest.setTimeout(20_000);
+
+const HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
+
+interface Pod {
+  readonly name: string;
+  readonly dns: DnsTestServer;
+  readonly ready: http.Server;
+  healthy: boolean;
+}
+
+async function listenAll(
+  port: number,
+  handler: http.RequestListener,
+): Promise<http.Server[] | undefined> {
+  const servers: http.Server[] = [];
+  for (const host of HOSTS) {
+    const s = http.createServer(handler);
+    const ok = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.listen(port, host, () => resolve(true));
+    });
+    if (!ok) {
+      await Promise.all(servers.map((x) => new Promise((r) => x.close(r))));
+      return undefined;
+    }
+    servers.push(s);
+  }
+  return servers;
+}
+
+async function startPods(): Promise<{ pods: Pod[]; readyPort: number }> {
+  const pods: Pod[] = [];
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    const byHost = new Map<string, Pod>();
+    const servers = await listenAll(port, (req, res) => {
+      const pod = byHost.get(req.socket.localAddress ?? '');
+      res.statusCode = pod?.healthy === false ? 503 : 200;
+      res.end(res.statusCode === 200 ? 'OK' : 'not ready');
+    });
+    if (servers === undefined) continue;
+    for (let i = 0; i < HOSTS.length; i++) {
+      const dns = await DnsTestServer.start({ host: HOSTS[i]! });
+      const pod: Pod = { name: `coredns-${'abc'[i]}`, dns, ready: servers[i]!, healthy: true };
+      byHost.set(HOSTS[i]!, pod);
+      pods.push(pod);
+    }
+    return { pods, readyPort: port };
+  }
+  throw new Error('no free port for the readiness servers');
+}
+
+class FakeEviction implements EvictionApi {
+  readonly calls: PodFacts[] = [];
+  answer: EvictionResult = { kind: 'evicted' };
+  evict(pod: PodFacts): Promise<EvictionResult> {
+    this.calls.push(pod);
+    return Promise.resolve(this.answer);
+  }
+}
+
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | false,
+  timeoutMs = 8000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('ProbeRuntime on loopback', () => {
+  let pods: Pod[];
+  let readyPort: number;
+  let runtime: ProbeRuntime | undefined;
+  let events: MemoryEventSink;
+  let eviction: FakeEviction;
+  let metrics: Metrics;
+  let logLines: Record<string, unknown>[];
+  let live: DNSProbe;
+
+  beforeEach(async () => {
+    ({ pods, readyPort } = await startPods());
+    events = new MemoryEventSink();
+    eviction = new FakeEviction();
+    metrics = createMetrics(new Registry(), { processMetrics: false });
+    logLines = [];
+    live = {
+      apiVersion: 'dnsop.io/v1alpha1',
+      kind: 'DNSProbe',
+      metadata: { name: 'cluster-dns', namespace: 'kube-system', generation: 1 },
+      spec: {} as DNSProbe['spec'],
+    };
+  });
+
+  afterEach(async () => {
+    runtime?.stop(true);
+    runtime = undefined;
+    for (const p of pods) {
+      await p.dns.close();
+      await new Promise((r) => p.ready.close(r));
+    }
+  });
+
+  function start(spec: PartialSpec = {}): ProbeRuntime {
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _enc, cb): void {
+          logLines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+          cb();
+        },
+      }),
+    );
+    const settings = probeSettings({
+      queries: [{ name: 'kubernetes.default.svc.cluster.local' }],
+      interval: '50ms',
+      timeout: '50ms',
+      readiness: { port: readyPort, path: '/ready' },
+      remediation: { mode: 'Evict', cooldown: '1m', maxEvictionsPerHour: 3, minReadyPods: 1 },
+      ...spec,
+    });
+    runtime = new ProbeRuntime({
+      key: 'kube-system/cluster-dns',
+      regarding: {
+        apiVersion: 'dnsop.io/v1alpha1',
+        kind: 'DNSProbe',
+        namespace: 'kube-system',
+        name: 'cluster-dns',
+      },
+      generation: 1,
+      settings,
+      lag: NO_LAG,
+      metrics,
+      events,
+      logger,
+      identity: 'dnsop-test-0',
+      eviction,
+      writeStatus: (compute) => {
+        const status: DNSProbeStatus | undefined = compute(live);
+        if (status !== undefined) live = { ...live, status: { ...live.status, ...status } };
+        return Promise.resolve();
+      },
+      podFacts: (name) => ({
+        name,
+        namespace: 'kube-system',
+        uid: `uid-${name}`,
+        controller: { kind: 'ReplicaSet', name: 'coredns-5d78c' },
+        deleting: false,
+      }),
+      statusPeriodMs: 500,
+    });
+    const targets: DiscoveredTarget[] = pods.map((p) => {
+      const target = makeTarget(p.dns.host, p.dns.port);
+      return {
+        target,
+        identity: { key: target.key, address: target.address, kind: 'Pod', pod: p.name },
+        podUid: `uid-${p.name}`,
+        endpointReady: true,
+      };
+    });
+    runtime.setTargets({ targets, problems: [] });
+    runtime.start();
+    return runtime;
+  }
+
+  const condition = (type: string): string | undefined => {
+    const c = live.status?.conditions?.find((x) => x.type === type);
+    return c === undefined ? undefined : `${c.status}/${c.reason}`;
+  };
+
+  it('evicts a hung pod once (failing + not ready), then waits for it; status, Event, metric, audit line', async () => {
+    start();
+    await until('Healthy status', () => condition('Healthy') === 'True/AllTargetsHealthy');
+    pods[2]!.dns.set({ kind: 'drop' });
+    pods[2]!.healthy = false;
+    await until('an eviction', () => eviction.calls.length > 0);
+    expect(eviction.calls[0]).toMatchObject({ name: 'coredns-c', uid: 'uid-coredns-c' });
+    await until('Remediating status', () => condition('Remediating') === 'True/Evicting');
+    expect(live.status?.lastRemediation).toMatchObject({
+      pod: 'coredns-c',
+      reason: expect.stringMatching(/consecutive probe failures/),
+    });
+    expect(events.events.map((e) => e.reason)).toEqual(
+      expect.arrayContaining(['TargetFailing', 'Evicted']),
+    );
+    const audit = logLines.find(
+      (l) => (l['audit'] as { what?: string } | undefined)?.what === 'evict',
+    );
+    expect(audit?.['audit']).toMatchObject({
+      who: 'dnsop-test-0',
+      probe: 'kube-system/cluster-dns',
+      pod: 'coredns-c',
+    });
+    expect((audit?.['audit'] as { evidence: { ready: boolean } }).evidence.ready).toBe(false);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(
+      /dnsop_remediations_total\{probe="kube-system\/cluster-dns",outcome="evicted"\} 1/,
+    );
+    expect(text).toMatch(
+      /dnsop_probe_total\{probe="kube-system\/cluster-dns",target="127.0.0.4",result="timeout"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /dnsop_probe_anomaly\{probe="kube-system\/cluster-dns",target="127.0.0.4",signal="ConsecutiveFailures"\} 1/,
+    );
+    // The pod still exists (fake): no second eviction, one at a time.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(eviction.calls).toHaveLength(1);
+    expect(events.events.map((e) => e.reason)).toContain('RemediationEvictionInProgress');
+  });
+
+  it('reports a PDB refusal (429) in status and Events, and does not hammer the API', async () => {
+    eviction.answer = {
+      kind: 'blocked',
+      message: "Cannot evict pod as it would violate the pod's disruption budget.",
+    };
+    start();
+    await until('Healthy', () => condition('Healthy') === 'True/AllTargetsHealthy');
+    pods[0]!.dns.set({ kind: 'drop' });
+    pods[0]!.healthy = false;
+    await until(
+      'EvictionBlocked status',
+      () => condition('Remediating') === 'False/EvictionBlocked',
+    );
+    const message = live.status?.conditions?.find((c) => c.type === 'Remediating')?.message;
+    expect(message).toMatch(/refused by a PodDisruptionBudget: Cannot evict pod/);
+    expect(events.events.find((e) => e.reason === 'EvictionBlocked')?.type).toBe('Warning');
+    expect(await metrics.registry.metrics()).toMatch(/outcome="blocked_pdb"\} 1/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(eviction.calls).toHaveLength(1);
+  });
+
+  it('never evicts when every server SERVFAILs (UpstreamFailure)', async () => {
+    start();
+    await until('Healthy', () => condition('Healthy') === 'True/AllTargetsHealthy');
+    for (const p of pods) {
+      p.dns.set({ kind: 'answer', rcode: 'SERVFAIL' });
+      p.healthy = false;
+    }
+    await until('UpstreamFailure', () => condition('DNSUnavailable') === 'True/UpstreamFailure');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(eviction.calls).toEqual([]);
+    expect(events.events.map((e) => e.reason)).toContain('RemediationUpstreamFailure');
+    expect(await metrics.registry.metrics()).toMatch(
+      /dnsop_dns_unavailable\{probe="kube-system\/cluster-dns"\} 1/,
+    );
+  });
+
+  it('DryRun reports what it would evict and evicts nothing', async () => {
+    start({ remediation: { mode: 'DryRun' } });
+    await until('Healthy', () => condition('Healthy') === 'True/AllTargetsHealthy');
+    pods[1]!.dns.set({ kind: 'drop' });
+    pods[1]!.healthy = false;
+    await until('DryRun status', () => condition('Remediating') === 'False/DryRun');
+    expect(events.events.find((e) => e.reason === 'DryRunEviction')?.note).toMatch(
+      /would evict pod coredns-b/,
+    );
+    expect(eviction.calls).toEqual([]);
+  });
+});
