@@ -101,7 +101,13 @@ export class DNSProbeController implements Controller {
         ctx.metrics.reconcileDuration.observe({ controller: this.name }, ms / 1000);
       },
     });
-    this.#unsubscribe.push(caches.probes.onEvent((e) => this.enqueue(objectKey(e.obj))));
+    // Our own status writes change only status: no reconcile for those.
+    this.#unsubscribe.push(
+      caches.probes.onEvent((e) => {
+        if (e.type !== 'update' || specOrLifecycleChanged(e.old, e.obj))
+          this.enqueue(objectKey(e.obj));
+      }),
+    );
     const fanOut = (e: { obj: KubernetesObject }): void => {
       for (const p of caches.probes.byIndex(
         PROBE_INDEX.serviceNamespace,
@@ -250,4 +256,13 @@ export class DNSProbeController implements Controller {
         : {}),
     });
   }
+}
+
+function specOrLifecycleChanged(old: ProbeObject | undefined, obj: ProbeObject): boolean {
+  return (
+    old === undefined ||
+    old.metadata?.generation !== obj.metadata?.generation ||
+    old.metadata?.deletionTimestamp !== obj.metadata?.deletionTimestamp ||
+    old.metadata?.uid !== obj.metadata?.uid
+  );
 }
