@@ -57,6 +57,48 @@ describe('dnsop plan', () => {
     );
   });
 
+  it('never makes an alias of an IP target, even when dnsop.io/alias asks (seed 004)', async () => {
+    const file = tempFile(
+      'alias.yaml',
+      `apiVersion: dnsop.io/v1alpha1
+kind: DNSPolicy
+metadata: { name: public, namespace: shop }
+spec:
+  sources: [{ kind: Service }]
+  domains: [example.com]
+  provider: { route53: { region: us-east-1, aliasMode: Auto } }
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: gke-lb
+  namespace: shop
+  annotations: { dnsop.io/hostname: gke.example.com, dnsop.io/alias: "true" }
+spec: { type: LoadBalancer, ports: [{ port: 443 }] }
+status: { loadBalancer: { ingress: [{ ip: 34.120.1.2 }] } }
+`,
+    );
+    const { code, out } = await run([file]);
+    expect(code).toBe(0);
+    const [policy] = (
+      JSON.parse(out) as { policies: { records: unknown[]; diagnostics: unknown[] }[] }
+    ).policies;
+    expect(policy?.records).toEqual([
+      expect.objectContaining({
+        name: 'gke.example.com',
+        type: 'A',
+        targets: ['34.120.1.2'],
+        alias: false,
+      }),
+    ]);
+    expect(policy?.diagnostics).toContainEqual(
+      expect.objectContaining({
+        object: 'Service/shop/gke-lb',
+        message: expect.stringMatching(/IP address; published as a plain record, never an alias/),
+      }),
+    );
+  });
+
   it('sorts records by name then type, sorts targets, and lists no ownership TXT', async () => {
     const { out } = await run([examples]);
     const { policies } = JSON.parse(out) as {

@@ -31,7 +31,7 @@ export interface RecordAnnotations {
   readonly ttl?: number;
   /** Normalised targets that replace the ones the object's status would give. */
   readonly targets?: readonly string[];
-  /** false when `dnsop.io/alias: "false"` forces plain records. */
+  /** `dnsop.io/alias`: false forces plain records; true asks for an alias (honoured only where a provider can). */
   readonly alias?: boolean;
   readonly diagnostics: readonly Diagnostic[];
 }
@@ -98,7 +98,8 @@ export function readRecordAnnotations(
   if (aliasValue !== undefined) {
     const v = aliasValue.trim().toLowerCase();
     if (v === 'false') alias = false;
-    else if (v !== 'true') {
+    else if (v === 'true') alias = true;
+    else {
       diagnostics.push({
         object,
         reason: 'InvalidAnnotation',

@@ -40,7 +40,7 @@ export function httpRouteEndpoints(
       names: [name],
       targets: [...targets],
       ttl: ann.ttl ?? defaultTtl,
-      ...(ann.alias === false ? { alias: false } : {}),
+      ...(ann.alias !== undefined ? { alias: ann.alias } : {}),
     });
     endpoints.push(...built.endpoints);
     diagnostics.push(...built.diagnostics);

@@ -26,7 +26,7 @@ export function podEndpoints(pod: V1Pod, defaultTtl: number): BuiltEndpoints {
     names: ann.hostnames,
     targets,
     ttl: ann.ttl ?? defaultTtl,
-    ...(ann.alias === false ? { alias: false } : {}),
+    ...(ann.alias !== undefined ? { alias: ann.alias } : {}),
   });
   return { endpoints: built.endpoints, diagnostics: [...ann.diagnostics, ...built.diagnostics] };
 }

@@ -82,7 +82,7 @@ export function serviceEndpoints(
   const ann = readRecordAnnotations(svc.metadata, object);
   if (ann.hostnames.length === 0) return { endpoints: [], diagnostics: ann.diagnostics };
   const ttl = ann.ttl ?? defaultTtl;
-  const alias = ann.alias === false ? { alias: false } : {};
+  const alias = ann.alias !== undefined ? { alias: ann.alias } : {};
   const endpoints: Endpoint[] = [];
   const diagnostics: Diagnostic[] = [...ann.diagnostics];
   const add = (built: BuiltEndpoints): void => {

@@ -14,7 +14,7 @@ export interface RecordRequest {
   /** IP addresses and/or hostnames, as found on the object. */
   readonly targets: readonly string[];
   readonly ttl: number;
-  /** false when the object forces plain records (no provider alias). */
+  /** false forces plain records; true asks the provider for an alias where it can make one. */
   readonly alias?: boolean;
 }
 
@@ -100,7 +100,8 @@ export function buildEndpoints(request: RecordRequest): BuiltEndpoints {
     }
     sets.push({ type: 'CNAME', targets: [firstHostname] });
   }
-  const providerSpecific = request.alias === false ? { providerSpecific: { alias: false } } : {};
+  const providerSpecific =
+    request.alias === undefined ? {} : { providerSpecific: { alias: request.alias } };
   const endpoints: Endpoint[] = [];
   for (const name of names) {
     for (const set of sets) {
