@@ -1,4 +1,6 @@
 import type { Endpoint } from './endpoint';
+import { createProvider } from './providers';
+import type { Provider } from './providers/provider';
 import { ownershipRecord } from './registry';
 import {
   eventually,
@@ -46,6 +48,44 @@ describe('DNSPolicyController', () => {
     await eventually(() =>
       expect(names(h.controller.store.records('z'))).toEqual(['pg.example.com A 10.1.0.2']),
     );
+  });
+
+  it('works from the cached zone view between resyncs and lists the zone once per interval', async () => {
+    let now = Date.parse('2026-11-22T10:00:00Z');
+    const refreshes: boolean[] = [];
+    h = await startControllerHarness({
+      now: () => new Date(now),
+      providerFactory: async (spec, context): Promise<Provider> => {
+        const inner = await createProvider(spec, context);
+        return {
+          kind: inner.kind,
+          adjustEndpoints: (e) => inner.adjustEndpoints(e),
+          applyChanges: (c, signal) => inner.applyChanges(c, signal),
+          records: (options) => {
+            refreshes.push(options?.refresh ?? false);
+            return inner.records(options);
+          },
+        };
+      },
+    });
+    h.apply(headless('web', { app: 'web' }, 'web.example.com'));
+    h.apply(pod('web-1', { labels: { app: 'web' }, ip: '10.2.0.1' }));
+    h.apply(policy('public', { provider: { inMemory: { zone: 'listing' } }, interval: '60s' }));
+    await eventually(() => expect(h.status('shop', 'public')?.records).toBe(1));
+    expect(refreshes[0]).toBe(true);
+
+    const afterFirst = refreshes.length;
+    h.apply(pod('web-2', { labels: { app: 'web' }, ip: '10.2.0.2' }));
+    await eventually(() =>
+      expect(
+        h.controller.store.records('listing').find((r) => r.type === 'A')?.targets,
+      ).toHaveLength(2),
+    );
+    expect(refreshes.slice(afterFirst)).not.toContain(true);
+
+    now += 60_000;
+    h.apply(pod('web-3', { labels: { app: 'web' }, ip: '10.2.0.3' }));
+    await eventually(() => expect(refreshes[refreshes.length - 1]).toBe(true));
   });
 
   it('turns a burst of pod events into one provider change (debounce)', async () => {

@@ -109,6 +109,8 @@ export class DNSPolicyController implements Controller {
   #log: Logger | undefined;
   #started = false;
   readonly #providers = new Map<string, CachedProvider>();
+  /** key -> when the provider's zones were last listed from the API (full resync). */
+  readonly #listedAt = new Map<string, number>();
   /** key -> time of the first event not yet reflected by a sync (for dnsop_event_to_sync_seconds). */
   readonly #firstEventAt = new Map<string, number>();
   readonly #unsubscribe: (() => void)[] = [];
@@ -231,7 +233,7 @@ export class DNSPolicyController implements Controller {
     this.#firstEventAt.delete(key);
     const log = (this.#log ?? ctx.logger).child({ key });
     if (policy === undefined) {
-      this.#providers.delete(key);
+      this.#forgetProvider(key);
       this.#queue?.forget(key);
       ctx.metrics.recordsManaged.remove({ policy: key });
       return;
@@ -267,7 +269,11 @@ export class DNSPolicyController implements Controller {
     try {
       evaluation = evaluatePolicy(policy, sourceObjectsFrom(caches), this.#scope());
       provider = await this.#provider(policy, key, log);
-      current = await provider.records({ signal });
+      // Event-driven syncs work from the provider's cached view of its zones; once per interval
+      // (the periodic resync) the zones are listed again, so changes made outside dnsop are seen.
+      const refresh = this.#listingDue(key, interval);
+      current = await provider.records({ signal, refresh });
+      if (refresh) this.#listedAt.set(key, this.#nowMs());
     } catch (err) {
       return this.#failed(run, err, []);
     }
@@ -358,7 +364,7 @@ export class DNSPolicyController implements Controller {
   ): Promise<ReconcileResult> {
     const { policy, key, log, intervalMs: interval } = run;
     const ctx = this.#ctx!;
-    this.#providers.delete(key);
+    this.#forgetProvider(key);
     const reason = isPermanent(err) ? err.reason : 'ProviderError';
     const message = describeError(err);
     ctx.metrics.syncErrors.inc({ policy: key, reason });
@@ -375,6 +381,21 @@ export class DNSPolicyController implements Controller {
     );
     if (isPermanent(err)) return { requeueAfterMs: interval };
     throw err instanceof TransientError ? err : new TransientError(message, { cause: err });
+  }
+
+  #forgetProvider(key: string): void {
+    this.#providers.delete(key);
+    this.#listedAt.delete(key);
+  }
+
+  #nowMs(): number {
+    return this.#options.now?.().getTime() ?? Date.now();
+  }
+
+  /** A full listing is due on a policy's first sync and once per interval (10% early, for drift). */
+  #listingDue(key: string, intervalMs: number): boolean {
+    const last = this.#listedAt.get(key);
+    return last === undefined || this.#nowMs() - last >= intervalMs * 0.9;
   }
 
   async #provider(policy: PolicyObject, key: string, log: Logger): Promise<Provider> {
@@ -398,6 +419,7 @@ export class DNSPolicyController implements Controller {
       log,
     });
     this.#providers.set(key, { fingerprint, provider });
+    this.#listedAt.delete(key);
     return provider;
   }
 
@@ -466,7 +488,7 @@ export class DNSPolicyController implements Controller {
       policy.metadata.resourceVersion,
       signal,
     );
-    this.#providers.delete(key);
+    this.#forgetProvider(key);
     this.#ctx!.metrics.recordsManaged.remove({ policy: key });
   }
 
