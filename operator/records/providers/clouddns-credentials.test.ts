@@ -1,5 +1,5 @@
 import { resolveCloudDnsCredentials } from './clouddns-credentials';
-import type { SecretReader } from './route53-credentials';
+import type { SecretReader } from './credentials';
 
 const key = {
   type: 'service_account',

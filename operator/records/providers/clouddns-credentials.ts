@@ -5,7 +5,7 @@
  */
 import type { CloudDnsSpec } from '../../api/types';
 import { PermanentError } from '../../runtime/errors';
-import type { CredentialContext } from './route53-credentials';
+import type { CredentialContext } from './credentials';
 
 export const CLOUDDNS_SECRET_KEY = 'credentials.json';
 

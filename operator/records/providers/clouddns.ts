@@ -35,9 +35,9 @@ import {
   rrsetKey,
   shapeForCloudDns,
 } from './clouddns-records';
-import type { CredentialContext } from './route53-credentials';
-import type { RetryPolicy } from './route53-retry';
-import { DEFAULT_RETRY, withRetries } from './route53-retry';
+import type { CredentialContext } from './credentials';
+import type { RetryPolicy } from '../../runtime/retry';
+import { DEFAULT_RETRY, withRetries } from '../../runtime/retry';
 
 export interface CloudDnsProviderOptions {
   readonly api: CloudDnsApi;

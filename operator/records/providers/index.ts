@@ -19,11 +19,9 @@ import { shapeForRoute53 } from './route53-alias';
 
 export type ProviderKind = 'route53' | 'cloudDNS' | 'inMemory';
 
-/** Reads a Secret's decoded data; undefined when it does not exist. */
-export type SecretReader = (
-  namespace: string,
-  name: string,
-) => Promise<Readonly<Record<string, string>> | undefined>;
+import type { SecretReader } from './credentials';
+
+export type { SecretReader };
 
 /** Everything a provider may need besides its spec. Plain values; nothing here does I/O by itself. */
 export interface ProviderContext {

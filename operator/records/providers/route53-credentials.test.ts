@@ -1,5 +1,5 @@
 import { PermanentError } from '../../runtime/errors';
-import type { SecretReader } from './route53-credentials';
+import type { SecretReader } from './credentials';
 import { resolveRoute53Credentials } from './route53-credentials';
 
 const secrets: Record<string, Record<string, string>> = {

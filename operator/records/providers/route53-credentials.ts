@@ -6,20 +6,9 @@
 import { PermanentError } from '../../runtime/errors';
 import type { Route53Spec } from '../../api/types';
 import type { AwsStaticCredentials } from './route53-api';
+import type { CredentialContext } from './credentials';
 
-/** Reads a Secret's data, values already decoded to strings; undefined when it does not exist. */
-export type SecretReader = (
-  namespace: string,
-  name: string,
-) => Promise<Readonly<Record<string, string>> | undefined>;
-
-export interface CredentialContext {
-  /** The DNSPolicy's namespace: the only one its Secret may come from. */
-  readonly namespace: string;
-  /** Whether the namespace is in --trusted-namespaces. */
-  readonly trusted: boolean;
-  readonly readSecret: SecretReader;
-}
+export type { CredentialContext, SecretReader } from './credentials';
 
 export type AwsCredentialChoice =
   | { readonly kind: 'static'; readonly credentials: AwsStaticCredentials }

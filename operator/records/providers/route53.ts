@@ -28,8 +28,8 @@ import { buildZoneChanges, packBatches, ROUTE53_LIMITS } from './route53-batch';
 import type { CredentialContext } from './route53-credentials';
 import { resolveRoute53Credentials } from './route53-credentials';
 import { endpointFromRecordSet, recordSetKey } from './route53-records';
-import type { RetryPolicy } from './route53-retry';
-import { DEFAULT_RETRY, withRetries } from './route53-retry';
+import type { RetryPolicy } from '../../runtime/retry';
+import { DEFAULT_RETRY, withRetries } from '../../runtime/retry';
 import type { Route53Zone } from './route53-zones';
 import { isUnder, selectZones, zonesForName } from './route53-zones';
 

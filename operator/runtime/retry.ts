@@ -1,5 +1,5 @@
-/** Bounded retries with exponential backoff and jitter (runtime/backoff.ts) for provider calls. */
-import { backoffDelay, sleep } from '../../runtime/backoff';
+/** Bounded retries with exponential backoff and jitter (runtime/backoff.ts) for calls to external APIs (DNS providers). */
+import { backoffDelay, sleep } from './backoff';
 
 export interface RetryPolicy {
   /** Total attempts including the first. */
