@@ -129,6 +129,18 @@ it('the operator runs with the shipped RBAC and is never refused', async () => {
     metadata: { name: 'public', namespace: 'shop' },
     spec: { sources: [{ kind: 'Service' }], domains: ['example.com'], provider: { inMemory: {} } },
   } as KubernetesObject);
+  await admin.create({
+    apiVersion: 'dnsop.io/v1alpha1',
+    kind: 'DNSProbe',
+    metadata: { name: 'nothing-listens', namespace: 'shop' },
+    spec: {
+      // A loopback port with no DNS server: probes time out, the target fails, status says so.
+      server: { addresses: ['127.0.0.1'], port: 9 },
+      queries: [{ name: 'kubernetes.default.svc.cluster.local', type: 'A' }],
+      interval: '100ms',
+      timeout: '50ms',
+    },
+  } as KubernetesObject);
   await operator.start();
   try {
     const synced = await waitFor(
@@ -151,6 +163,20 @@ it('the operator runs with the shipped RBAC and is never refused', async () => {
       path: '/apis/coordination.k8s.io/v1/namespaces/dnsop-system/leases/dnsop-leader',
     });
     expect(lease.spec.holderIdentity).toBe('install-test');
+    const probe = await waitFor(
+      'DNSProbe status reports the failing target',
+      async () => {
+        const p = await kubeRequest<{
+          status?: { targets?: Array<{ address: string; state: string }> };
+        }>(plane.kubeConfig, {
+          method: 'GET',
+          path: '/apis/dnsop.io/v1alpha1/namespaces/shop/dnsprobes/nothing-listens',
+        });
+        return p.status?.targets?.some((t) => t.state === 'Failing') ? p : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(probe.status?.targets?.[0]?.address).toMatch(/^127\.0\.0\.1/);
     const readyz = await fetch(`http://127.0.0.1:${manager.port}/readyz`);
     expect(readyz.status).toBe(200);
   } finally {
