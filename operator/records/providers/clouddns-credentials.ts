@@ -5,7 +5,7 @@
  */
 import type { CloudDnsSpec } from '../../api/types';
 import { PermanentError } from '../../runtime/errors';
-import type { CredentialContext } from './credentials';
+import { credentialSource, type CredentialContext } from './credentials';
 
 export const CLOUDDNS_SECRET_KEY = 'credentials.json';
 
@@ -25,39 +25,14 @@ export async function resolveCloudDnsCredentials(
   spec: Pick<CloudDnsSpec, 'credentialsSecretRef'>,
   ctx: CredentialContext,
 ): Promise<GcpCredentialChoice> {
-  const ref = spec.credentialsSecretRef;
-  if (ref === undefined) {
-    if (!ctx.trusted) {
-      throw new PermanentError(
-        'AmbientCredentialsNotAllowed',
-        `cloudDNS: no credentialsSecretRef, and ambient credentials are only allowed for policies in trusted namespaces (${ctx.namespace} is not)`,
-      );
-    }
-    return { kind: 'ambient' };
-  }
-  let data: Readonly<Record<string, string>> | undefined;
-  try {
-    data = await ctx.readSecret(ctx.namespace, ref.name);
-  } catch (err) {
-    throw new PermanentError(
-      'CredentialsUnreadable',
-      `cloudDNS: cannot read Secret ${ctx.namespace}/${ref.name}`,
-      {
-        cause: err,
-      },
-    );
-  }
-  if (data === undefined) {
-    throw new PermanentError(
-      'CredentialsNotFound',
-      `cloudDNS: Secret ${ctx.namespace}/${ref.name} does not exist`,
-    );
-  }
+  const source = await credentialSource('cloudDNS', spec.credentialsSecretRef, ctx);
+  if (source.kind === 'ambient') return source;
+  const { data, name } = source;
   const json = data[CLOUDDNS_SECRET_KEY];
   const invalid = (why: string): PermanentError =>
     new PermanentError(
       'InvalidCredentials',
-      `cloudDNS: Secret ${ctx.namespace}/${ref.name} key ${CLOUDDNS_SECRET_KEY} ${why}`,
+      `cloudDNS: Secret ${ctx.namespace}/${name} key ${CLOUDDNS_SECRET_KEY} ${why}`,
     );
   if (json === undefined || json.trim() === '') throw invalid('is missing');
   let parsed: unknown;

@@ -14,7 +14,7 @@
 import type { Logger } from 'pino';
 import type { CloudDnsSpec } from '../../api/types';
 import { backoffDelay, sleep } from '../../runtime/backoff';
-import { describeError, PermanentError, TransientError } from '../../runtime/errors';
+import { describeError, TransientError } from '../../runtime/errors';
 import type { Changes, Endpoint } from '../endpoint';
 import { endpointKey, normaliseName } from '../endpoint';
 import type { AdjustResult, ApplyResult, FailedGroup, Provider, RecordsOptions } from './provider';
@@ -38,6 +38,7 @@ import {
 import type { CredentialContext } from './credentials';
 import type { RetryPolicy } from '../../runtime/retry';
 import { DEFAULT_RETRY, withRetries } from '../../runtime/retry';
+import { toProviderError as toTypedProviderError } from './errors';
 
 export interface CloudDnsProviderOptions {
   readonly api: CloudDnsApi;
@@ -334,21 +335,14 @@ function failedOf(group: ConcreteGroup, message: string): FailedGroup[] {
   return group.intent.groupKeys.map((key) => ({ group: key, message }));
 }
 
+/** Maps a failed call to the operator's typed errors, keeping the provider's own message. */
 export function toProviderError(err: unknown, what: string): Error {
-  if (err instanceof TransientError || err instanceof PermanentError) return err;
-  const message = `cloudDNS ${what}: ${describeError(err)}`;
-  switch (classifyCloudDnsError(err)) {
-    case 'throttled':
-    case 'unavailable':
-    case 'conflict':
-      return new TransientError(message, { cause: err });
-    case 'auth':
-      return new PermanentError('ProviderAuthFailed', message, { cause: err });
-    case 'notFound':
-      return new PermanentError('ManagedZoneNotFound', message, { cause: err });
-    default:
-      return new PermanentError('ProviderRejected', message, { cause: err });
-  }
+  return toTypedProviderError(err, {
+    provider: 'cloudDNS',
+    call: what,
+    kind: classifyCloudDnsError(err),
+    notFoundReason: 'ManagedZoneNotFound',
+  });
 }
 
 export interface CloudDnsProviderParams {

@@ -6,7 +6,7 @@
 import { PermanentError } from '../../runtime/errors';
 import type { Route53Spec } from '../../api/types';
 import type { AwsStaticCredentials } from './route53-api';
-import type { CredentialContext } from './credentials';
+import { credentialSource, type CredentialContext } from './credentials';
 
 export type { CredentialContext, SecretReader } from './credentials';
 
@@ -18,38 +18,15 @@ export async function resolveRoute53Credentials(
   spec: Pick<Route53Spec, 'credentialsSecretRef'>,
   ctx: CredentialContext,
 ): Promise<AwsCredentialChoice> {
-  const ref = spec.credentialsSecretRef;
-  if (ref === undefined) {
-    if (!ctx.trusted) {
-      throw new PermanentError(
-        'AmbientCredentialsNotAllowed',
-        `route53: no credentialsSecretRef, and ambient credentials are only allowed for policies in trusted namespaces (${ctx.namespace} is not)`,
-      );
-    }
-    return { kind: 'ambient' };
-  }
-  let data: Readonly<Record<string, string>> | undefined;
-  try {
-    data = await ctx.readSecret(ctx.namespace, ref.name);
-  } catch (err) {
-    throw new PermanentError(
-      'CredentialsUnreadable',
-      `route53: cannot read Secret ${ctx.namespace}/${ref.name}`,
-      { cause: err },
-    );
-  }
-  if (data === undefined) {
-    throw new PermanentError(
-      'CredentialsNotFound',
-      `route53: Secret ${ctx.namespace}/${ref.name} does not exist`,
-    );
-  }
+  const source = await credentialSource('route53', spec.credentialsSecretRef, ctx);
+  if (source.kind === 'ambient') return source;
+  const { data, name } = source;
   const accessKeyId = data['AWS_ACCESS_KEY_ID']?.trim();
   const secretAccessKey = data['AWS_SECRET_ACCESS_KEY']?.trim();
   if (!accessKeyId || !secretAccessKey) {
     throw new PermanentError(
       'InvalidCredentials',
-      `route53: Secret ${ctx.namespace}/${ref.name} must hold AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+      `route53: Secret ${ctx.namespace}/${name} must hold AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
     );
   }
   const sessionToken = data['AWS_SESSION_TOKEN']?.trim();

@@ -16,7 +16,7 @@ import type {
 } from '@aws-sdk/client-route-53';
 import type { Logger } from 'pino';
 import type { Route53Spec } from '../../api/types';
-import { describeError, PermanentError, TransientError } from '../../runtime/errors';
+import { describeError } from '../../runtime/errors';
 import type { Changes, Endpoint } from '../endpoint';
 import { endpointKey, normaliseName } from '../endpoint';
 import type { AdjustResult, ApplyResult, FailedGroup, Provider, RecordsOptions } from './provider';
@@ -32,6 +32,7 @@ import type { RetryPolicy } from '../../runtime/retry';
 import { DEFAULT_RETRY, withRetries } from '../../runtime/retry';
 import type { Route53Zone } from './route53-zones';
 import { isUnder, selectZones, zonesForName } from './route53-zones';
+import { toProviderError as toTypedProviderError } from './errors';
 
 export interface Route53ProviderOptions {
   readonly api: Route53Api;
@@ -271,21 +272,14 @@ function failedGroups(group: ChangeGroup, err: unknown): FailedGroup[] {
   return group.groupKeys.map((key) => ({ group: key, message }));
 }
 
-/** Maps an SDK failure to the operator's typed errors, keeping Route 53's own message. */
+/** Maps a failed call to the operator's typed errors, keeping the provider's own message. */
 export function toProviderError(err: unknown, what: string): Error {
-  if (err instanceof TransientError || err instanceof PermanentError) return err;
-  const message = `route53 ${what}: ${describeError(err)}`;
-  switch (classifyRoute53Error(err)) {
-    case 'throttled':
-    case 'unavailable':
-      return new TransientError(message, { cause: err });
-    case 'auth':
-      return new PermanentError('ProviderAuthFailed', message, { cause: err });
-    case 'notFound':
-      return new PermanentError('HostedZoneNotFound', message, { cause: err });
-    default:
-      return new PermanentError('ProviderRejected', message, { cause: err });
-  }
+  return toTypedProviderError(err, {
+    provider: 'route53',
+    call: what,
+    kind: classifyRoute53Error(err),
+    notFoundReason: 'HostedZoneNotFound',
+  });
 }
 
 export interface Route53ProviderParams {
