@@ -177,6 +177,16 @@ describe('RTT spike', () => {
     ).toBeUndefined();
   });
 
+  it('does not call one straggler a spike (the median must move too)', () => {
+    const w = new TargetWindow(id('10.244.0.1'), 1, TH);
+    let t = feed(w, 0, 590, 'success', jitter);
+    t = feed(w, t, 9, 'success', jitter);
+    t = feed(w, t, 1, 'success', 30);
+    const snap = w.snapshot(t);
+    expect(snap.rtt.recentMean).toBeGreaterThan(2);
+    expect(rttSpike(snap.rtt, 3)).toBeUndefined();
+  });
+
   it('ignores RTTs flagged as lag-affected', () => {
     const w = new TargetWindow(id('10.244.0.1'), 1, TH);
     let t = feed(w, 0, 590, 'success', jitter);

@@ -11,7 +11,14 @@
  * ServfailConcentrated; per probe: ServfailSpread, AllTargetsFailing.
  */
 import type { ProbeOutcome } from './query';
-import { BucketRing, LogHistogram, meanStd, RecentSamples, shannonEntropy } from './stats';
+import {
+  BucketRing,
+  LogHistogram,
+  meanStd,
+  RecentSamples,
+  shannonEntropy,
+  TimedSamples,
+} from './stats';
 
 export interface Thresholds {
   readonly consecutiveFailures: number;
@@ -110,6 +117,11 @@ export interface TargetSnapshot {
     readonly baselineStd: number;
     readonly recentCount: number;
     readonly recentMean: number;
+    /**
+     * Median of the recent window; computed only when the recent mean is already more than
+     * minSpikeMs above the baseline mean (it cannot be a spike otherwise), else undefined.
+     */
+    readonly recentMedian?: number;
   };
 }
 
@@ -134,6 +146,7 @@ export class TargetWindow {
   readonly #rtt: BucketRing;
   readonly #recentMs: number;
   readonly #recent = new RecentSamples(1024);
+  readonly #timed = new TimedSamples(256);
   readonly #all = new LogHistogram();
   #probes = 0;
   #successes = 0;
@@ -190,6 +203,7 @@ export class TargetWindow {
         this.#rtt.add(atMs, R_SUM, rttMs);
         this.#rtt.add(atMs, R_SUMSQ, rttMs * rttMs);
         this.#recent.add(rttMs);
+        this.#timed.add(atMs, rttMs);
         this.#all.add(rttMs);
       }
     }
@@ -218,7 +232,12 @@ export class TargetWindow {
       r.sum(nowMs, R_SUMSQ, undefined, recentMs),
     );
     const recentCount = r.sum(nowMs, R_COUNT, recentMs);
-    const recentSum = r.sum(nowMs, R_SUM, recentMs);
+    const recentMean = recentCount > 0 ? r.sum(nowMs, R_SUM, recentMs) / recentCount : 0;
+    const recentMedian =
+      recentCount >= DETECTOR_LIMITS.minRecentSamples &&
+      recentMean > baseline.mean + DETECTOR_LIMITS.minSpikeMs
+        ? this.#timed.medianSince(nowMs - recentMs)
+        : undefined;
     return {
       identity: this.identity,
       observed: this.#observed,
@@ -238,7 +257,8 @@ export class TargetWindow {
         baselineMean: baseline.mean,
         baselineStd: baseline.std,
         recentCount,
-        recentMean: recentCount > 0 ? recentSum / recentCount : 0,
+        recentMean,
+        ...(recentMedian !== undefined ? { recentMedian } : {}),
       },
     };
   }
@@ -447,7 +467,12 @@ function assessTarget(
   return { ...base, state, signals };
 }
 
-/** RTT spike: the recent mean above baseline mean + k sigma (and at least minSpikeMs above it). */
+/**
+ * RTT spike: the recent RTT above the baseline mean + k sigma of the rest of rttWindow (and at
+ * least minSpikeMs above it), for both the recent mean and the recent median: the typical answer
+ * got slower, not one straggler (one 15 ms answer among ten would lift a mean past the threshold).
+ * The value reported is the recent median.
+ */
 export function rttSpike(rtt: TargetSnapshot['rtt'], sigma: number): Signal | undefined {
   if (
     rtt.baselineCount < DETECTOR_LIMITS.minBaselineSamples ||
@@ -459,8 +484,9 @@ export function rttSpike(rtt: TargetSnapshot['rtt'], sigma: number): Signal | un
     rtt.baselineMean + sigma * rtt.baselineStd,
     rtt.baselineMean + DETECTOR_LIMITS.minSpikeMs,
   );
-  return rtt.recentMean > threshold
-    ? { signal: 'RttSpike', value: rtt.recentMean, threshold }
+  const median = rtt.recentMedian;
+  return rtt.recentMean > threshold && median !== undefined && median > threshold
+    ? { signal: 'RttSpike', value: median, threshold }
     : undefined;
 }
 

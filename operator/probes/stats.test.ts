@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { BucketRing, LogHistogram, meanStd, RecentSamples, shannonEntropy } from './stats';
+import {
+  BucketRing,
+  LogHistogram,
+  meanStd,
+  RecentSamples,
+  shannonEntropy,
+  TimedSamples,
+} from './stats';
 
 describe('BucketRing', () => {
   it('sums a window and forgets what falls out of it', () => {
@@ -81,6 +88,22 @@ describe('RecentSamples', () => {
     const r = new RecentSamples(3);
     for (const v of [100, 1, 2, 3]) r.add(v);
     expect(r.quantiles([0.5, 1])).toEqual([2, 3]);
+  });
+});
+
+describe('TimedSamples', () => {
+  it('gives the median of the samples since a time', () => {
+    const r = new TimedSamples(4);
+    r.add(0, 100);
+    r.add(10, 1);
+    r.add(20, 3);
+    r.add(30, 2);
+    expect(r.medianSince(10)).toBe(2);
+    expect(r.medianSince(0)).toBe(2.5);
+    expect(r.medianSince(31)).toBeUndefined();
+    r.add(40, 50); // overwrites the oldest
+    expect(r.medianSince(0)).toBe(2.5); // 1, 2, 3, 50
+    expect(r.medianSince(20)).toBe(3);
   });
 });
 

@@ -135,6 +135,37 @@ export class RecentSamples {
   }
 }
 
+/** A ring of the most recent (time, value) samples, for a robust median over a recent window. */
+export class TimedSamples {
+  readonly #times: Float64Array;
+  readonly #values: Float64Array;
+  #next = 0;
+  #count = 0;
+
+  constructor(capacity: number) {
+    this.#times = new Float64Array(capacity);
+    this.#values = new Float64Array(capacity);
+  }
+
+  add(atMs: number, value: number): void {
+    this.#times[this.#next] = atMs;
+    this.#values[this.#next] = value;
+    this.#next = (this.#next + 1) % this.#times.length;
+    if (this.#count < this.#times.length) this.#count++;
+  }
+
+  /** Median of the samples taken at or after `sinceMs` (of those held), or undefined if none. */
+  medianSince(sinceMs: number): number | undefined {
+    const picked: number[] = [];
+    for (let i = 0; i < this.#count; i++)
+      if (this.#times[i]! >= sinceMs) picked.push(this.#values[i]!);
+    if (picked.length === 0) return undefined;
+    picked.sort((a, b) => a - b);
+    const mid = picked.length >> 1;
+    return picked.length % 2 === 1 ? picked[mid] : (picked[mid - 1]! + picked[mid]!) / 2;
+  }
+}
+
 /** Shannon entropy in bits of a distribution given as counts (zeros ignored). */
 export function shannonEntropy(counts: readonly number[]): number {
   let total = 0;
