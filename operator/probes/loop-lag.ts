@@ -1,14 +1,12 @@
 /**
  * Event-loop lag, measured so the prober never blames CoreDNS for its own starvation.
  *
- * Two instruments:
- * - a drift sampler (a short interval timer): each time it fires later than planned, the stall is
- *   logged with the time it ended. Timers run before the poll phase reads sockets, so a stall is
- *   logged before any answer that waited behind it is processed; `maxStallSince(sentAt)` then says
- *   how much of a probe's life the loop was stuck.
- * - perf_hooks.monitorEventLoopDelay for the dnsop_event_loop_lag_seconds gauge.
+ * A drift sampler (a short interval timer): each time it fires later than planned, the stall is
+ * logged with the time it ended. Timers run before the poll phase reads sockets, so a stall is
+ * logged before any answer that waited behind it is processed; `maxStallSince(sentAt)` then says
+ * how much of a probe's life the loop was stuck. (The dnsop_event_loop_lag_seconds gauge comes
+ * from the manager's perf_hooks monitorEventLoopDelay.)
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
 export interface LagSource {
   /** The longest loop stall (ms) that ended after `sinceNs` (process.hrtime.bigint()). */
@@ -23,17 +21,18 @@ export interface LoopLagOptions {
 }
 
 const RING = 64;
+const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 export class LoopLagMonitor implements LagSource {
   readonly #sampleMs: number;
   readonly #stallMs: number;
-  readonly #ends = new BigInt64Array(RING);
+  /** End times (hrtime, ms) and durations of the last RING stalls. */
+  readonly #ends = new Float64Array(RING);
   readonly #durations = new Float64Array(RING);
   #next = 0;
+  #latestEnd = -Infinity;
   #timer: NodeJS.Timeout | undefined;
-  #last = 0n;
-  #histogram: IntervalHistogram | undefined;
-  #maxDriftMs = 0;
+  #last = 0;
 
   constructor(options: LoopLagOptions = {}) {
     this.#sampleMs = options.sampleMs ?? 10;
@@ -42,54 +41,40 @@ export class LoopLagMonitor implements LagSource {
 
   start(): void {
     if (this.#timer !== undefined) return;
-    this.#last = process.hrtime.bigint();
+    this.#last = nowMs();
     this.#timer = setInterval(this.#sample, this.#sampleMs);
     this.#timer.unref();
-    this.#histogram = monitorEventLoopDelay({ resolution: 10 });
-    this.#histogram.enable();
   }
 
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#histogram?.disable();
-    this.#histogram = undefined;
   }
 
-  /** Records a stall seen by another timer (e.g. the scheduler's), ending now. */
-  noteStall(ms: number, endNs: bigint = process.hrtime.bigint()): void {
+  /** Records a stall seen elsewhere, ending now (or at `endMs`, hrtime in ms). */
+  noteStall(ms: number, endMs: number = nowMs()): void {
     if (ms < this.#stallMs) return;
-    this.#ends[this.#next] = endNs;
+    this.#ends[this.#next] = endMs;
     this.#durations[this.#next] = ms;
     this.#next = (this.#next + 1) % RING;
+    if (endMs > this.#latestEnd) this.#latestEnd = endMs;
   }
 
+  /** Runs for every probe result: the common case (no stall since the send) is one comparison. */
   maxStallSince(sinceNs: bigint): number {
+    const since = Number(sinceNs) / 1e6;
+    if (since >= this.#latestEnd) return 0;
     let max = 0;
     for (let i = 0; i < RING; i++) {
-      if (this.#ends[i]! > sinceNs && this.#durations[i]! > max) max = this.#durations[i]!;
+      if (this.#ends[i]! > since && this.#durations[i]! > max) max = this.#durations[i]!;
     }
     return max;
   }
 
-  /**
-   * Worst event-loop delay (s) since the previous call, for the gauge: the larger of the drift
-   * sampler's worst and perf_hooks' histogram maximum (less its own 10 ms resolution).
-   */
-  takeMaxLagSeconds(): number {
-    const h = this.#histogram;
-    const fromHistogram = h !== undefined && h.count > 0 ? Math.max(0, h.max / 1e9 - 0.01) : 0;
-    h?.reset();
-    const fromSampler = this.#maxDriftMs / 1000;
-    this.#maxDriftMs = 0;
-    return Math.max(fromHistogram, fromSampler);
-  }
-
   readonly #sample = (): void => {
-    const now = process.hrtime.bigint();
-    const drift = Number(now - this.#last) / 1e6 - this.#sampleMs;
+    const now = nowMs();
+    const drift = now - this.#last - this.#sampleMs;
     this.#last = now;
-    if (drift > this.#maxDriftMs) this.#maxDriftMs = drift;
     this.noteStall(drift, now);
   };
 }

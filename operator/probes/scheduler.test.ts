@@ -343,7 +343,6 @@ describe('LoopLagMonitor', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(monitor.maxStallSince(sentAt)).toBeGreaterThanOrEqual(30);
     expect(monitor.maxStallSince(process.hrtime.bigint())).toBe(0);
-    expect(monitor.takeMaxLagSeconds()).toBeGreaterThan(0.02);
     monitor.stop();
   });
 });
