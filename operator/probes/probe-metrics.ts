@@ -34,6 +34,8 @@ export class ProbeMetricsRecorder implements ProbeObserver {
   readonly #qtypes = new Set<string>();
   /** "target|signal" of anomaly gauges set to 1. */
   #active = new Set<string>();
+  /** "target|signal" of every anomaly series written (1 or 0), for deletion. */
+  readonly #anomalySeries = new Set<string>();
 
   constructor(metrics: Metrics, probe: string) {
     this.#m = metrics;
@@ -83,6 +85,7 @@ export class ProbeMetricsRecorder implements ProbeObserver {
   }
 
   #setAnomaly(key: string, value: number): void {
+    this.#anomalySeries.add(key);
     const [target, signal] = key.split('|') as [string, string];
     this.#m.probeAnomaly.labels(this.#probe, target, signal).set(value);
   }
@@ -104,7 +107,8 @@ export class ProbeMetricsRecorder implements ProbeObserver {
   clear(): void {
     for (const target of this.#targets) this.#removeTarget(target);
     this.#targets.clear();
-    for (const key of this.#active) this.#removeAnomaly(key);
+    for (const key of this.#anomalySeries) this.#removeAnomaly(key);
+    this.#anomalySeries.clear();
     this.#active.clear();
     this.#m.dnsUnavailable.remove(this.#probe);
   }
@@ -112,9 +116,10 @@ export class ProbeMetricsRecorder implements ProbeObserver {
   #removeTarget(target: string): void {
     for (const o of PROBE_OUTCOMES) this.#m.probeTotal.remove(this.#probe, target, o);
     for (const q of this.#qtypes) this.#m.probeDuration.remove(this.#probe, target, q);
-    for (const key of [...this.#active]) {
+    for (const key of [...this.#anomalySeries]) {
       if (key.startsWith(`${target}|`)) {
         this.#removeAnomaly(key);
+        this.#anomalySeries.delete(key);
         this.#active.delete(key);
       }
     }

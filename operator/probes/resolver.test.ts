@@ -188,3 +188,21 @@ describe('makeTarget', () => {
     expect(() => makeTarget(address, port)).toThrow(TargetError);
   });
 });
+
+describe('Resolver over IPv6', () => {
+  it('probes an IPv6 server (when this host has ::1)', async () => {
+    let server: DnsTestServer;
+    try {
+      server = await DnsTestServer.start({ host: '::1' });
+    } catch {
+      return; // no IPv6 loopback here
+    }
+    try {
+      const target = makeTarget('::1', server.port);
+      expect((await probeOnce(target, A, 1000, 'udp')).outcome).toBe('success');
+      expect((await probeOnce(target, A, 1000, 'tcp')).outcome).toBe('success');
+    } finally {
+      await server.close();
+    }
+  });
+});
