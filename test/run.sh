@@ -26,7 +26,7 @@ section "unit tests"
 npx jest --selectProjects unit --ci --json --outputFile="$reports/unit.json" || failed=1
 
 section "integration tests (real kube-apiserver, CoreDNS, moto)"
-NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects integration --runInBand --ci --json --outputFile="$reports/integration.json" || failed=1
+npx jest --selectProjects integration --runInBand --ci --json --outputFile="$reports/integration.json" || failed=1
 
 node -e '
   const fs = require("fs");

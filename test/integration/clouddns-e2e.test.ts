@@ -59,12 +59,6 @@ async function loadBalancer(
 }
 
 beforeAll(async () => {
-  const flag = '--experimental-vm-modules';
-  if (!process.execArgv.includes(flag) && !(process.env['NODE_OPTIONS'] ?? '').includes(flag)) {
-    throw new Error(
-      `run this suite with NODE_OPTIONS=${flag} (the real Cloud DNS client needs it under Jest)`,
-    );
-  }
   [plane, fake] = await Promise.all([
     ControlPlane.start(),
     FakeCloudDns.start({ project: 'dnsop-test' }),
