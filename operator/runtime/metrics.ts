@@ -101,7 +101,7 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
     }),
     remediations: new Counter({
       name: 'dnsop_remediations_total',
-      help: 'Remediation decisions by outcome (evicted, dry_run, refused_*, failed).',
+      help: 'Remediation decisions by outcome (evicted, dry_run, blocked_pdb, refused_<reason>, failed).',
       labelNames: ['probe', 'outcome'],
       registers,
     }),
