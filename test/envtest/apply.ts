@@ -112,9 +112,8 @@ export async function applyObjects(
       ),
     );
   }
-  if (applied.every(isCrd) && applied.length > 0) {
-    await waitForCrdsEstablished(kc, applied, options);
-  }
+  // CRDs applied last (or alone) must be served before the caller creates their objects.
+  await waitForCrdsEstablished(kc, applied.filter(isCrd), options);
   return applied;
 }
 
@@ -151,7 +150,44 @@ async function waitForCrdsEstablished(
       (o) => hasCondition(o, 'Established', 'True') && hasCondition(o, 'NamesAccepted', 'True'),
       options,
     );
+    await waitForDiscovery(kc, crd, options);
     establishedCrds.add(crd);
+  }
+}
+
+/**
+ * Established is not yet served: clients that discover resources (KubernetesObjectApi) see a 404
+ * until the group-version's discovery document lists the plural. Waits for every served version.
+ */
+async function waitForDiscovery(
+  kc: KubeConfig,
+  crd: KubernetesObject,
+  options: WaitOptions,
+): Promise<void> {
+  const spec = (
+    crd as {
+      spec?: {
+        group?: string;
+        names?: { plural?: string };
+        versions?: { name: string; served?: boolean }[];
+      };
+    }
+  ).spec;
+  const group = spec?.group;
+  const plural = spec?.names?.plural;
+  if (group === undefined || plural === undefined) return;
+  for (const version of (spec?.versions ?? []).filter((v) => v.served !== false)) {
+    await waitFor(
+      `discovery of ${plural}.${group}/${version.name}`,
+      async () => {
+        const doc = await kubeRequest<{ resources?: { name: string }[] }>(kc, {
+          method: 'GET',
+          path: `/apis/${group}/${version.name}`,
+        });
+        return doc.resources?.some((r) => r.name === plural) === true ? true : undefined;
+      },
+      options,
+    );
   }
 }
 
