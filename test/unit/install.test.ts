@@ -3,7 +3,7 @@
  * Docker engine nor kubectl runs here, so these tests check the structure a platform engineer
  * relies on: what the manifests grant and how the container runs.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ROOT } from './crd-schema';
@@ -21,9 +21,16 @@ const all: Doc[] = (kustomization.resources as string[])
 const byKind = (kind: string): Doc[] => all.filter((d) => d.kind === kind);
 
 describe('deploy/ (kubectl apply -k deploy/)', () => {
+  it('crds/ holds only CRDs for `kubectl apply -f crds/`; its Kustomization (no .yaml) is skipped', () => {
+    const files = readdirSync(join(ROOT, 'crds'));
+    const yaml = files.filter((f) => /\.(ya?ml|json)$/.test(f));
+    for (const f of yaml) expect(load(join('crds', f))[0]!.kind).toBe('CustomResourceDefinition');
+    expect(files).toContain('Kustomization');
+  });
+
   it('includes the CRDs so one apply is the whole install', () => {
     expect(kustomization.resources).toContain('../crds');
-    const crdFiles = load('crds/kustomization.yaml')[0]!.resources as string[];
+    const crdFiles = load('crds/Kustomization')[0]!.resources as string[];
     expect(crdFiles.sort()).toEqual(['dnspolicies.dnsop.io.yaml', 'dnsprobes.dnsop.io.yaml']);
     expect(kustomization.namespace).toBe('dnsop-system');
   });
