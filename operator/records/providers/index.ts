@@ -19,7 +19,7 @@ import { shapeForRoute53 } from './route53-alias';
 
 export type ProviderKind = 'route53' | 'cloudDNS' | 'inMemory';
 
-import type { SecretReader } from './credentials';
+import type { CredentialContext, SecretReader } from './credentials';
 
 export type { SecretReader };
 
@@ -64,6 +64,25 @@ export function shapeEndpointsFor(
   }
 }
 
+/** What both cloud providers take from the context besides their spec. */
+function cloudParams(context: ProviderContext): {
+  domains: readonly string[];
+  excludeDomains?: readonly string[];
+  credentials: CredentialContext;
+  log?: Logger;
+} {
+  return {
+    domains: context.domains,
+    ...(context.excludeDomains ? { excludeDomains: context.excludeDomains } : {}),
+    credentials: {
+      namespace: context.namespace,
+      trusted: context.trusted,
+      readSecret: context.readSecret,
+    },
+    ...(context.log ? { log: context.log } : {}),
+  };
+}
+
 /** Builds the live provider for one policy. Throws PermanentError for specs that cannot work. */
 export async function createProvider(
   spec: ProviderSpec,
@@ -79,31 +98,11 @@ export async function createProvider(
       });
     case 'route53': {
       const { newRoute53Provider } = await import('./route53');
-      return newRoute53Provider({
-        spec: spec.route53!,
-        domains: context.domains,
-        ...(context.excludeDomains ? { excludeDomains: context.excludeDomains } : {}),
-        credentials: {
-          namespace: context.namespace,
-          trusted: context.trusted,
-          readSecret: context.readSecret,
-        },
-        ...(context.log ? { log: context.log } : {}),
-      });
+      return newRoute53Provider({ spec: spec.route53!, ...cloudParams(context) });
     }
     case 'cloudDNS': {
       const { newCloudDnsProvider } = await import('./clouddns');
-      return newCloudDnsProvider({
-        spec: spec.cloudDNS!,
-        domains: context.domains,
-        ...(context.excludeDomains ? { excludeDomains: context.excludeDomains } : {}),
-        credentials: {
-          namespace: context.namespace,
-          trusted: context.trusted,
-          readSecret: context.readSecret,
-        },
-        ...(context.log ? { log: context.log } : {}),
-      });
+      return newCloudDnsProvider({ spec: spec.cloudDNS!, ...cloudParams(context) });
     }
   }
 }
