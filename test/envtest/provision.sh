@@ -2,6 +2,7 @@
 # Provisions the components the envtest harness runs on loopback, building or installing only
 # what is missing or out of date:
 #   .tools/bin/etcd, kube-apiserver, kube-controller-manager, coredns   (built from Go modules)
+#   .tools/bin/kustomize                                                 (go install, pinned)
 #   .tools/venv/bin/moto_server                                          (PyPI moto[server])
 #   .tools/crds/gateway-api/*.yaml                                       (Gateway API standard CRDs)
 # Each component has a stamp file holding a hash of its inputs (pinned versions, go.mod/go.sum,
@@ -15,6 +16,7 @@ set -euo pipefail
 
 readonly MOTO_VERSION="5.2.5"
 readonly GATEWAY_API_VERSION="v1.3.0"
+readonly KUSTOMIZE_VERSION="v5.7.1"
 readonly GO_MIN_MINOR=24 # k8s.io/kubernetes v1.33 needs go >= 1.24
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -97,6 +99,23 @@ build_go_module() {
   say "$name: built in $((SECONDS - started))s"
 }
 
+# install_go_tool NAME PACKAGE VERSION : a tool whose module `go install pkg@version` can build.
+install_go_tool() {
+  local name="$1" package="$2" version="$3"
+  local hash
+  hash="$(inputs_hash "$package@$version" "${go_build_flags[*]}")"
+  if stamp_matches "$name" "$hash" && all_exist "$tools_dir/bin/$name"; then
+    say "$name: up to date"
+    return
+  fi
+  say "$name: installing $package@$version"
+  local started=$SECONDS
+  mkdir -p "$tools_dir/bin"
+  GOBIN="$tools_dir/bin" go install "${go_build_flags[@]}" "$package@$version"
+  write_stamp "$name" "$hash"
+  say "$name: installed in $((SECONDS - started))s"
+}
+
 install_moto() {
   local venv="$tools_dir/venv"
   local hash
@@ -148,6 +167,7 @@ main() {
   build_go_module etcd "$go_sources/etcd" etcd
   build_go_module coredns "$go_sources/coredns" coredns
   install_gateway_api_crds
+  install_go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
   install_moto
   build_go_module kube "$go_sources/kube" kube-apiserver kube-controller-manager
   say "provisioning took $((SECONDS - started))s"

@@ -8,6 +8,8 @@ export interface ToolPaths {
   readonly kubeControllerManager: string;
   readonly coreDns: string;
   readonly motoServer: string;
+  /** kustomize, to render deploy/ exactly as `kubectl apply -k deploy/` does. */
+  readonly kustomize: string;
   /** Gateway API standard-channel CRD manifests (one file per CRD). */
   readonly gatewayApiCrdFiles: readonly string[];
 }
@@ -29,6 +31,7 @@ export function locateTools(): ToolPaths {
     kubeControllerManager: bin('kube-controller-manager'),
     coreDns: bin('coredns'),
     motoServer: join(dir, 'venv', 'bin', 'moto_server'),
+    kustomize: bin('kustomize'),
     gatewayApiCrdFiles: existsSync(crdDir)
       ? readdirSync(crdDir)
           .filter((f) => f.endsWith('.yaml'))
@@ -42,6 +45,7 @@ export function locateTools(): ToolPaths {
     paths.kubeControllerManager,
     paths.coreDns,
     paths.motoServer,
+    paths.kustomize,
   ].filter((p) => !existsSync(p));
   if (paths.gatewayApiCrdFiles.length === 0) missing.push(crdDir);
   if (missing.length > 0) {
