@@ -13,17 +13,15 @@ import { CloudDnsProvider } from '../../operator/records/providers/clouddns';
 import { cloudDnsApiFromClient } from '../../operator/records/providers/clouddns-api';
 import { resolveCloudDnsCredentials } from '../../operator/records/providers/clouddns-credentials';
 import { createProvider } from '../../operator/records/providers/index';
-import { buildConfig } from '../../operator/runtime/config';
 import { kubeRequest, MERGE_PATCH } from '../../operator/runtime/kube-http';
 import { silentLogger } from '../../operator/runtime/logger';
-import { Manager } from '../../operator/runtime/manager';
-import { createMetrics } from '../../operator/runtime/metrics';
 import { DnsopOperator } from '../../operator/runtime/operator';
 import { applyObjects, readManifests, readObject } from '../envtest/apply';
 import { ControlPlane } from '../envtest/control-plane';
 import { waitFor } from '../envtest/wait';
 import type { FakeRrset } from '../fakes/clouddns-server';
 import { FakeCloudDns } from '../fakes/clouddns-server';
+import { startOperator } from './operator-fixture';
 
 jest.setTimeout(240_000);
 
@@ -109,16 +107,10 @@ beforeAll(async () => {
       });
     },
   });
-  const manager = new Manager({
-    config: buildConfig({ metricsAddr: '127.0.0.1:0', cacheResync: '10m' }),
-    kubeConfig: kc,
+  ({ operator } = await startOperator(kc, [controller], {
+    config: { cacheResync: '10m' },
     logger,
-    metrics: createMetrics(undefined, { processMetrics: false }),
-    controllers: [controller],
-  });
-  operator = new DnsopOperator(manager, [controller], logger);
-  await operator.start();
-  await waitFor('controller running', () => (controller.ready() ? true : undefined));
+  }));
   await api.create({
     apiVersion: 'dnsop.io/v1alpha1',
     kind: 'DNSPolicy',

@@ -19,15 +19,14 @@ import pino from 'pino';
 import type { DNSProbe } from '../../operator/api/types';
 import type { Assessment } from '../../operator/probes/detector';
 import { DNSProbeController } from '../../operator/probes/reconciler';
-import { buildConfig } from '../../operator/runtime/config';
 import { kubeRequest } from '../../operator/runtime/kube-http';
-import { Manager } from '../../operator/runtime/manager';
 import { createMetrics, type Metrics } from '../../operator/runtime/metrics';
 import { DnsopOperator } from '../../operator/runtime/operator';
 import { applyObjects, readManifests, readObject, waitForDeletion } from '../envtest/apply';
 import { ControlPlane } from '../envtest/control-plane';
 import { CoreDnsCluster, type CoreDnsPod } from '../envtest/coredns-cluster';
 import { waitFor } from '../envtest/wait';
+import { startOperator } from './operator-fixture';
 
 jest.setTimeout(300_000);
 
@@ -75,16 +74,11 @@ beforeAll(async () => {
   );
   metrics = createMetrics(undefined, { processMetrics: false });
   controller = new DNSProbeController();
-  const manager = new Manager({
-    config: buildConfig({ metricsAddr: '127.0.0.1:0', identity: 'dnsop-itest-0' }),
-    kubeConfig: kc,
+  ({ operator } = await startOperator(kc, [controller], {
+    config: { identity: 'dnsop-itest-0' },
     logger,
     metrics,
-    controllers: [controller],
-  });
-  operator = new DnsopOperator(manager, [controller], logger);
-  await operator.start();
-  await waitFor('controller running', () => (controller.ready() ? true : undefined));
+  }));
 });
 
 afterAll(async () => {

@@ -20,15 +20,13 @@ import type { Endpoint } from '../../operator/records/endpoint';
 import { InMemoryDnsStore } from '../../operator/records/providers/inmemory';
 import { DNSPolicyController } from '../../operator/records/reconciler';
 import { ownershipRecord } from '../../operator/records/registry';
-import { buildConfig } from '../../operator/runtime/config';
 import { kubeRequest, MERGE_PATCH } from '../../operator/runtime/kube-http';
 import { silentLogger } from '../../operator/runtime/logger';
-import { Manager } from '../../operator/runtime/manager';
-import { createMetrics } from '../../operator/runtime/metrics';
 import { DnsopOperator } from '../../operator/runtime/operator';
 import { applyObjects, readManifests, readObject, waitForDeletion } from '../envtest/apply';
 import { ControlPlane } from '../envtest/control-plane';
 import { waitFor } from '../envtest/wait';
+import { startOperator } from './operator-fixture';
 
 jest.setTimeout(180_000);
 
@@ -167,16 +165,10 @@ beforeAll(async () => {
   ]);
   const logger = silentLogger();
   const controller = new DNSPolicyController({ inMemoryStore: store, debounceMs: 200 });
-  const manager = new Manager({
-    config: buildConfig({ metricsAddr: '127.0.0.1:0', cacheResync: '10m' }),
-    kubeConfig: kc,
+  ({ operator } = await startOperator(kc, [controller], {
+    config: { cacheResync: '10m' },
     logger,
-    metrics: createMetrics(undefined, { processMetrics: false }),
-    controllers: [controller],
-  });
-  operator = new DnsopOperator(manager, [controller], logger);
-  await operator.start();
-  await waitFor('controller running', () => (controller.ready() ? true : undefined));
+  }));
 });
 
 afterAll(async () => {

@@ -14,11 +14,8 @@ import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import type { DNSPolicy } from '../../operator/api/types';
 import { DNSPolicyController } from '../../operator/records/reconciler';
-import { buildConfig } from '../../operator/runtime/config';
 import { kubeRequest, MERGE_PATCH } from '../../operator/runtime/kube-http';
 import { silentLogger } from '../../operator/runtime/logger';
-import { Manager } from '../../operator/runtime/manager';
-import { createMetrics } from '../../operator/runtime/metrics';
 import { DnsopOperator } from '../../operator/runtime/operator';
 import { applyObjects, readManifests, readObject } from '../envtest/apply';
 import { ControlPlane } from '../envtest/control-plane';
@@ -26,6 +23,7 @@ import { MotoServer } from '../envtest/moto';
 import { waitFor } from '../envtest/wait';
 import { ROUTE53_LIMITS } from '../../operator/records/providers/route53-batch';
 import { isChangeBatch, Route53Proxy } from '../fakes/route53-proxy';
+import { startOperator } from './operator-fixture';
 
 jest.setTimeout(240_000);
 
@@ -137,16 +135,10 @@ beforeAll(async () => {
   ]);
   const logger = silentLogger();
   const controller = new DNSPolicyController({ debounceMs: 100 });
-  const manager = new Manager({
-    config: buildConfig({ metricsAddr: '127.0.0.1:0', cacheResync: '10m' }),
-    kubeConfig: kc,
+  ({ operator } = await startOperator(kc, [controller], {
+    config: { cacheResync: '10m' },
     logger,
-    metrics: createMetrics(undefined, { processMetrics: false }),
-    controllers: [controller],
-  });
-  operator = new DnsopOperator(manager, [controller], logger);
-  await operator.start();
-  await waitFor('controller running', () => (controller.ready() ? true : undefined));
+  }));
   await api.create({
     apiVersion: 'dnsop.io/v1alpha1',
     kind: 'DNSPolicy',
