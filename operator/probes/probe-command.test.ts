@@ -5,7 +5,7 @@ import {
   runProbeCommand,
   type ProbeCommandOptions,
 } from './probe-command';
-import { DnsTestServer } from './testing/dns-test-server';
+import { DnsTestServer } from '../../test/fakes/dns-test-server';
 
 function capture(): CliIO & { out: string[]; err: string[] } {
   const out: string[] = [];

@@ -15,7 +15,7 @@ import { ProbeRuntime } from './probe-runtime';
 import type { EvictionApi, EvictionResult, PodFacts } from './remediation';
 import { makeTarget } from './resolver';
 import { probeSettings, type PartialSpec } from './settings';
-import { DnsTestServer } from './testing/dns-test-server';
+import { DnsTestServer } from '../../test/fakes/dns-test-server';
 import type { DiscoveredTarget } from './targets';
 
 jest.setTimeout(20_000);

@@ -7,7 +7,7 @@ import {
   type ProbeResult,
   type ProbeTarget,
 } from './resolver';
-import { DnsTestServer } from './testing/dns-test-server';
+import { DnsTestServer } from '../../test/fakes/dns-test-server';
 
 const A = prepareQuery('kubernetes.default.svc.cluster.local', 'A');
 const TIMEOUT = 150;

@@ -8,7 +8,15 @@ import {
   type FanoutLookups,
 } from './fanout';
 import { INDEX, offlineCaches, servicesSelectingLabels } from './objects';
-import { gateway, headless, httpRoute, namespace, pod, policy, service } from './testing/fixtures';
+import {
+  gateway,
+  headless,
+  httpRoute,
+  namespace,
+  pod,
+  policy,
+  service,
+} from '../../test/support/records-fixtures';
 
 function setup(objects: KubernetesObject[], policies: DNSPolicy[]): FanoutLookups {
   const caches = offlineCaches();

@@ -1,7 +1,7 @@
 import { computePolicyStatus, MAX_STATUS_DIAGNOSTICS, statusDiagnostics } from './policy-status';
 import { planChanges } from './plan';
 import { DomainFilter } from './hostname';
-import { policy } from './testing/fixtures';
+import { policy } from '../../test/support/records-fixtures';
 
 const now = new Date('2026-01-01T00:00:00Z');
 const emptyPlan = planChanges({

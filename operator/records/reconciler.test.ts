@@ -6,7 +6,7 @@ import {
   eventually,
   startControllerHarness,
   type ControllerHarness,
-} from './testing/controller-harness';
+} from '../../test/support/records-controller-harness';
 import {
   gateway,
   headless,
@@ -17,7 +17,7 @@ import {
   pod,
   policy,
   service,
-} from './testing/fixtures';
+} from '../../test/support/records-fixtures';
 
 const names = (records: Endpoint[]): string[] =>
   records.filter((r) => r.type !== 'TXT').map((r) => `${r.name} ${r.type} ${r.targets.join(',')}`);

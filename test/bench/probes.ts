@@ -18,7 +18,7 @@ import { LoopLagMonitor } from '../../operator/probes/loop-lag';
 import { Resolver, makeTarget, type ResolverOptions } from '../../operator/probes/resolver';
 import { probeSettings } from '../../operator/probes/settings';
 import { LogHistogram } from '../../operator/probes/stats';
-import { DnsTestServer } from '../../operator/probes/testing/dns-test-server';
+import { DnsTestServer } from '../fakes/dns-test-server';
 
 interface Server {
   readonly kind: string;

@@ -16,10 +16,7 @@ import {
   sourceObjectsFrom,
 } from '../../operator/records/objects';
 import { evaluatePolicy, planForPolicy } from '../../operator/records/pipeline';
-import {
-  eventually,
-  startControllerHarness,
-} from '../../operator/records/testing/controller-harness';
+import { eventually, startControllerHarness } from '../support/records-controller-harness';
 import {
   gateway,
   headless,
@@ -28,7 +25,7 @@ import {
   pod,
   policy,
   service,
-} from '../../operator/records/testing/fixtures';
+} from '../support/records-fixtures';
 
 const NAMESPACES = 50;
 const SERVICES_PER_NS = 200; // 150 ClusterIP + 50 headless

@@ -1,5 +1,11 @@
 import type { V1Namespace } from '@kubernetes/client-node';
-import { gateway, httpRoute, listener, namespace, parentStatus } from '../testing/fixtures';
+import {
+  gateway,
+  httpRoute,
+  listener,
+  namespace,
+  parentStatus,
+} from '../../../test/support/records-fixtures';
 import {
   attachRouteToGateways,
   gatewayTargets,

@@ -1,4 +1,4 @@
-import { pod } from '../testing/fixtures';
+import { pod } from '../../../test/support/records-fixtures';
 import { podEndpoints } from './pod';
 
 describe('podEndpoints', () => {

@@ -1,5 +1,5 @@
 import type { V1EndpointSlice, V1Pod } from '@kubernetes/client-node';
-import { endpointSlice, headless, pod, service } from '../testing/fixtures';
+import { endpointSlice, headless, pod, service } from '../../../test/support/records-fixtures';
 import { matchesMapSelector } from './labels';
 import { serviceEndpoints, type ServiceInputs } from './service';
 

@@ -4,15 +4,18 @@
  */
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
-import type { DNSPolicy, DNSPolicyStatus } from '../../api/types';
-import { SharedCaches, objectKey, type InformerCache } from '../../runtime/cache';
-import { buildConfig } from '../../runtime/config';
-import type { ControllerContext } from '../../runtime/controller';
-import { MemoryEventSink } from '../../runtime/events';
-import { silentLogger } from '../../runtime/logger';
-import { createMetrics, type Metrics } from '../../runtime/metrics';
-import type { ObjectRef, StatusWriter } from '../../runtime/status';
-import { DNSPolicyController, type DNSPolicyControllerOptions } from '../reconciler';
+import type { DNSPolicy, DNSPolicyStatus } from '../../operator/api/types';
+import { SharedCaches, objectKey, type InformerCache } from '../../operator/runtime/cache';
+import { buildConfig } from '../../operator/runtime/config';
+import type { ControllerContext } from '../../operator/runtime/controller';
+import { MemoryEventSink } from '../../operator/runtime/events';
+import { silentLogger } from '../../operator/runtime/logger';
+import { createMetrics, type Metrics } from '../../operator/runtime/metrics';
+import type { ObjectRef, StatusWriter } from '../../operator/runtime/status';
+import {
+  DNSPolicyController,
+  type DNSPolicyControllerOptions,
+} from '../../operator/records/reconciler';
 
 type PolicyObject = DNSPolicy & KubernetesObject;
 

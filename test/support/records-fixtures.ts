@@ -1,13 +1,13 @@
 /** Builders for the Kubernetes objects the records tests use; defaults are the common case. */
 import type { V1EndpointSlice, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
-import type { DNSPolicy, DNSPolicySpec } from '../../api/types';
+import type { DNSPolicy, DNSPolicySpec } from '../../operator/api/types';
 import type {
   Gateway,
   HTTPRoute,
   Listener,
   ParentReference,
   RouteParentStatus,
-} from '../sources/gateway-api';
+} from '../../operator/records/sources/gateway-api';
 
 type Ann = Record<string, string>;
 
