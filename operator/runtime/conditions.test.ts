@@ -1,4 +1,11 @@
-import { getCondition, sameConditions, setCondition, setConditions } from './conditions';
+import {
+  generationObserved,
+  getCondition,
+  kstatusConditions,
+  sameConditions,
+  setCondition,
+  setConditions,
+} from './conditions';
 
 const t0 = new Date('2026-01-01T00:00:00Z');
 const t1 = new Date('2026-01-01T00:05:00Z');
@@ -76,5 +83,40 @@ describe('conditions', () => {
     );
     expect(sameConditions(a, b)).toBe(true);
     expect(sameConditions(a, c)).toBe(false);
+  });
+});
+
+describe('kstatus conditions', () => {
+  const statuses = (state: 'Ready' | 'Reconciling' | 'Stalled'): Record<string, string> =>
+    Object.fromEntries(
+      kstatusConditions({ state, reason: 'R', message: 'm' }).map((c) => [c.type, c.status]),
+    );
+
+  it.each([
+    ['Ready', { Ready: 'True', Reconciling: 'False', Stalled: 'False' }],
+    ['Reconciling', { Ready: 'False', Reconciling: 'True', Stalled: 'False' }],
+    ['Stalled', { Ready: 'False', Reconciling: 'False', Stalled: 'True' }],
+  ] as const)('%s -> %j (never Reconciling and Stalled at once)', (state, expected) => {
+    expect(statuses(state)).toEqual(expected);
+  });
+
+  it('every condition carries the reason and message', () => {
+    for (const c of kstatusConditions({ state: 'Stalled', reason: 'DeleteGuard', message: 'why' }))
+      expect([c.reason, c.message]).toEqual(['DeleteGuard', 'why']);
+  });
+
+  it('generationObserved compares status.observedGeneration with metadata.generation', () => {
+    expect(
+      generationObserved({ metadata: { generation: 2 }, status: { observedGeneration: 2 } }),
+    ).toBe(true);
+    expect(
+      generationObserved({ metadata: { generation: 2 }, status: { observedGeneration: 1 } }),
+    ).toBe(false);
+    // The CRD's status default: a policy nobody has reconciled yet.
+    expect(
+      generationObserved({ metadata: { generation: 1 }, status: { observedGeneration: 0 } }),
+    ).toBe(false);
+    expect(generationObserved({ metadata: { generation: 1 } })).toBe(false);
+    expect(generationObserved({ metadata: {} })).toBe(true);
   });
 });

@@ -80,3 +80,49 @@ export function sameConditions(
     );
   return key(a) === key(b);
 }
+
+// ---- kstatus -----------------------------------------------------------------------------------
+
+/**
+ * Where an object stands, in the terms of kstatus (sigs.k8s.io/cli-utils pkg/kstatus) and Argo CD,
+ * which every dnsop kind reports through the same three conditions:
+ * - Reconciling: work is under way (first sight, a new generation, a retry after a transient error);
+ *   kstatus InProgress, Argo CD Progressing;
+ * - Stalled: it cannot make progress until someone changes something (bad credentials, zone not
+ *   found, DeleteGuard, Forbidden, InvalidSpec, DNS unavailable); kstatus Failed, Argo CD Degraded;
+ * - Ready: reconciled and healthy; kstatus Current, Argo CD Healthy.
+ * All three carry the state's reason and message, so whichever a tool reads explains itself.
+ */
+export type KstatusState = 'Reconciling' | 'Stalled' | 'Ready';
+
+export interface KstatusInput {
+  readonly state: KstatusState;
+  /** CamelCase, e.g. HostedZoneNotFound. */
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * Ready, Reconciling and Stalled for one state. At most one of Reconciling and Stalled is ever
+ * True (kstatus reads whichever True one comes first, so both at once would be ambiguous); the
+ * "abnormal-true" pair is kept as False rather than removed, so all three are always visible. Pair with `setConditions` and set `status.observedGeneration` to the generation the
+ * state describes: kstatus reports InProgress while it differs from metadata.generation.
+ */
+export function kstatusConditions(input: KstatusInput): ConditionInput[] {
+  const { state, reason, message } = input;
+  const is = (s: KstatusState): ConditionStatus => (state === s ? 'True' : 'False');
+  return [
+    { type: 'Ready', status: is('Ready'), reason, message },
+    { type: 'Reconciling', status: is('Reconciling'), reason, message },
+    { type: 'Stalled', status: is('Stalled'), reason, message },
+  ];
+}
+
+/** True when status.observedGeneration already describes the object's current spec. */
+export function generationObserved(obj: {
+  readonly metadata?: { readonly generation?: number };
+  readonly status?: { readonly observedGeneration?: number };
+}): boolean {
+  const generation = obj.metadata?.generation;
+  return generation === undefined || obj.status?.observedGeneration === generation;
+}

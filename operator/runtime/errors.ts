@@ -39,7 +39,12 @@ export function describeError(err: unknown): string {
       break;
     }
   }
-  return [...new Set(parts.filter((p) => p.length > 0))].join(': ');
+  // A wrapper usually quotes its cause ("route53 ListHostedZones: <cause>"): say each thing once.
+  const said: string[] = [];
+  for (const part of parts) {
+    if (part.length > 0 && !said.some((s) => s.includes(part))) said.push(part);
+  }
+  return said.join(': ');
 }
 
 /** HTTP status code of a Kubernetes client (1.x ApiException) or cloud SDK error, if any. */
