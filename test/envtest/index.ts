@@ -28,6 +28,13 @@ export {
 } from './coredns-cluster';
 export type { CoreDnsBehaviour, ErraticFault } from './corefile';
 export { queryA, queryATcp, type QueryResult } from './dns-query';
+export {
+  argoHealthOf,
+  kstatusOf,
+  type ArgoHealthStatus,
+  type KstatusStatus,
+  type Verdict,
+} from './health';
 export { MotoServer, type MotoCredentials } from './moto';
 export { killAllChildProcesses } from './process';
 export { locateTools, type ToolPaths } from './tools';

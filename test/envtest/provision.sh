@@ -3,6 +3,7 @@
 # what is missing or out of date:
 #   .tools/bin/etcd, kube-apiserver, kube-controller-manager, coredns   (built from Go modules)
 #   .tools/bin/kustomize                                                 (go install, pinned)
+#   .tools/bin/health      kstatus (cli-utils) + Argo CD's Lua VM (gopher-lua), GitOps health checks
 #   .tools/venv/bin/moto_server                                          (PyPI moto[server])
 #   .tools/crds/gateway-api/*.yaml                                       (Gateway API standard CRDs)
 # Each component has a stamp file holding a hash of its inputs (pinned versions, go.mod/go.sum,
@@ -168,6 +169,7 @@ main() {
   build_go_module coredns "$go_sources/coredns" coredns
   install_gateway_api_crds
   install_go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
+  build_go_module health "$go_sources/health" health
   install_moto
   build_go_module kube "$go_sources/kube" kube-apiserver kube-controller-manager
   say "provisioning took $((SECONDS - started))s"

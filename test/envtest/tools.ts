@@ -10,6 +10,8 @@ export interface ToolPaths {
   readonly motoServer: string;
   /** kustomize, to render deploy/ exactly as `kubectl apply -k deploy/` does. */
   readonly kustomize: string;
+  /** GitOps health checker: kstatus `status.Compute` and Argo CD's Lua VM (tools/health). */
+  readonly health: string;
   /** Gateway API standard-channel CRD manifests (one file per CRD). */
   readonly gatewayApiCrdFiles: readonly string[];
 }
@@ -32,6 +34,7 @@ export function locateTools(): ToolPaths {
     coreDns: bin('coredns'),
     motoServer: join(dir, 'venv', 'bin', 'moto_server'),
     kustomize: bin('kustomize'),
+    health: bin('health'),
     gatewayApiCrdFiles: existsSync(crdDir)
       ? readdirSync(crdDir)
           .filter((f) => f.endsWith('.yaml'))
@@ -46,6 +49,7 @@ export function locateTools(): ToolPaths {
     paths.coreDns,
     paths.motoServer,
     paths.kustomize,
+    paths.health,
   ].filter((p) => !existsSync(p));
   if (paths.gatewayApiCrdFiles.length === 0) missing.push(crdDir);
   if (missing.length > 0) {

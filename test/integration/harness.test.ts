@@ -27,12 +27,14 @@ import {
   applyYaml,
   hasCondition,
   readObject,
+  refOf,
   waitForDeletion,
   waitForObject,
 } from '../envtest/apply';
 import { ControlPlane } from '../envtest/control-plane';
 import { coreDnsReplicaSetName, CoreDnsCluster } from '../envtest/coredns-cluster';
 import { queryA, queryATcp } from '../envtest/dns-query';
+import { argoHealthOf, kstatusOf } from '../envtest/health';
 import { MotoServer } from '../envtest/moto';
 import { waitFor } from '../envtest/wait';
 
@@ -145,6 +147,44 @@ describe('envtest control plane with CoreDNS', () => {
     )) as KubernetesObject & { status?: { observedSize?: number } };
     expect(patched.status?.observedSize).toBe(2);
     expect(patched.metadata!.generation).toBe(2);
+  });
+
+  it('judges live objects as kstatus and Argo CD do (the health checker)', async () => {
+    await applyYaml(kc, widgetCrd);
+    const [w] = await applyYaml(
+      kc,
+      'apiVersion: envtest.dnsop.io/v1\nkind: Widget\nmetadata: { name: judged, namespace: default }\nspec: { size: 1 }\n',
+    );
+    const live = (await readObject(kc, refOf(w!)))!;
+    const stalled = {
+      ...live,
+      status: {
+        observedGeneration: live.metadata!.generation,
+        conditions: [
+          { type: 'Stalled', status: 'True', reason: 'Broken', message: 'cannot go on' },
+        ],
+      },
+    };
+    const lagging = { ...live, status: { observedGeneration: 0 } };
+    expect((await kstatusOf([live, stalled, lagging])).map((v) => v.status)).toEqual([
+      'Current', // kstatus cannot tell a CR with no status from a healthy one
+      'Failed',
+      'InProgress',
+    ]);
+    const script = [
+      'local hs = {}',
+      'if obj.status == nil then hs.status = "Progressing"; hs.message = "no status"; return hs end',
+      'hs.status = "Degraded"; hs.message = obj.status.conditions[1].message .. " " .. obj.spec.size',
+      'return hs',
+    ].join('\n');
+    expect(await argoHealthOf(script, [live, stalled])).toEqual([
+      { status: 'Progressing', message: 'no status' },
+      { status: 'Degraded', message: 'cannot go on 1' },
+    ]);
+    // Argo CD opens no string library for argocd-cm health scripts: a script using it fails there.
+    const [noString] = await argoHealthOf('return { status = string.upper("healthy") }', [live]);
+    expect(noString!.status).toBe('Unknown');
+    expect(noString!.error).toMatch(/string|upper/);
   });
 
   it('applies the Gateway API CRDs and the project CRDs', async () => {
