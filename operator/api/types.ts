@@ -12,11 +12,25 @@ export interface SecretRef {
   readonly name: string;
 }
 
-export type SourceKind = 'Service' | 'Pod' | 'HTTPRoute';
+export const SOURCE_KINDS = [
+  'Service',
+  'Pod',
+  'Ingress',
+  'HTTPRoute',
+  'GRPCRoute',
+  'TLSRoute',
+  'TCPRoute',
+  'UDPRoute',
+  'DNSEndpoint',
+] as const;
+
+export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 export interface PolicySource {
   readonly kind: SourceKind;
   readonly selector?: V1LabelSelector;
+  /** Ingress only: publish Ingresses whose spec.ingressClassName is one of these. Omitted: all. */
+  readonly ingressClassNames?: readonly string[];
 }
 
 export interface Route53Spec {
@@ -57,6 +71,8 @@ export interface DNSPolicySpec {
   readonly policy: SyncPolicy;
   readonly ttl: number;
   readonly ownerId?: string;
+  /** Publish ClusterIP Services (and NodePort ones without node addresses). Default false. */
+  readonly publishInternalServices?: boolean;
   readonly interval: string;
   readonly maxDeletePercent: number;
   readonly dryRun: boolean;

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { SOURCE_KINDS as KNOWN_SOURCE_KINDS } from '../api/types';
 import type { DNSPolicy, DNSPolicySpec, ProviderSpec } from '../api/types';
 
 export class ManifestError extends Error {
@@ -110,7 +111,7 @@ export function parseManifestFile(file: string): KubernetesObject[] {
 
 // ---- DNSPolicy validation and defaults (the CRD's, for manifests that never met an API server) --
 
-const SOURCE_KINDS = new Set(['Service', 'Pod', 'HTTPRoute']);
+const SOURCE_KINDS: ReadonlySet<string> = new Set(KNOWN_SOURCE_KINDS);
 const SYNC_POLICIES = new Set(['Sync', 'UpsertOnly', 'CreateOnly']);
 
 function fail(file: string, policy: string, reason: string): never {
@@ -123,7 +124,7 @@ function checkSpecFields(file: string, ref: string, spec: Record<string, unknown
     fail(file, ref, 'spec.sources must list at least one source');
   for (const [i, s] of sources.entries()) {
     if (!isRecord(s) || typeof s['kind'] !== 'string' || !SOURCE_KINDS.has(s['kind'])) {
-      fail(file, ref, `spec.sources[${i}].kind must be one of Service, Pod, HTTPRoute`);
+      fail(file, ref, `spec.sources[${i}].kind must be one of ${KNOWN_SOURCE_KINDS.join(', ')}`);
     }
   }
   const domains = spec['domains'];

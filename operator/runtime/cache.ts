@@ -62,6 +62,51 @@ export const RESOURCES = {
     plural: 'httproutes',
     namespaced: true,
   },
+  grpcroutes: {
+    group: 'gateway.networking.k8s.io',
+    version: 'v1',
+    kind: 'GRPCRoute',
+    plural: 'grpcroutes',
+    namespaced: true,
+  },
+  // TLSRoute, TCPRoute and UDPRoute are in the Gateway API experimental channel (v1alpha2).
+  tlsroutes: {
+    group: 'gateway.networking.k8s.io',
+    version: 'v1alpha2',
+    kind: 'TLSRoute',
+    plural: 'tlsroutes',
+    namespaced: true,
+  },
+  tcproutes: {
+    group: 'gateway.networking.k8s.io',
+    version: 'v1alpha2',
+    kind: 'TCPRoute',
+    plural: 'tcproutes',
+    namespaced: true,
+  },
+  udproutes: {
+    group: 'gateway.networking.k8s.io',
+    version: 'v1alpha2',
+    kind: 'UDPRoute',
+    plural: 'udproutes',
+    namespaced: true,
+  },
+  ingresses: {
+    group: 'networking.k8s.io',
+    version: 'v1',
+    kind: 'Ingress',
+    plural: 'ingresses',
+    namespaced: true,
+  },
+  nodes: { group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false },
+  /** external-dns's CRD, published as written (optional: absent unless installed). */
+  dnsendpoints: {
+    group: 'externaldns.k8s.io',
+    version: 'v1alpha1',
+    kind: 'DNSEndpoint',
+    plural: 'dnsendpoints',
+    namespaced: true,
+  },
   dnspolicies: {
     group: 'dnsop.io',
     version: 'v1alpha1',

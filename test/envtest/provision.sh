@@ -6,6 +6,8 @@
 #   .tools/bin/health      kstatus (cli-utils) + Argo CD's Lua VM (gopher-lua), GitOps health checks
 #   .tools/venv/bin/moto_server                                          (PyPI moto[server])
 #   .tools/crds/gateway-api/*.yaml                                       (Gateway API standard CRDs)
+#   .tools/crds/gateway-api-experimental/*.yaml     (TLSRoute, TCPRoute, UDPRoute: experimental channel)
+#   .tools/crds/external-dns/*.yaml                 (external-dns's DNSEndpoint CRD, from its Go module)
 # Each component has a stamp file holding a hash of its inputs (pinned versions, go.mod/go.sum,
 # wrapper sources, toolchain, flags): change any of them and that component is rebuilt.
 # Go's module and build caches stay in their default places under $HOME, so a fresh clone on
@@ -18,6 +20,9 @@ set -euo pipefail
 readonly MOTO_VERSION="5.2.5"
 readonly GATEWAY_API_VERSION="v1.3.0"
 readonly KUSTOMIZE_VERSION="v5.7.1"
+readonly EXTERNAL_DNS_VERSION="v0.20.0"
+# Route kinds only the experimental channel has; the other CRDs stay on the standard channel.
+readonly GATEWAY_API_EXPERIMENTAL_CRDS=(tlsroutes tcproutes udproutes)
 readonly GO_MIN_MINOR=24 # k8s.io/kubernetes v1.33 needs go >= 1.24
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -155,6 +160,54 @@ install_gateway_api_crds() {
   write_stamp gateway-api "$hash"
 }
 
+# go_module_dir MODULE@VERSION : downloads a module through the Go module proxy; prints its directory.
+go_module_dir() {
+  (cd "$tools_dir" && GOFLAGS= go mod download -json "$1" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+}
+
+install_gateway_api_experimental_crds() {
+  local target="$tools_dir/crds/gateway-api-experimental"
+  local hash
+  hash="$(printf 'gateway-api %s experimental %s\n' "$GATEWAY_API_VERSION" "${GATEWAY_API_EXPERIMENTAL_CRDS[*]}" | sha256sum | cut -d' ' -f1)"
+  if stamp_matches gateway-api-experimental "$hash" && compgen -G "$target/*.yaml" >/dev/null; then
+    say "gateway-api experimental route CRDs: up to date"
+    return
+  fi
+  say "gateway-api experimental route CRDs: fetching sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION"
+  local module_dir kind
+  module_dir="$(go_module_dir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")"
+  rm -rf "$target"
+  mkdir -p "$target"
+  for kind in "${GATEWAY_API_EXPERIMENTAL_CRDS[@]}"; do
+    local file="$module_dir/config/crd/experimental/gateway.networking.k8s.io_$kind.yaml"
+    [[ -f "$file" ]] || fail "gateway-api module has no $file"
+    cp "$file" "$target/"
+  done
+  chmod u+w "$target"/*.yaml
+  write_stamp gateway-api-experimental "$hash"
+}
+
+install_external_dns_crds() {
+  local target="$tools_dir/crds/external-dns"
+  local hash
+  hash="$(printf 'external-dns %s dnsendpoints\n' "$EXTERNAL_DNS_VERSION" | sha256sum | cut -d' ' -f1)"
+  if stamp_matches external-dns-crds "$hash" && compgen -G "$target/*.yaml" >/dev/null; then
+    say "external-dns DNSEndpoint CRD: up to date"
+    return
+  fi
+  say "external-dns DNSEndpoint CRD: fetching sigs.k8s.io/external-dns@$EXTERNAL_DNS_VERSION"
+  local module_dir file
+  module_dir="$(go_module_dir "sigs.k8s.io/external-dns@$EXTERNAL_DNS_VERSION")"
+  file="$module_dir/config/crd/standard/dnsendpoints.externaldns.k8s.io.yaml"
+  [[ -f "$file" ]] || fail "external-dns module has no $file"
+  rm -rf "$target"
+  mkdir -p "$target"
+  cp "$file" "$target/"
+  chmod u+w "$target"/*.yaml
+  write_stamp external-dns-crds "$hash"
+}
+
 main() {
   local started=$SECONDS
   check_prerequisites
@@ -168,6 +221,8 @@ main() {
   build_go_module etcd "$go_sources/etcd" etcd
   build_go_module coredns "$go_sources/coredns" coredns
   install_gateway_api_crds
+  install_gateway_api_experimental_crds
+  install_external_dns_crds
   install_go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
   build_go_module health "$go_sources/health" health
   install_moto

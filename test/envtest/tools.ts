@@ -14,6 +14,19 @@ export interface ToolPaths {
   readonly health: string;
   /** Gateway API standard-channel CRD manifests (one file per CRD). */
   readonly gatewayApiCrdFiles: readonly string[];
+  /** TLSRoute, TCPRoute and UDPRoute CRDs from the Gateway API experimental channel. */
+  readonly gatewayApiExperimentalCrdFiles: readonly string[];
+  /** external-dns's DNSEndpoint CRD. */
+  readonly externalDnsCrdFiles: readonly string[];
+}
+
+function yamlFiles(dir: string): string[] {
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
 }
 
 export const repoRoot = resolve(__dirname, '..', '..');
@@ -27,6 +40,8 @@ export function locateTools(): ToolPaths {
   const dir = toolsDir();
   const bin = (name: string): string => join(dir, 'bin', name);
   const crdDir = join(dir, 'crds', 'gateway-api');
+  const experimentalDir = join(dir, 'crds', 'gateway-api-experimental');
+  const externalDnsDir = join(dir, 'crds', 'external-dns');
   const paths: ToolPaths = {
     etcd: bin('etcd'),
     kubeApiServer: bin('kube-apiserver'),
@@ -35,12 +50,9 @@ export function locateTools(): ToolPaths {
     motoServer: join(dir, 'venv', 'bin', 'moto_server'),
     kustomize: bin('kustomize'),
     health: bin('health'),
-    gatewayApiCrdFiles: existsSync(crdDir)
-      ? readdirSync(crdDir)
-          .filter((f) => f.endsWith('.yaml'))
-          .sort()
-          .map((f) => join(crdDir, f))
-      : [],
+    gatewayApiCrdFiles: yamlFiles(crdDir),
+    gatewayApiExperimentalCrdFiles: yamlFiles(experimentalDir),
+    externalDnsCrdFiles: yamlFiles(externalDnsDir),
   };
   const missing = [
     paths.etcd,
@@ -52,6 +64,8 @@ export function locateTools(): ToolPaths {
     paths.health,
   ].filter((p) => !existsSync(p));
   if (paths.gatewayApiCrdFiles.length === 0) missing.push(crdDir);
+  if (paths.gatewayApiExperimentalCrdFiles.length === 0) missing.push(experimentalDir);
+  if (paths.externalDnsCrdFiles.length === 0) missing.push(externalDnsDir);
   if (missing.length > 0) {
     throw new Error(
       `envtest tools missing (${missing.join(', ')}): run \`bash test/envtest/provision.sh\``,

@@ -109,7 +109,7 @@ describe('invalid objects are rejected', () => {
     ],
     [
       'DNSPolicy with unknown source kind',
-      policy({ sources: [{ kind: 'Ingress' }] }),
+      policy({ sources: [{ kind: 'ConfigMap' }] }),
       /must be equal to one of the allowed values/,
     ],
     [
