@@ -139,6 +139,12 @@ install_moto() {
   say "moto: installed in $((SECONDS - started))s"
 }
 
+# go_module_dir MODULE@VERSION : downloads a module through the Go module proxy; prints its directory.
+go_module_dir() {
+  (cd "$tools_dir" && GOFLAGS= go mod download -json "$1" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+}
+
 install_gateway_api_crds() {
   local target="$tools_dir/crds/gateway-api"
   local hash
@@ -149,8 +155,7 @@ install_gateway_api_crds() {
   fi
   say "gateway-api CRDs: fetching sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION"
   local module_dir
-  module_dir="$(cd "$tools_dir" && GOFLAGS= go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" |
-    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  module_dir="$(go_module_dir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")"
   [[ -d "$module_dir/config/crd/standard" ]] ||
     fail "gateway-api module has no config/crd/standard (got dir '$module_dir')"
   rm -rf "$target"
@@ -158,12 +163,6 @@ install_gateway_api_crds() {
   cp "$module_dir"/config/crd/standard/*.yaml "$target/"
   chmod u+w "$target"/*.yaml
   write_stamp gateway-api "$hash"
-}
-
-# go_module_dir MODULE@VERSION : downloads a module through the Go module proxy; prints its directory.
-go_module_dir() {
-  (cd "$tools_dir" && GOFLAGS= go mod download -json "$1" |
-    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 }
 
 install_gateway_api_experimental_crds() {
