@@ -88,6 +88,8 @@ export interface DNSPolicyStatus {
   observedGeneration?: number;
   conditions?: V1Condition[];
   records?: number;
+  /** route53 | cloudDNS | inMemory, for the Provider printer column. */
+  provider?: string;
   lastSyncTime?: string;
   pendingChanges?: number;
   diagnostics?: DiagnosticStatus[];

@@ -8,6 +8,7 @@ import { setConditions, type ConditionInput } from '../runtime/conditions';
 import type { Diagnostic } from './endpoint';
 import { countChanges } from './endpoint';
 import type { Plan } from './plan';
+import { providerKind } from './providers/index';
 
 export const MAX_STATUS_DIAGNOSTICS = 50;
 
@@ -149,6 +150,8 @@ export function computePolicyStatus(
   return {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     conditions,
+    // For the Provider printer column: `kubectl get dnspol` cannot print a map key.
+    provider: providerKind(policy.spec.provider),
     records,
     pendingChanges,
     ...(outcome.kind === 'Applied' && outcome.failures.length === 0
@@ -165,6 +168,7 @@ export function sameStatusContent(a: DNSPolicyStatus | undefined, b: DNSPolicySt
   const strip = (s: DNSPolicyStatus | undefined): unknown => ({
     observedGeneration: s?.observedGeneration,
     records: s?.records,
+    provider: s?.provider,
     pendingChanges: s?.pendingChanges,
     diagnostics: s?.diagnostics ?? [],
     conditions: (s?.conditions ?? []).map((c) => [

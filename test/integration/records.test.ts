@@ -395,7 +395,7 @@ it('(e) an API server restart mid-run loses no update and deletes nothing', asyn
     }) as KubernetesObject;
   for (const [i, name] of ['s1', 's2', 's3'].entries())
     await api.create(svc(name, `192.0.2.${i + 1}`));
-  await api.create(dnsPolicy('restart', 'public', 'e', { interval: '5s' }));
+  await api.create(dnsPolicy('restart', 'public', 'e', { interval: '10s' }));
   await waitFor('three published', () =>
     store.records('e').filter((r) => r.type === 'A').length === 3 ? true : undefined,
   );

@@ -91,16 +91,6 @@ describe('invalid objects are rejected', () => {
       /must have required property 'domains'/,
     ],
     ['DNSPolicy with empty domains', policy({ domains: [] }), /must NOT have fewer than 1 items/],
-    [
-      'DNSPolicy with two providers',
-      policy({ provider: { inMemory: {}, route53: { region: 'us-east-1' } } }),
-      /must NOT have more than 1 properties/,
-    ],
-    [
-      'DNSPolicy with no provider',
-      policy({ provider: {} }),
-      /must NOT have fewer than 1 properties/,
-    ],
     ['DNSPolicy with negative ttl', policy({ ttl: -5 }), /\/spec\/ttl must be >= 1/],
     [
       'DNSPolicy with interval abc',
