@@ -1,6 +1,13 @@
 import { join } from 'node:path';
 import { DURATION_PATTERN } from '../../operator/runtime/duration';
-import { documentsUnder, loadCrds, ROOT, untypedNodes, validatorsByKind } from './crd-schema';
+import {
+  documentsUnder,
+  loadCrds,
+  ROOT,
+  undocumentedFields,
+  untypedNodes,
+  validatorsByKind,
+} from './crd-schema';
 
 const validators = validatorsByKind();
 
@@ -54,6 +61,16 @@ describe('CRDs', () => {
     expect(byKind.DNSProbe?.spec.versions[0]?.additionalPrinterColumns?.map((c) => c.name)).toEqual(
       expect.arrayContaining(['Healthy', 'Targets']),
     );
+  });
+
+  it('describe every field, so `kubectl explain` documents each one', () => {
+    for (const crd of crds) {
+      const schema = crd.spec.versions[0]!.schema.openAPIV3Schema;
+      expect({ kind: crd.spec.names.kind, undocumented: undocumentedFields(schema) }).toEqual({
+        kind: crd.spec.names.kind,
+        undocumented: [],
+      });
+    }
   });
 
   it('use the same duration pattern as the operator parser', () => {

@@ -82,3 +82,25 @@ export function untypedNodes(schema: unknown, path = '$'): string[] {
   }
   return out;
 }
+
+/**
+ * Paths of fields (properties, at any depth) without a description: `kubectl explain` shows none.
+ * The top-level metadata is the API server's (a CRD may not describe it).
+ */
+export function undocumentedFields(schema: unknown, path = ''): string[] {
+  if (typeof schema !== 'object' || schema === null) return [];
+  const node = schema as Record<string, unknown>;
+  const out: string[] = [];
+  const props = node.properties as Record<string, Record<string, unknown>> | undefined;
+  for (const [k, v] of Object.entries(props ?? {})) {
+    const here = path === '' ? k : `${path}.${k}`;
+    if (here === 'metadata') continue;
+    if (typeof v.description !== 'string' || v.description.trim() === '') out.push(here);
+    out.push(...undocumentedFields(v, here));
+  }
+  if (node.items) out.push(...undocumentedFields(node.items, path));
+  if (typeof node.additionalProperties === 'object') {
+    out.push(...undocumentedFields(node.additionalProperties, path));
+  }
+  return out;
+}
