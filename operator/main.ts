@@ -28,8 +28,20 @@ function runCommand(io: CliIO, exit: (code: number) => void): Command {
     .addOption(
       new Option(
         '--trusted-namespaces <list>',
-        'comma-separated namespaces whose policies may use namespaceSelector and ambient cloud credentials',
+        'comma-separated namespaces whose DNSPolicies and DNSProbes may act beyond their own namespace (default: $POD_NAMESPACE or dnsop-system, and kube-system; "" trusts none)',
       ).env('DNSOP_TRUSTED_NAMESPACES'),
+    )
+    .addOption(
+      new Option(
+        '--require-domain-grants [bool]',
+        'policies in untrusted namespaces publish only names under their Namespace annotation dnsop.io/allowed-domains',
+      ).env('DNSOP_REQUIRE_DOMAIN_GRANTS'),
+    )
+    .addOption(
+      new Option(
+        '--secret-namespaces <list>',
+        'comma-separated namespaces whose credentials Secrets may be read (default: any; pair with deploy/secrets-by-namespace/)',
+      ).env('DNSOP_SECRET_NAMESPACES'),
     )
     .addOption(
       new Option('--metrics-addr <addr>', 'metrics and health listen address')
@@ -83,6 +95,12 @@ function runCommand(io: CliIO, exit: (code: number) => void): Command {
         '--probe-namespace-max-qps <n>',
         'DNS probe queries per second per namespace, over all DNSProbes',
       ).default('1000'),
+    )
+    .addOption(
+      new Option(
+        '--probe-cluster-max-qps <n>',
+        'DNS probe queries per second over every DNSProbe in the cluster (untrusted namespaces together get at most half)',
+      ).default('2000'),
     )
     .addOption(
       new Option('--shutdown-grace <duration>', 'time for in-flight reconciles on SIGTERM').default(

@@ -5,7 +5,9 @@ describe('buildConfig', () => {
     const c = buildConfig({}, { POD_NAMESPACE: 'dnsop-system', POD_NAME: 'dnsop-abc' });
     expect(c).toMatchObject({
       namespace: '',
-      trustedNamespaces: [],
+      trustedNamespaces: ['dnsop-system', 'kube-system'],
+      requireDomainGrants: false,
+      probeClusterMaxQps: 2000,
       metricsHost: '0.0.0.0',
       metricsPort: 8080,
       leaderElect: false,
@@ -20,6 +22,31 @@ describe('buildConfig', () => {
       debounceMs: 200,
     });
     expect(Object.isFrozen(c)).toBe(true);
+    expect(c.secretNamespaces).toBeUndefined();
+  });
+
+  it("trusts the operator's own namespace and kube-system unless told otherwise", () => {
+    expect(buildConfig({}, { POD_NAMESPACE: 'dns' }).trustedNamespaces).toEqual([
+      'dns',
+      'kube-system',
+    ]);
+    expect(buildConfig({}).trustedNamespaces).toEqual(['dnsop-system', 'kube-system']);
+    expect(buildConfig({ trustedNamespaces: '' }).trustedNamespaces).toEqual([]);
+    expect(buildConfig({ trustedNamespaces: 'a,b,a' }).trustedNamespaces).toEqual(['a', 'b']);
+  });
+
+  it('parses the other tenancy flags', () => {
+    const c = buildConfig({
+      requireDomainGrants: 'true',
+      secretNamespaces: 'shop, team-a',
+      probeClusterMaxQps: '500',
+    });
+    expect([c.requireDomainGrants, c.secretNamespaces, c.probeClusterMaxQps]).toEqual([
+      true,
+      ['shop', 'team-a'],
+      500,
+    ]);
+    expect(buildConfig({ secretNamespaces: '' }).secretNamespaces).toEqual([]);
   });
 
   it('parses flags given as strings', () => {
@@ -54,6 +81,9 @@ describe('buildConfig', () => {
       { trustedNamespaces: 'Bad_NS' },
       /--trusted-namespaces: "Bad_NS" is not a valid namespace name/,
     ],
+    [{ secretNamespaces: 'ok,Not_OK' }, /--secret-namespaces: "Not_OK" is not a valid/],
+    [{ probeClusterMaxQps: '0' }, /--probe-cluster-max-qps: must be an integer from 1/],
+    [{ requireDomainGrants: 'perhaps' }, /--require-domain-grants: must be true or false/],
     [{ controllers: 'dnspolicy,ingress' }, /--controllers: unknown controller "ingress"/],
     [{ concurrency: '0' }, /--concurrency: must be an integer from 1 to 64/],
     [{ debounce: 'soon' }, /--debounce: invalid duration/],

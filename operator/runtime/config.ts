@@ -11,8 +11,20 @@ export type ControllerName = (typeof CONTROLLERS)[number];
 export interface Config {
   /** Namespace to watch; "" watches all namespaces. */
   readonly namespace: string;
-  /** Namespaces whose policies may use namespaceSelector and ambient cloud credentials. */
+  /**
+   * Namespaces the operator trusts (DESIGN.md, Tenancy): their DNSPolicies may use
+   * namespaceSelector, ambient cloud credentials, any ownerId and provider endpoints; their
+   * DNSProbes may probe other namespaces and fixed addresses, override readiness and evict.
+   * Default: the operator's own namespace and kube-system.
+   */
   readonly trustedNamespaces: readonly string[];
+  /** Policies in untrusted namespaces publish only names their Namespace grants (dnsop.io/allowed-domains). */
+  readonly requireDomainGrants: boolean;
+  /**
+   * Namespaces whose Secrets the operator may read (credentials); undefined: any namespace
+   * (the shipped ClusterRole). Set together with namespaced Roles (deploy/secrets-by-namespace/).
+   */
+  readonly secretNamespaces?: readonly string[];
   readonly metricsHost: string;
   readonly metricsPort: number;
   readonly leaderElect: boolean;
@@ -32,6 +44,8 @@ export interface Config {
   readonly debounceMs: number;
   /** Cap of probe queries per second summed over all DNSProbes of one namespace. */
   readonly probeNamespaceMaxQps: number;
+  /** Cap of probe queries per second summed over every DNSProbe in the cluster. */
+  readonly probeClusterMaxQps: number;
   /** Grace period for in-flight reconciles on shutdown. */
   readonly shutdownGraceMs: number;
 }
@@ -40,6 +54,8 @@ export interface Config {
 export interface RawConfig {
   readonly namespace?: string;
   readonly trustedNamespaces?: string;
+  readonly requireDomainGrants?: boolean | string;
+  readonly secretNamespaces?: string;
   readonly metricsAddr?: string;
   readonly leaderElect?: boolean | string;
   readonly leaderElectionNamespace?: string;
@@ -55,6 +71,7 @@ export interface RawConfig {
   readonly cacheResync?: string;
   readonly debounce?: string;
   readonly probeNamespaceMaxQps?: string | number;
+  readonly probeClusterMaxQps?: string | number;
   readonly shutdownGrace?: string;
 }
 
@@ -169,14 +186,40 @@ function controllerList(raw: RawConfig): readonly ControllerName[] {
   return Object.freeze(controllers as ControllerName[]);
 }
 
+/** The operator's own namespace when none is configured (the shipped install's). */
+export const DEFAULT_OPERATOR_NAMESPACE = 'dnsop-system';
+
+function namespaceList(flag: string, value: string): readonly string[] {
+  return Object.freeze([...new Set(list(value).map((n) => namespaceName(flag, n)))]);
+}
+
+/**
+ * Tenancy flags. --trusted-namespaces unset: the operator's own namespace ($POD_NAMESPACE) and
+ * kube-system; set to "" it trusts no namespace. --secret-namespaces unset: Secrets anywhere.
+ */
+function tenancy(
+  raw: RawConfig,
+  env: NodeJS.ProcessEnv,
+): Pick<Config, 'trustedNamespaces' | 'requireDomainGrants' | 'secretNamespaces'> {
+  const own = env.POD_NAMESPACE || DEFAULT_OPERATOR_NAMESPACE;
+  return {
+    trustedNamespaces: namespaceList(
+      'trusted-namespaces',
+      raw.trustedNamespaces ?? `${own},kube-system`,
+    ),
+    requireDomainGrants: bool('require-domain-grants', raw.requireDomainGrants, false),
+    ...(raw.secretNamespaces !== undefined
+      ? { secretNamespaces: namespaceList('secret-namespaces', raw.secretNamespaces) }
+      : {}),
+  };
+}
+
 export function buildConfig(raw: RawConfig, env: NodeJS.ProcessEnv = {}): Config {
   const { host, port } = parseListenAddress('metrics-addr', raw.metricsAddr ?? ':8080');
   const namespace = raw.namespace ?? '';
   return Object.freeze({
     namespace: namespace === '' ? '' : namespaceName('namespace', namespace),
-    trustedNamespaces: Object.freeze(
-      list(raw.trustedNamespaces).map((n) => namespaceName('trusted-namespaces', n)),
-    ),
+    ...tenancy(raw, env),
     metricsHost: host,
     metricsPort: port,
     ...leaderElection(raw, env),
@@ -189,6 +232,12 @@ export function buildConfig(raw: RawConfig, env: NodeJS.ProcessEnv = {}): Config
     probeNamespaceMaxQps: integer(
       'probe-namespace-max-qps',
       raw.probeNamespaceMaxQps ?? 1000,
+      1,
+      100_000,
+    ),
+    probeClusterMaxQps: integer(
+      'probe-cluster-max-qps',
+      raw.probeClusterMaxQps ?? 2000,
       1,
       100_000,
     ),
