@@ -127,4 +127,27 @@ describe('other fan-out', () => {
       affectedByNamespace(event, l, { trustedNamespaces: new Set(['platform']) }).sort(),
     ).toEqual(['platform/platform', 'shop/routes']);
   });
+
+  it('a change of the domain grants annotation re-plans every policy of that namespace only', () => {
+    const l = setup([], [svcPolicy, podPolicy, otherNs, routePolicy]);
+    const granted = (domains: string): ReturnType<typeof namespace> => {
+      const ns = namespace('shop');
+      return {
+        ...ns,
+        metadata: { ...ns.metadata, annotations: { 'dnsop.io/allowed-domains': domains } },
+      };
+    };
+    const change = {
+      type: 'update' as const,
+      obj: granted('a.example.com'),
+      old: namespace('shop'),
+    };
+    expect(affectedByNamespace(change, l, scope).sort()).toEqual([
+      'shop/pods',
+      'shop/routes',
+      'shop/svc',
+    ]);
+    const same = { type: 'update' as const, obj: granted('a.com'), old: granted('a.com') };
+    expect(affectedByNamespace(same, l, scope)).toEqual([]);
+  });
 });

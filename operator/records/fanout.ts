@@ -21,6 +21,7 @@ import {
 import type { Labels } from './sources/labels';
 import { podRecordFingerprint } from './sources/pods';
 import { policyKey } from './pipeline';
+import { ALLOWED_DOMAINS_ANNOTATION } from './tenancy';
 
 export interface FanoutLookups {
   policies(): readonly DNSPolicy[];
@@ -188,16 +189,25 @@ export function affectedByNamespace(
   lookups: FanoutLookups,
   options: PolicyScopeOptions,
 ): string[] {
-  if (
-    e.type === 'update' &&
-    JSON.stringify(labelsOf(e.old) ?? {}) === JSON.stringify(labelsOf(e.obj) ?? {})
-  )
-    return [];
+  // A change of the namespace's domain grants re-plans the policies in it (tenancy.ts).
+  const name = e.obj.metadata?.name;
+  const grants = (ns: V1Namespace | undefined): string | undefined =>
+    ns?.metadata?.annotations?.[ALLOWED_DOMAINS_ANNOTATION];
+  const granting =
+    e.type !== 'update' || grants(e.old) !== grants(e.obj)
+      ? (p: DNSPolicy): boolean => p.metadata.namespace === name
+      : (): boolean => false;
+  const labelsChanged =
+    e.type !== 'update' ||
+    JSON.stringify(labelsOf(e.old) ?? {}) !== JSON.stringify(labelsOf(e.obj) ?? {});
   return lookups
     .policies()
     .filter(
       (p) =>
-        usesNamespaceSelector(p, options) || p.spec.sources.some((s) => s.kind === 'HTTPRoute'),
+        granting(p) ||
+        (labelsChanged &&
+          (usesNamespaceSelector(p, options) ||
+            p.spec.sources.some((s) => s.kind === 'HTTPRoute'))),
     )
     .map(policyKey);
 }

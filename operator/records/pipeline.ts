@@ -7,11 +7,13 @@ import type { Diagnostic, Endpoint } from './endpoint';
 import { DomainFilter } from './hostname';
 import { planChanges, type Plan } from './plan';
 import { providerKind, shapeEndpointsFor, type ProviderKind } from './providers/index';
+import { collectDesiredRecords, type SourceObjects } from './sources/index';
 import {
-  collectDesiredRecords,
-  type PolicyScopeOptions,
-  type SourceObjects,
-} from './sources/index';
+  withinDomainGrants,
+  withoutForeignNames,
+  withoutReservedNames,
+  type TenancyOptions,
+} from './tenancy';
 
 export interface PolicyEvaluation {
   /** "namespace/name" */
@@ -24,6 +26,8 @@ export interface PolicyEvaluation {
   /** Source objects whose published records are held unchanged. */
   readonly held: readonly string[];
   readonly namespaces: readonly string[];
+  /** Set for a policy in an untrusted namespace: names other namespaces' owners hold are off limits. */
+  readonly confinedTo?: string;
 }
 
 /** The registry owner: spec.ownerId, or "<namespace>/<name>". */
@@ -42,19 +46,33 @@ export function policyKey(policy: Pick<DNSPolicy, 'metadata'>): string {
 export function evaluatePolicy(
   policy: DNSPolicy,
   objects: SourceObjects,
-  options: PolicyScopeOptions,
+  options: TenancyOptions,
 ): PolicyEvaluation {
   const provider = providerKind(policy.spec.provider);
   const collected = collectDesiredRecords(policy, objects, options);
   const shaped = shapeEndpointsFor(policy.spec.provider)(collected.endpoints);
+  const namespace = policy.metadata.namespace ?? '';
+  const reserved = withoutReservedNames(shaped.endpoints);
+  const granted = withinDomainGrants(
+    reserved.endpoints,
+    namespace,
+    objects.namespaces().find((ns) => ns.metadata?.name === namespace),
+    options,
+  );
   return {
     policy: policyKey(policy),
     provider,
     ownerId: ownerIdOf(policy),
-    desired: shaped.endpoints,
-    diagnostics: dedupeDiagnostics([...collected.diagnostics, ...shaped.diagnostics]),
+    desired: granted.endpoints,
+    diagnostics: dedupeDiagnostics([
+      ...collected.diagnostics,
+      ...shaped.diagnostics,
+      ...reserved.diagnostics,
+      ...granted.diagnostics,
+    ]),
     held: collected.held,
     namespaces: collected.namespaces,
+    ...(options.trustedNamespaces.has(namespace) ? {} : { confinedTo: namespace }),
   };
 }
 
@@ -65,8 +83,12 @@ export function planForPolicy(
   current: readonly Endpoint[],
   cachesSynced: boolean,
 ): Plan {
-  return planChanges({
-    desired: evaluation.desired,
+  const desired =
+    evaluation.confinedTo === undefined
+      ? { endpoints: evaluation.desired, diagnostics: [] }
+      : withoutForeignNames(evaluation.desired, current, evaluation.confinedTo);
+  const plan = planChanges({
+    desired: desired.endpoints,
     current,
     ownerId: evaluation.ownerId,
     policy: policy.spec.policy ?? 'Sync',
@@ -75,6 +97,9 @@ export function planForPolicy(
     cachesSynced,
     maxDeletePercent: policy.spec.maxDeletePercent ?? 50,
   });
+  return desired.diagnostics.length === 0
+    ? plan
+    : { ...plan, diagnostics: [...desired.diagnostics, ...plan.diagnostics] };
 }
 
 export function dedupeDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {

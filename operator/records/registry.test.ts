@@ -60,9 +60,44 @@ describe('ownership TXT values', () => {
   ])('ignores foreign TXT %s', (value) => {
     expect(parseOwnershipValue(value)).toBeUndefined();
   });
+
+  it.each([
+    ['a second owner smuggled in', '"heritage=dnsop,dnsop/owner=b/x,dnsop/owner=shop/public"'],
+    ['a field without "="', '"heritage=dnsop,dnsop/owner=b/x,shop/public"'],
+    ['an unknown field', '"heritage=dnsop,dnsop/owner=b/x,dnsop/admin=yes"'],
+    ['heritage twice', '"heritage=dnsop,heritage=dnsop,dnsop/owner=b/x"'],
+    ['an owner with a space', '"heritage=dnsop,dnsop/owner=b/x y"'],
+    ['an owner with a quote', '"heritage=dnsop,dnsop/owner=b/x"y"'],
+  ])("a value that says two things is nobody's: %s", (_name, value) => {
+    expect(parseOwnershipValue(value)).toBeUndefined();
+  });
+
+  it('never writes an owner that could be misread, and leaves out such a resource', () => {
+    expect(() => formatOwnershipValue({ owner: 'b/x,dnsop/owner=shop/public' })).toThrow(
+      /unsafe owner/,
+    );
+    expect(formatOwnershipValue({ owner: 'b/x', resource: 'Service/b/a,Service/b/c' })).toBe(
+      '"heritage=dnsop,dnsop/owner=b/x"',
+    );
+  });
 });
 
 describe('readRegistry', () => {
+  it("a TXT record set whose values name different owners is nobody's", () => {
+    const txt = (owner: string): string => formatOwnershipValue({ owner });
+    const view = readRegistry([
+      { name: 'app.example.com', type: 'A', targets: ['10.0.0.1'], ttl: 300 },
+      {
+        name: '_dnsop-a.app.example.com',
+        type: 'TXT',
+        targets: [txt('shop/public'), txt('b/x')],
+        ttl: 300,
+      },
+    ]);
+    expect(view.ownership.size).toBe(0);
+    expect(view.records.get('app.example.com/A')?.labels).toBeUndefined();
+  });
+
   it('labels owned records and keeps unrelated TXT records as plain records', () => {
     const record = {
       name: 'app.example.com',

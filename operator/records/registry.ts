@@ -61,26 +61,61 @@ export interface Ownership {
   readonly resource?: string;
 }
 
+/**
+ * What an owner or resource may contain: the CRD's ownerId pattern. No `,` `=` `"` or space, so
+ * a value can never smuggle a second `dnsop/owner=` (or anything else) into the TXT record.
+ */
+const SAFE_TOKEN = /^[A-Za-z0-9][-A-Za-z0-9_./]*$/;
+
+export function isSafeOwnershipToken(value: string): boolean {
+  return SAFE_TOKEN.test(value);
+}
+
+/**
+ * The TXT value. Throws on an owner that could be misread (ownerIds are validated before any
+ * plan: CRD pattern and tenancy.ts); a resource that could be misread is left out (it only says
+ * which object asked for the record).
+ */
 export function formatOwnershipValue(ownership: Ownership): string {
+  if (!isSafeOwnershipToken(ownership.owner))
+    throw new Error(`unsafe owner for an ownership record: ${JSON.stringify(ownership.owner)}`);
   const parts = [HERITAGE, `${OWNER_KEY}=${ownership.owner}`];
-  if (ownership.resource !== undefined) parts.push(`${RESOURCE_KEY}=${ownership.resource}`);
+  if (ownership.resource !== undefined && isSafeOwnershipToken(ownership.resource))
+    parts.push(`${RESOURCE_KEY}=${ownership.resource}`);
   return `"${parts.join(',')}"`;
 }
 
-/** Parses a TXT value written by formatOwnershipValue; undefined for any other TXT. */
+/**
+ * Parses a TXT value written by formatOwnershipValue; undefined for any other TXT. Strict: exactly
+ * heritage, owner and an optional resource, each once and well formed, so a value that says two
+ * things (e.g. two owners) is nobody's.
+ */
 export function parseOwnershipValue(value: string): Ownership | undefined {
   const text =
     value.startsWith('"') && value.endsWith('"') && value.length >= 2 ? value.slice(1, -1) : value;
   const fields = new Map<string, string>();
   for (const part of text.split(',')) {
     const eq = part.indexOf('=');
-    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    if (eq <= 0) return undefined;
+    const key = part.slice(0, eq).trim();
+    if (fields.has(key) || ![OWNER_KEY, RESOURCE_KEY, 'heritage'].includes(key)) return undefined;
+    fields.set(key, part.slice(eq + 1).trim());
   }
   if (fields.get('heritage') !== 'dnsop') return undefined;
   const owner = fields.get(OWNER_KEY);
-  if (owner === undefined || owner === '') return undefined;
+  if (owner === undefined || !isSafeOwnershipToken(owner)) return undefined;
   const resource = fields.get(RESOURCE_KEY);
+  if (resource !== undefined && !isSafeOwnershipToken(resource)) return undefined;
   return { owner, ...(resource ? { resource } : {}) };
+}
+
+/** The ownership a TXT record set states: its values must agree, else it is nobody's. */
+function ownershipOfTxt(targets: readonly string[]): Ownership | undefined {
+  const parsed = targets.map(parseOwnershipValue);
+  const first = parsed[0];
+  if (first === undefined) return undefined;
+  const same = parsed.every((o) => o?.owner === first.owner && o.resource === first.resource);
+  return same ? first : undefined;
 }
 
 /** The ownership TXT endpoint for a record this owner publishes. */
@@ -124,10 +159,7 @@ export function readRegistry(current: readonly Endpoint[]): RegistryView {
   const plain: Endpoint[] = [];
   for (const ep of current) {
     const described = ep.type === 'TXT' ? parseOwnershipName(ep.name) : undefined;
-    const value =
-      described === undefined
-        ? undefined
-        : ep.targets.map(parseOwnershipValue).find((o) => o !== undefined);
+    const value = described === undefined ? undefined : ownershipOfTxt(ep.targets);
     if (described !== undefined && value !== undefined) {
       ownership.set(endpointKey(described), {
         txt: { ...ep, ownerOf: endpointKey(described) },
