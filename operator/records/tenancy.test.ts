@@ -307,11 +307,7 @@ describe('pipeline', () => {
     ] as const) {
       caches.add(service(name, { namespace: 'b', hostname: host, clusterIP: '10.0.0.9' }));
     }
-    const p = policy(
-      'p',
-      { sources: [{ kind: 'Service' }], publishInternalServices: true } as Partial<DNSPolicySpec>,
-      'b',
-    );
+    const p = policy('p', { sources: [{ kind: 'Service' }], publishInternalServices: true }, 'b');
     const options: TenancyOptions = { ...untrusted, requireDomainGrants: true };
     const evaluation = evaluatePolicy(p, sourceObjectsFrom(caches), options);
     expect(evaluation.desired.map((e) => e.name).sort()).toEqual([
