@@ -62,6 +62,19 @@ export interface ProviderSpec {
 
 export type SyncPolicy = 'Sync' | 'UpsertOnly' | 'CreateOnly';
 
+/** external-dns's TXT registry settings (its --txt-owner-id, --txt-prefix, --txt-suffix, ...). */
+export interface ExternalDnsAdoptSpec {
+  readonly ownerId: string;
+  readonly txtPrefix?: string;
+  readonly txtSuffix?: string;
+  readonly txtWildcardReplacement?: string;
+}
+
+/** Records another registry owns that this policy takes over in place. */
+export interface AdoptSpec {
+  readonly externalDNS?: ExternalDnsAdoptSpec;
+}
+
 export interface DNSPolicySpec {
   readonly sources: readonly PolicySource[];
   readonly namespaceSelector?: V1LabelSelector;
@@ -76,6 +89,7 @@ export interface DNSPolicySpec {
   readonly interval: string;
   readonly maxDeletePercent: number;
   readonly dryRun: boolean;
+  readonly adopt?: AdoptSpec;
 }
 
 export interface DiagnosticStatus {

@@ -4,6 +4,7 @@
  */
 import type { DNSPolicy } from '../api/types';
 import type { Diagnostic, Endpoint } from './endpoint';
+import { EXTERNAL_DNS_DEFAULTS, type ExternalDnsRegistry } from './external-dns-registry';
 import { DomainFilter } from './hostname';
 import { planChanges, type Plan } from './plan';
 import { providerKind, shapeEndpointsFor, type ProviderKind } from './providers/index';
@@ -96,10 +97,18 @@ export function planForPolicy(
     held: evaluation.held,
     cachesSynced,
     maxDeletePercent: policy.spec.maxDeletePercent ?? 50,
+    ...adoptionOf(policy),
   });
   return desired.diagnostics.length === 0
     ? plan
     : { ...plan, diagnostics: [...desired.diagnostics, ...plan.diagnostics] };
+}
+
+/** spec.adopt.externalDNS as the planner's registry settings (ownerId defaults as in the CRD). */
+function adoptionOf(policy: DNSPolicy): { adopt?: ExternalDnsRegistry } {
+  const spec = policy.spec.adopt?.externalDNS;
+  if (spec === undefined) return {};
+  return { adopt: { ...spec, ownerId: spec.ownerId || EXTERNAL_DNS_DEFAULTS.ownerId } };
 }
 
 export function dedupeDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {

@@ -10,6 +10,10 @@
  *   by name), the others get a RecordConflict diagnostic, and nothing flips back and forth;
  * - a record is updated or deleted only when its ownership TXT names this ownerId; a record owned
  *   by another owner or by nobody is never touched, and wanting it is a diagnostic;
+ * - adoption (spec.adopt.externalDNS, adoption.ts): a wanted record that external-dns's registry
+ *   gives to the named owner is taken over in place: dnsop's ownership TXT is created and
+ *   external-dns's removed in the record's own batch, the record is at most updated (never deleted
+ *   or recreated); records the policy does not want are never adopted;
  * - Sync creates, updates and deletes; UpsertOnly never deletes; CreateOnly only creates;
  * - guards: no changes at all before the caches are synced; a plan deleting more than
  *   maxDeletePercent of the owned records is refused whole (DeleteGuard).
@@ -17,6 +21,18 @@
 import type { SyncPolicy } from '../api/types';
 import type { Changes, Diagnostic, Endpoint, RecordType } from './endpoint';
 import { NO_CHANGES, endpointKey } from './endpoint';
+import {
+  adoptionCandidate,
+  foreignClaimDiagnostic,
+  notOwnedDiagnostic,
+  settleAdoptions,
+  staleClaim,
+  typeMismatchHint,
+  type AdoptionCandidate,
+  type AdoptionContext,
+  type StaleClaim,
+} from './adoption';
+import type { ExternalDnsRegistry } from './external-dns-registry';
 import type { DomainFilter } from './hostname';
 import {
   LABEL_OWNER,
@@ -41,6 +57,18 @@ export interface PlanInput {
   readonly cachesSynced: boolean;
   /** 0..100 */
   readonly maxDeletePercent: number;
+  /** external-dns's registry whose records this policy takes over (spec.adopt.externalDNS). */
+  readonly adopt?: ExternalDnsRegistry;
+}
+
+/** A record taken over from another registry by this plan. */
+export interface Adoption {
+  /** The record as this policy publishes it once the plan is applied. */
+  readonly record: Endpoint;
+  /** The record as the provider holds it now. */
+  readonly current: Endpoint;
+  /** The registry and owner it is taken from, e.g. "external-dns owner default". */
+  readonly from: string;
 }
 
 export type PlanGuard = 'CachesNotSynced' | 'DeleteGuard';
@@ -58,6 +86,8 @@ export interface Plan {
   readonly recordChanges: number;
   /** Records (not TXT) this owner held before the plan. */
   readonly ownedBefore: number;
+  /** Records this plan adopts (their TXT changes are in `changes`); empty when a guard tripped. */
+  readonly adopted: readonly Adoption[];
 }
 
 interface Candidate {
@@ -209,6 +239,9 @@ interface Builder {
   inSync: number;
   /** Record (not TXT) deletes that replace a record of a conflicting type at a wanted name. */
   replacements: number;
+  readonly adoption: AdoptionContext;
+  readonly adoptions: AdoptionCandidate[];
+  readonly staleClaims: StaleClaim[];
 }
 
 const allowsUpdate = (policy: SyncPolicy): boolean => policy !== 'CreateOnly';
@@ -253,14 +286,24 @@ function planCreate(
   const blocking = blockingRecords(view, want.name, want.type, wanted);
   const foreign = blocking.filter((r) => ownerOf(view, endpointKey(r)) !== input.ownerId);
   if (foreign.length > 0 || (blocking.length > 0 && !allowsUpdate(input.policy))) {
-    const r = blocking[0]!;
+    const r = foreign[0] ?? blocking[0]!;
+    const why =
+      typeMismatchHint(b.adoption, r) ??
+      `a ${r.type} record with ${describeOwner(ownerOf(view, endpointKey(r)))} exists at that name`;
     b.diagnostics.push({
       object: want.source ?? '',
       reason: 'RecordConflict',
-      message: `${want.name} ${want.type} cannot be created: a ${r.type} record with ${describeOwner(ownerOf(view, endpointKey(r)))} exists at that name`,
+      message: `${want.name} ${want.type} cannot be created: ${why}`,
     });
     return;
   }
+  const foreignClaim = foreignClaimDiagnostic(b.adoption, want);
+  if (foreignClaim !== undefined) {
+    b.diagnostics.push(foreignClaim);
+    return;
+  }
+  const stale = staleClaim(b.adoption, want);
+  if (stale !== undefined) b.staleClaims.push(stale);
   for (const r of blocking) {
     // Replacing our own record of the other shape (e.g. CNAME -> A after a load balancer change).
     b.delete.push(r);
@@ -303,13 +346,15 @@ function planWanted(
   }
   const owner = ownerOf(view, key);
   if (owner !== input.ownerId) {
-    b.diagnostics.push({
-      object: want.source ?? '',
-      reason: owner === undefined ? 'NotOwned' : 'OwnedByAnotherOwner',
-      message: `${want.name} ${want.type} exists with ${describeOwner(owner)}; dnsop leaves it alone`,
-    });
+    const adoption = canOwn(want.name, want.type)
+      ? adoptionCandidate(b.adoption, want, current)
+      : undefined;
+    if (adoption !== undefined) b.adoptions.push(adoption);
+    else b.diagnostics.push(notOwnedDiagnostic(b.adoption, want, current, describeOwner));
     return;
   }
+  const stale = staleClaim(b.adoption, current);
+  if (stale !== undefined) b.staleClaims.push(stale);
   const txt = view.ownership.get(key)!.txt;
   if (
     sameRecord(want, current) &&
@@ -343,6 +388,30 @@ function planUnwanted(
     if (record !== undefined) b.delete.push(record);
     b.delete.push(owned.txt);
   }
+}
+
+/** Takes over the adoptable records: dnsop's TXT in, external-dns's out, the record updated in place. */
+function planAdoptions(input: PlanInput, b: Builder): Adoption[] {
+  const settled = settleAdoptions(b.adoption, b.adoptions, b.staleClaims);
+  b.diagnostics.push(...settled.diagnostics);
+  for (const { want, current } of settled.adopted) {
+    b.create.push(ownershipRecord(want, input.ownerId));
+    if (sameRecord(want, current)) b.inSync++;
+    else if (allowsUpdate(input.policy)) {
+      b.updateOld.push(current);
+      b.updateNew.push(want);
+    }
+  }
+  b.delete.push(...settled.removals.delete);
+  b.updateOld.push(...settled.removals.updateOld);
+  b.updateNew.push(...settled.removals.updateNew);
+  return settled.adopted
+    .map((a) => ({
+      record: a.want,
+      current: a.current,
+      from: `external-dns owner ${a.claim.owner}`,
+    }))
+    .sort((x, y) => compare(endpointKey(x.record), endpointKey(y.record)));
 }
 
 function recordsOnly(list: readonly Endpoint[]): number {
@@ -393,17 +462,21 @@ export function planChanges(input: PlanInput): Plan {
     diagnostics,
     inSync: 0,
     replacements: 0,
+    adoption: { view, ownerId: input.ownerId, adopt: input.adopt },
+    adoptions: [],
+    staleClaims: [],
   };
   const ordered = [...wanted.keys()].sort();
   for (const key of ordered) planWanted(input, view, wanted.get(key)!.endpoint, wanted, b);
   planUnwanted(input, view, wanted, b);
+  const adopted = planAdoptions(input, b);
 
   const changes = sortChanges(b);
   const ownedBefore = [...view.ownership.entries()].filter(
     ([key, o]) => o.ownership.owner === input.ownerId && view.records.has(key),
   ).length;
   const recordChanges = recordsOnly(changes.create) + recordsOnly(changes.updateNew);
-  const base = { diagnostics, inSync: b.inSync, recordChanges, ownedBefore };
+  const base = { diagnostics, inSync: b.inSync, recordChanges, ownedBefore, adopted: [] };
   const hasChanges = changes.create.length + changes.updateNew.length + changes.delete.length > 0;
   if (!input.cachesSynced && hasChanges) {
     return {
@@ -429,7 +502,7 @@ export function planChanges(input: PlanInput): Plan {
       guard: { reason: 'DeleteGuard', message: guardMessage },
     };
   }
-  return { ...base, changes, refused: NO_CHANGES };
+  return { ...base, changes, refused: NO_CHANGES, adopted };
 }
 
 /** The owner label the registry attached to a record read back from the provider. */
