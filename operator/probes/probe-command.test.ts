@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { CliIO } from '../cli-io';
 import {
   parseQuery,
@@ -80,7 +82,7 @@ describe('dnsop probe: against a loopback server', () => {
     await bad.close();
   });
 
-  it('prints a JSON line per state change, then the summary, and exits 0', async () => {
+  it('prints a JSON line per state change, then the summary, and exits 1 (a target ended Failing)', async () => {
     const io = capture();
     const code = await runProbeCommand(
       {
@@ -94,7 +96,7 @@ describe('dnsop probe: against a loopback server', () => {
       },
       io,
     );
-    expect(code).toBe(0);
+    expect(code).toBe(1);
     const lines = io.out
       .join('')
       .trim()
@@ -128,7 +130,20 @@ describe('dnsop probe: against a loopback server', () => {
     expect(b).toMatchObject({ target: `127.0.0.1:${bad.port}`, successRatio: 0 });
   });
 
-  it('prints text lines and a table, and stops early on abort', async () => {
+  it('exits 1 when a server that answered goes silent, after a Failing line', async () => {
+    const io = capture();
+    setTimeout(() => good.set({ kind: 'drop' }), 600);
+    const code = await runProbeCommand(
+      { ...BASE, servers: [`127.0.0.1:${good.port}`], duration: '2s' },
+      io,
+    );
+    expect(code).toBe(1);
+    const text = io.out.join('');
+    expect(text).toMatch(new RegExp(`127\\.0\\.0\\.1:${good.port} Unknown -> Healthy\\n`));
+    expect(text).toMatch(new RegExp(`127\\.0\\.0\\.1:${good.port} Healthy -> Failing`));
+  });
+
+  it('prints text lines and a table, stops early on abort, and exits 0 (every target Healthy)', async () => {
     const io = capture();
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 500);
@@ -142,5 +157,30 @@ describe('dnsop probe: against a loopback server', () => {
     expect(text).toMatch(new RegExp(`Z 127\\.0\\.0\\.1:${good.port} Unknown -> Healthy\\n`));
     expect(text).toMatch(/TARGET\s+PROBES\s+SUCCESS\s+P50\(ms\)\s+P99\(ms\)\s+STATE/);
     expect(text).toMatch(new RegExp(`127\\.0\\.0\\.1:${good.port}\\s+\\d+\\s+100\\.00%.*Healthy`));
+  });
+});
+
+describe('dnsop probe: start-up', () => {
+  /** Every package the module loads at run time, following relative imports (type-only ones excluded). */
+  function runtimePackages(entry: string): Set<string> {
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^']+)';/gms)) {
+        const spec = m[1]!;
+        if (spec.startsWith('.')) visit(join(dirname(file), `${spec}.ts`));
+        else packages.add(spec);
+      }
+    };
+    visit(entry);
+    return packages;
+  }
+
+  it('loads no operator framework, Kubernetes client or cloud SDK (first probe within 300 ms of launch)', () => {
+    const packages = [...runtimePackages(join(__dirname, 'probe-command.ts'))];
+    expect(packages.filter((p) => !p.startsWith('node:')).sort()).toEqual(['dns-packet']);
   });
 });

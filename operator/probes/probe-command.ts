@@ -2,10 +2,16 @@
  * `dnsop probe`: the DNSProbe engine (same resolver, scheduler, detector, defaults and thresholds)
  * from a terminal, no cluster needed. Prints a line on every target state change while it runs,
  * then a summary; `-o json` makes every line one JSON object (DESIGN.md, "CLI").
+ *
+ * Exit codes, so a script can use it as a health check: 0 when every target ended Healthy, 1 when
+ * any did not (Failing, Degraded, or never answered), 2 on bad arguments.
+ *
+ * Start-up matters (the first probe within 300 ms of launch): this file and what it imports stay
+ * free of the operator framework, the Kubernetes client and the cloud SDKs.
  */
 import net from 'node:net';
 import type { CliIO } from '../cli-io';
-import { EXIT_OK, EXIT_USAGE } from '../cli-io';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../cli-io';
 import { parseDuration } from '../runtime/duration';
 import { describeError } from '../runtime/errors';
 import { describeSignals, type Signal, type TargetAssessment } from './detector';
@@ -63,9 +69,10 @@ export async function runProbeCommand(
   await runFor(parsed.durationMs, signal);
   engine.stop();
   lag.stop();
-  engine.assessNow();
+  const final = engine.assessNow();
   io.stdout(json ? summaryJson(engine) : summaryText(engine));
-  return EXIT_OK;
+  const allHealthy = final.targets.length > 0 && final.targets.every((t) => t.state === 'Healthy');
+  return allHealthy ? EXIT_OK : EXIT_FAILURE;
 }
 
 /**
