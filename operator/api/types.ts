@@ -132,6 +132,7 @@ export interface DNSProbeSpec {
   readonly queries: readonly ProbeQuery[];
   readonly interval: string;
   readonly timeout: string;
+  readonly adaptiveTimeout: boolean;
   readonly transport: 'UDP' | 'TCP';
   readonly maxQPS: number;
   readonly thresholds: {
@@ -141,6 +142,7 @@ export interface DNSProbeSpec {
     readonly nxdomainRatio: number;
     readonly nxdomainWindow: string;
     readonly servfailEntropyBits: number;
+    readonly recoverySuccesses: number;
   };
   readonly readiness: { readonly port: number; readonly path: string };
   readonly remediation: {

@@ -17,6 +17,7 @@ const TH: Thresholds = {
   nxdomainRatio: 0.85,
   nxdomainWindowMs: 5_000,
   servfailEntropyBits: 1.2,
+  recoverySuccesses: 3,
 };
 
 const OK = { rttUsable: true, expectNx: false };
@@ -81,7 +82,7 @@ function stateOf(a: Assessment, address: string): string | undefined {
 }
 
 describe('consecutive failures', () => {
-  it('goes Failing at the threshold and back to Healthy on a success', () => {
+  it('goes Failing at the threshold and leaves it only after recoverySuccesses successes in a row', () => {
     const [svc, pod] = cluster(1);
     feed(svc!, 0, 40, 'success');
     let t = feed(pod!, 0, 40, 'success');
@@ -96,8 +97,30 @@ describe('consecutive failures', () => {
       threshold: 3,
     });
     expect(failing.targets[1]!.lastError).toBe('timeout');
-    feed(pod!, t, 1, 'success');
-    expect(stateOf(run([svc!, pod!], t + 100), '10.244.0.1')).not.toBe('Failing');
+    // One lucky answer, then a failure, then two more answers: still Failing (no flapping).
+    t = feed(pod!, t, 1, 'success');
+    expect(stateOf(run([svc!, pod!], t), '10.244.0.1')).toBe('Failing');
+    t = feed(pod!, t, 1, 'timeout');
+    t = feed(pod!, t, 2, 'success');
+    const recovering = run([svc!, pod!], t);
+    expect(stateOf(recovering, '10.244.0.1')).toBe('Failing');
+    // The anomaly keeps the run that tripped it while the target recovers.
+    expect(recovering.targets[1]!.signals).toContainEqual({
+      signal: 'ConsecutiveFailures',
+      value: 3,
+      threshold: 3,
+    });
+    t = feed(pod!, t, 1, 'success');
+    expect(stateOf(run([svc!, pod!], t), '10.244.0.1')).not.toBe('Failing');
+  });
+
+  it('leaves Failing on the first success with recoverySuccesses 1', () => {
+    const w = new TargetWindow(id('10.244.0.1'), 1, { ...TH, recoverySuccesses: 1 });
+    let t = feed(w, 0, 10, 'success');
+    t = feed(w, t, 3, 'timeout');
+    expect(w.failing).toBe(true);
+    feed(w, t, 1, 'success');
+    expect(w.failing).toBe(false);
   });
 
   it('counts a run across queries (a dead server is seen after 3 failures of any queries)', () => {
@@ -120,17 +143,30 @@ describe('consecutive failures', () => {
     expect(w.consecutiveFailures).toBe(3);
   });
 
-  it('is Failing exactly when the longest current run reaches the threshold (property)', () => {
+  it('is Failing from a run reaching the threshold until recoverySuccesses successes in a row (property)', () => {
     fc.assert(
       fc.property(
         fc.array(fc.constantFrom(...PROBE_OUTCOMES), { minLength: 1, maxLength: 60 }),
         (outcomes) => {
           const w = new TargetWindow(id('10.244.0.1'), 1, TH);
           feed(w, 0, outcomes.length, (i) => outcomes[i]!);
-          let tail = 0;
-          for (let i = outcomes.length - 1; i >= 0 && outcomes[i] !== 'success'; i--) tail++;
+          // The reference model: a latch set by a run of 3, cleared by 3 successes in a row.
+          let failing = false;
+          let run_ = 0;
+          let ok = 0;
+          for (const o of outcomes) {
+            if (o === 'success') {
+              run_ = 0;
+              ok++;
+              if (ok >= 3) failing = false;
+            } else {
+              ok = 0;
+              run_++;
+              if (run_ >= 3) failing = true;
+            }
+          }
           const a = run([w], outcomes.length * 100);
-          expect(a.targets[0]!.state === 'Failing').toBe(tail >= 3);
+          expect(a.targets[0]!.state === 'Failing').toBe(failing);
         },
       ),
     );
@@ -250,7 +286,7 @@ describe('SERVFAIL entropy: upstream versus pod', () => {
     expect(a.servfailEntropy).toBeCloseTo(Math.log2(3), 5);
   });
 
-  it('one server SERVFAIL (failing its probes and not ready) -> DNSUnavailable PodFailure', () => {
+  it('one server SERVFAIL (failing its probes and not ready) -> Degraded PodFailure, concentrated', () => {
     const [svc, a, b, c] = cluster(3);
     let t = 0;
     for (const w of [svc!, b!, c!]) t = feed(w, 0, 20, 'success');
@@ -260,7 +296,7 @@ describe('SERVFAIL entropy: upstream versus pod', () => {
       '10.244.0.2': true,
       '10.244.0.3': true,
     });
-    expect(result.state).toBe('DNSUnavailable');
+    expect(result.state).toBe('Degraded');
     expect(result.reason).toBe('PodFailure');
     expect(result.servfailEntropy).toBe(0);
     const sig = result.targets[1]!.signals.map((s) => s.signal);
@@ -309,16 +345,28 @@ describe('probe states', () => {
     expect(a.signals.map((s) => s.signal)).toEqual(['AllTargetsFailing']);
   });
 
-  it('one pod failing: Degraded while ready or unknown, PodFailure once not ready', () => {
-    const [svc, a, b] = cluster(2);
+  it('one pod of three failing and not ready: Degraded (PodFailure), not DNSUnavailable', () => {
+    const [svc, a, b, c] = cluster(3);
     let t = 0;
-    for (const w of [svc!, b!]) t = feed(w, 0, 20, 'success');
+    for (const w of [svc!, b!, c!]) t = feed(w, 0, 20, 'success');
     feed(a!, 0, 20, (i) => (i < 15 ? 'success' : 'timeout'));
-    expect(run([svc!, a!, b!], t).state).toBe('Degraded');
-    expect(run([svc!, a!, b!], t, { '10.244.0.1': true }).state).toBe('Degraded');
-    const down = run([svc!, a!, b!], t, { '10.244.0.1': false });
-    expect(down).toMatchObject({ state: 'DNSUnavailable', reason: 'PodFailure' });
-    expect(down.message).toContain('coredns-1');
+    for (const ready of [undefined, true, false]) {
+      const result = run([svc!, a!, b!, c!], t, ready === undefined ? {} : { '10.244.0.1': ready });
+      expect(result).toMatchObject({ state: 'Degraded', reason: 'PodFailure' });
+    }
+    const down = run([svc!, a!, b!, c!], t, { '10.244.0.1': false });
+    expect(down.message).toMatch(
+      /^pod coredns-1 \(10\.244\.0\.1\) failing its probes \(last error timeout\) \(1 not ready\); 2 of 3 pods and the Service answer$/,
+    );
+  });
+
+  it('every pod failing -> UpstreamFailure even while the Service address answers', () => {
+    const [svc, a, b] = cluster(2);
+    let t = feed(svc!, 0, 20, 'success');
+    for (const w of [a!, b!]) t = feed(w, 0, 20, (i) => (i < 10 ? 'success' : 'timeout'));
+    const result = run([svc!, a!, b!], t);
+    expect(result).toMatchObject({ state: 'DNSUnavailable', reason: 'UpstreamFailure' });
+    expect(result.message).toMatch(/^every CoreDNS pod failing \(2\/2\)/);
   });
 
   it('a ready=false pod that answers is Degraded (NotReady), not DNSUnavailable', () => {
@@ -344,6 +392,96 @@ describe('probe states', () => {
     let t = 0;
     for (const w of windows) t = feed(w, 0, 50, 'success');
     expect(run(windows, t)).toMatchObject({ state: 'Healthy', message: '4 targets healthy' });
+  });
+});
+
+describe('the Service target', () => {
+  /** Service and three pods answering for 2 s; returns the time after. */
+  function healthy(): { windows: TargetWindow[]; t: number } {
+    const windows = cluster(3);
+    let t = 0;
+    for (const w of windows) t = feed(w, 0, 20, 'success');
+    return { windows, t };
+  }
+
+  it('failing while a pod fails is that pod, not the Service: Degraded, and stays so after the pod is gone', () => {
+    const { windows, t: t0 } = healthy();
+    const [svc, a, b, c] = windows as [TargetWindow, TargetWindow, TargetWindow, TargetWindow];
+    let t = feed(a, t0, 5, 'timeout', 0.5, 20);
+    t = feed(svc, t, 3, 'timeout', 0.5, 20);
+    for (const w of [b, c]) feed(w, t0, 5, 'success', 0.5, 20);
+    const first = run(windows, t, { '10.244.0.1': false });
+    expect(first).toMatchObject({ state: 'Degraded', reason: 'PodFailure' });
+    expect(stateOf(first, '10.96.0.10')).toBe('Degraded');
+    // The pod is evicted (no longer a target); the Service recovers over its next answers.
+    t = feed(svc, t, 1, 'success', 0.5, 20);
+    for (const w of [b, c]) feed(w, t - 20, 2, 'success', 0.5, 10);
+    const after = assess({
+      targets: [svc, b, c].map((w) => w.snapshot(t)),
+      readiness: new Map(),
+      thresholds: TH,
+      previous: first,
+    });
+    expect(after.state).toBe('Degraded');
+    expect(stateOf(after, '10.96.0.10')).toBe('Degraded');
+  });
+
+  it('failing while every pod answers is DNSUnavailable (ServiceFailure), once each pod has answered since', () => {
+    const { windows, t: t0 } = healthy();
+    const [svc, a, b, c] = windows as [TargetWindow, TargetWindow, TargetWindow, TargetWindow];
+    const t = feed(svc, t0, 3, 'timeout', 0.5, 20);
+    // Pod a has not answered since the Service's run began: it may be hanging, not yet seen.
+    for (const w of [b, c]) feed(w, t0 + 10, 5, 'success', 0.5, 10);
+    const pending = run(windows, t);
+    expect(pending.state).toBe('Degraded');
+    expect(stateOf(pending, '10.96.0.10')).toBe('Degraded');
+    feed(a, t0 + 30, 1, 'success');
+    const result = assess({
+      targets: windows.map((w) => w.snapshot(t)),
+      readiness: new Map(),
+      thresholds: TH,
+      previous: pending,
+    });
+    expect(result).toMatchObject({ state: 'DNSUnavailable', reason: 'ServiceFailure' });
+    expect(stateOf(result, '10.96.0.10')).toBe('Failing');
+    expect(result.message).toMatch(/^Service address 10\.96\.0\.10 failing its probes/);
+  });
+
+  it('alone (no pod targets) it is judged on its own probes', () => {
+    const svc = new TargetWindow(id('10.96.0.10', 'Service'), 1, TH);
+    const t = feed(svc, feed(svc, 0, 10, 'success'), 3, 'timeout');
+    expect(run([svc], t)).toMatchObject({ state: 'DNSUnavailable', reason: 'UpstreamFailure' });
+  });
+});
+
+describe('late answers (after the adaptive deadline, within timeout)', () => {
+  it('end the failure run: a slow server is not a hung one', () => {
+    const w = new TargetWindow(id('10.244.0.1'), 1, TH);
+    let t = feed(w, 0, 20, 'success');
+    t = feed(w, t, 2, 'timeout');
+    w.observeLate(0, 'success', 30, t, OK);
+    expect(w.consecutiveFailures).toBe(0);
+    t = feed(w, t, 2, 'timeout');
+    expect(w.failing).toBe(false);
+    expect(run([w], t).targets[0]!.state).not.toBe('Failing');
+  });
+
+  it('turn the timeout into a success in the window and add their RTT', () => {
+    const w = new TargetWindow(id('10.244.0.1'), 1, TH);
+    let t = feed(w, 0, 9, 'success');
+    t = feed(w, t, 1, 'timeout');
+    w.observeLate(0, 'success', 42, t, OK);
+    const snap = w.snapshot(t);
+    expect(snap.window).toMatchObject({ total: 10, success: 10, answered: 10 });
+    expect(w.recentPercentiles().p99Ms).toBe(42);
+  });
+
+  it('do not end a Failing state (that takes on-time successes)', () => {
+    const w = new TargetWindow(id('10.244.0.1'), 1, TH);
+    let t = feed(w, 0, 10, 'success');
+    t = feed(w, t, 3, 'timeout');
+    for (let i = 0; i < 5; i++) w.observeLate(0, 'success', 60, t, OK);
+    expect(w.failing).toBe(true);
   });
 });
 

@@ -9,6 +9,11 @@
  *
  * Signals per target: ConsecutiveFailures, RttSpike, NxdomainRatio, LowSuccessRatio, NotReady,
  * ServfailConcentrated; per probe: ServfailSpread, AllTargetsFailing.
+ *
+ * Severity (DESIGN.md, DNSProbe): DNSUnavailable only when clients cannot resolve (the Service
+ * target failing while the pods answer, every pod failing, or an upstream-wide fault); some pods
+ * failing while the others and the Service answer is Degraded. A target leaves Failing only after
+ * `recoverySuccesses` successes in a row.
  */
 import type { ProbeOutcome } from './query';
 import {
@@ -27,6 +32,8 @@ export interface Thresholds {
   readonly nxdomainRatio: number;
   readonly nxdomainWindowMs: number;
   readonly servfailEntropyBits: number;
+  /** Successes in a row a Failing target needs to leave Failing. */
+  readonly recoverySuccesses: number;
 }
 
 export type TargetKind = 'Service' | 'Pod' | 'Address';
@@ -58,7 +65,11 @@ export interface Signal {
 
 export type TargetState = 'Unknown' | 'Healthy' | 'Degraded' | 'Failing';
 export type ProbeState = 'Unknown' | 'Healthy' | 'Degraded' | 'DNSUnavailable';
-export type UnavailableReason = 'PodFailure' | 'UpstreamFailure';
+/**
+ * Why the probe is DNSUnavailable (UpstreamFailure, ServiceFailure) or Degraded (PodFailure: some
+ * pods failing; TargetsUnhealthy: anomalies short of failure).
+ */
+export type ProbeReason = 'UpstreamFailure' | 'ServiceFailure' | 'PodFailure' | 'TargetsUnhealthy';
 
 /** Tuning that is not in the CRD: minimum evidence before a windowed signal may fire. */
 export const DETECTOR_LIMITS = Object.freeze({
@@ -99,6 +110,17 @@ export interface TargetSnapshot {
   /** Successful probes since the target was added. */
   readonly successes: number;
   readonly consecutiveFailures: number;
+  /**
+   * Latched: set when the consecutive failures reach the threshold, cleared only after
+   * `recoverySuccesses` successes in a row (and the run below the threshold again).
+   */
+  readonly failing: boolean;
+  /** The run that set `failing` (its value in the ConsecutiveFailures signal while latched). */
+  readonly failingRun: number;
+  /** When the failure run that set `failing` began (ms, the window's clock). */
+  readonly failingSinceMs?: number;
+  /** When the target last answered successfully (ms, the window's clock). */
+  readonly lastSuccessAtMs?: number;
   readonly lastError?: string;
   /** Counts over the short window (nxdomainWindow). */
   readonly window: {
@@ -139,7 +161,14 @@ const ANSWERED: Readonly<Record<ProbeOutcome, boolean>> = {
 export class TargetWindow {
   readonly identity: TargetIdentity;
   readonly #streams: Int32Array;
+  readonly #thresholds: Thresholds;
   #run = 0;
+  #runStartedAtMs = 0;
+  #successRun = 0;
+  #failing = false;
+  #failingRun = 0;
+  #failingSinceMs = 0;
+  #lastSuccessAtMs: number | undefined;
   #observed = false;
   #lastError: string | undefined;
   readonly #short: BucketRing;
@@ -153,6 +182,7 @@ export class TargetWindow {
 
   constructor(identity: TargetIdentity, queryCount: number, thresholds: Thresholds) {
     this.identity = identity;
+    this.#thresholds = thresholds;
     this.#streams = new Int32Array(Math.max(1, queryCount));
     this.#short = new BucketRing(
       thresholds.nxdomainWindowMs,
@@ -180,33 +210,89 @@ export class TargetWindow {
     const ok = outcome === 'success';
     if (ok) {
       this.#successes++;
+      this.#successRun++;
+      this.#lastSuccessAtMs = atMs;
       this.#run = 0;
       this.#streams[query] = 0;
     } else {
+      if (this.consecutiveFailures === 0) this.#runStartedAtMs = atMs;
+      this.#successRun = 0;
       this.#run++;
       this.#streams[query]!++;
       this.#lastError = flags.detail ?? outcome;
     }
-    const s = this.#short;
-    s.add(atMs, F_TOTAL, 1);
-    if (ok) s.add(atMs, F_SUCCESS, 1);
-    if (outcome === 'servfail') s.add(atMs, F_SERVFAIL, 1);
-    const answered = ANSWERED[outcome];
-    if (answered) {
-      s.add(atMs, F_ANSWERED, 1);
-      if (!flags.expectNx) {
-        s.add(atMs, F_NX_ELIGIBLE, 1);
-        if (outcome === 'nxdomain') s.add(atMs, F_NXDOMAIN, 1);
-      }
-      if (flags.rttUsable) {
-        this.#rtt.add(atMs, R_COUNT, 1);
-        this.#rtt.add(atMs, R_SUM, rttMs);
-        this.#rtt.add(atMs, R_SUMSQ, rttMs * rttMs);
-        this.#recent.add(rttMs);
-        this.#timed.add(atMs, rttMs);
-        this.#all.add(rttMs);
-      }
+    this.#latch();
+    this.#short.add(atMs, F_TOTAL, 1);
+    this.#answer(outcome, rttMs, atMs, flags);
+  }
+
+  /**
+   * An answer that came after its probe was already counted as a timeout (it went past the
+   * adaptive deadline but within the hard `timeout`): the server is alive, only slower than its
+   * recent RTTs. A success ends the failure run (not a Failing state: that needs on-time
+   * successes) and turns the timeout into a success in the windowed counts; every late answer
+   * adds its RTT, so the adaptive deadline and the spike detector see the slowdown.
+   */
+  observeLate(
+    query: number,
+    outcome: ProbeOutcome,
+    rttMs: number,
+    atMs: number,
+    flags: { readonly rttUsable: boolean; readonly expectNx: boolean },
+  ): void {
+    if (outcome === 'success') {
+      this.#successes++;
+      this.#lastSuccessAtMs = atMs;
+      this.#run = 0;
+      this.#streams[query] = 0;
+      this.#latch();
     }
+    this.#answer(outcome, rttMs, atMs, flags);
+  }
+
+  /** Sets or clears the Failing latch after a result. */
+  #latch(): void {
+    const run = this.consecutiveFailures;
+    const th = this.#thresholds;
+    if (run >= th.consecutiveFailures) {
+      if (!this.#failing) this.#failingSinceMs = this.#runStartedAtMs;
+      this.#failing = true;
+      this.#failingRun = Math.max(this.#failingRun, run);
+    } else if (this.#failing && this.#successRun >= th.recoverySuccesses) {
+      this.#failing = false;
+      this.#failingRun = 0;
+    }
+  }
+
+  /** Windowed counts and RTT samples of a response (or of a timeout/error: counts only). */
+  #answer(
+    outcome: ProbeOutcome,
+    rttMs: number,
+    atMs: number,
+    flags: { readonly rttUsable: boolean; readonly expectNx: boolean },
+  ): void {
+    const s = this.#short;
+    if (outcome === 'success') s.add(atMs, F_SUCCESS, 1);
+    if (outcome === 'servfail') s.add(atMs, F_SERVFAIL, 1);
+    if (!ANSWERED[outcome]) return;
+    s.add(atMs, F_ANSWERED, 1);
+    if (!flags.expectNx) {
+      s.add(atMs, F_NX_ELIGIBLE, 1);
+      if (outcome === 'nxdomain') s.add(atMs, F_NXDOMAIN, 1);
+    }
+    if (flags.rttUsable) {
+      this.#rtt.add(atMs, R_COUNT, 1);
+      this.#rtt.add(atMs, R_SUM, rttMs);
+      this.#rtt.add(atMs, R_SUMSQ, rttMs * rttMs);
+      this.#recent.add(rttMs);
+      this.#timed.add(atMs, rttMs);
+      this.#all.add(rttMs);
+    }
+  }
+
+  /** Latched Failing state (see TargetSnapshot.failing). */
+  get failing(): boolean {
+    return this.#failing;
   }
 
   /**
@@ -243,6 +329,10 @@ export class TargetWindow {
       observed: this.#observed,
       successes: this.#successes,
       consecutiveFailures: this.consecutiveFailures,
+      failing: this.#failing,
+      failingRun: this.#failingRun,
+      ...(this.#failing ? { failingSinceMs: this.#failingSinceMs } : {}),
+      ...(this.#lastSuccessAtMs !== undefined ? { lastSuccessAtMs: this.#lastSuccessAtMs } : {}),
       ...(this.#lastError !== undefined ? { lastError: this.#lastError } : {}),
       window: {
         total: s.sum(nowMs, F_TOTAL),
@@ -296,16 +386,27 @@ export interface TargetAssessment {
   /** Readiness of a pod target: true / false, undefined when unknown or not a pod. */
   readonly ready?: boolean;
   readonly signals: readonly Signal[];
+  /** When the failure run that made it Failing began (the engine's clock, ms). */
+  readonly failingSinceMs?: number;
+  /** When it last answered successfully (the engine's clock, ms). */
+  readonly lastSuccessAtMs?: number;
+  /**
+   * Service targets: the current failure episode (keyed by when it began) is explained by a
+   * failing pod, so it is Degraded, not Failing.
+   */
+  readonly explainedSince?: number;
 }
 
 export interface Assessment {
   readonly state: ProbeState;
-  readonly reason?: UnavailableReason;
+  /** Set for DNSUnavailable and Degraded. */
+  readonly reason?: ProbeReason;
   readonly targets: readonly TargetAssessment[];
   /** Probe-wide signals (ServfailSpread, AllTargetsFailing). */
   readonly signals: readonly Signal[];
   /** Entropy (bits) of SERVFAIL sources in the short window, when there were enough SERVFAILs. */
   readonly servfailEntropy?: number;
+  /** Leads with the cause. */
   readonly message: string;
 }
 
@@ -314,12 +415,14 @@ export interface AssessInput {
   /** Readiness per target key, for pod targets; absent or undefined = unknown. */
   readonly readiness: ReadonlyMap<string, boolean | undefined>;
   readonly thresholds: Thresholds;
+  /** The previous assessment: a Service failure once explained by pods stays explained. */
+  readonly previous?: Assessment;
 }
 
 export function assess(input: AssessInput): Assessment {
   const { thresholds } = input;
   const servfail = servfailSignals(input.targets, thresholds);
-  const targets = input.targets.map((t) =>
+  const own = input.targets.map((t) =>
     assessTarget(
       t,
       input.readiness.get(t.identity.key),
@@ -327,73 +430,116 @@ export function assess(input: AssessInput): Assessment {
       servfail.concentrated.get(t.identity.key),
     ),
   );
+  const targets = judgeServiceTargets(input.targets, own, input.previous);
   const known = targets.filter((t) => t.state !== 'Unknown');
   const probeSignals: Signal[] = [];
   if (servfail.spread !== undefined) probeSignals.push(servfail.spread);
   const failing = known.filter((t) => t.state === 'Failing');
-  if (known.length > 0 && failing.length === known.length) {
+  const pods = known.filter((t) => t.identity.kind === 'Pod');
+  const failingPods = pods.filter((t) => t.state === 'Failing');
+  const everyPod = pods.length > 0 && failingPods.length === pods.length;
+  if (known.length > 0 && (failing.length === known.length || everyPod)) {
     probeSignals.push({
       signal: 'AllTargetsFailing',
-      value: failing.length,
-      threshold: known.length,
+      value: everyPod ? failingPods.length : failing.length,
+      threshold: everyPod ? pods.length : known.length,
     });
   }
-  const entropy = servfail.entropy !== undefined ? { servfailEntropy: servfail.entropy } : {};
-  if (known.length === 0) {
-    return {
-      state: 'Unknown',
-      targets,
-      signals: probeSignals,
-      ...entropy,
-      message: 'no probe results yet',
-    };
-  }
+  const base = {
+    targets,
+    signals: probeSignals,
+    ...(servfail.entropy !== undefined ? { servfailEntropy: servfail.entropy } : {}),
+  };
+  if (known.length === 0) return { ...base, state: 'Unknown', message: 'no probe results yet' };
   if (probeSignals.length > 0) {
     const why =
       servfail.spread !== undefined
         ? `SERVFAIL spread over servers (entropy ${servfail.spread.value.toFixed(2)} bits >= ${thresholds.servfailEntropyBits})`
-        : `every target failing (${failing.length}/${known.length})`;
+        : everyPod
+          ? `every CoreDNS pod failing (${failingPods.length}/${pods.length})`
+          : `every target failing (${failing.length}/${known.length})`;
     return {
+      ...base,
       state: 'DNSUnavailable',
       reason: 'UpstreamFailure',
-      targets,
-      signals: probeSignals,
-      ...entropy,
-      message: `${why}: an upstream or network fault a pod restart cannot fix`,
+      message: `${why}${lastErrors(failing)}: an upstream or network fault a pod restart cannot fix`,
     };
   }
-  const podFailures = targets.filter(
-    (t) => t.identity.kind === 'Pod' && t.state === 'Failing' && t.ready === false,
-  );
-  if (podFailures.length > 0) {
+  const service = failing.find((t) => t.identity.kind === 'Service');
+  if (service !== undefined) {
     return {
+      ...base,
       state: 'DNSUnavailable',
+      reason: 'ServiceFailure',
+      message:
+        `Service address ${service.identity.address} failing its probes${lastErrors([service])} ` +
+        `while every CoreDNS pod answers: the Service path (kube-proxy, network policy) is broken`,
+    };
+  }
+  if (failingPods.length > 0) {
+    const notReady = failingPods.filter((t) => t.ready === false).length;
+    return {
+      ...base,
+      state: 'Degraded',
       reason: 'PodFailure',
-      targets,
-      signals: probeSignals,
-      ...entropy,
-      message: `pod ${podFailures.map((t) => t.identity.pod ?? t.identity.address).join(', ')} failing its probes and not ready`,
+      message:
+        `${failingPods.map(who).join(', ')} failing ${failingPods.length === 1 ? 'its' : 'their'} probes` +
+        `${lastErrors(failingPods)}${notReady > 0 ? ` (${notReady} not ready)` : ''}; ` +
+        `${pods.length - failingPods.length} of ${pods.length} pods${targets.some((t) => t.identity.kind === 'Service') ? ' and the Service' : ''} answer`,
     };
   }
   const unhealthy = known.filter((t) => t.state !== 'Healthy');
   if (unhealthy.length > 0) {
     return {
+      ...base,
       state: 'Degraded',
-      targets,
-      signals: probeSignals,
-      ...entropy,
+      reason: 'TargetsUnhealthy',
       message: unhealthy
-        .map((t) => `${t.identity.address} ${t.state}: ${describeSignals(t.signals)}`)
+        .map((t) => `${who(t)} ${t.state}: ${describeSignals(t.signals)}`)
         .join('; '),
     };
   }
-  return {
-    state: 'Healthy',
-    targets,
-    signals: probeSignals,
-    ...entropy,
-    message: `${known.length} targets healthy`,
-  };
+  return { ...base, state: 'Healthy', message: `${known.length} targets healthy` };
+}
+
+function who(t: TargetAssessment): string {
+  return t.identity.pod !== undefined
+    ? `pod ${t.identity.pod} (${t.identity.address})`
+    : `${t.identity.kind === 'Service' ? 'Service address' : 'server'} ${t.identity.address}`;
+}
+
+/** ", last error timeout" for the distinct last errors of failing targets. */
+function lastErrors(targets: readonly TargetAssessment[]): string {
+  const errors = [...new Set(targets.map((t) => t.lastError).filter((e) => e !== undefined))];
+  return errors.length === 0 ? '' : ` (last error ${errors.join(', ')})`;
+}
+
+/**
+ * A Service target load-balances over the pods, so its failures while a pod fails are that pod's,
+ * not the Service's: the Service is Failing only when its failure run is not explained by pods,
+ * i.e. no pod target is failing and every pod has answered since the run began (a pod that has
+ * not may be hanging, not yet detected). Once explained, an episode stays explained until the
+ * Service recovers, so the eviction of the failing pod does not turn it into a Service failure.
+ */
+function judgeServiceTargets(
+  snapshots: readonly TargetSnapshot[],
+  own: readonly TargetAssessment[],
+  previous: Assessment | undefined,
+): TargetAssessment[] {
+  const pods = own
+    .map((t, i) => ({ t, s: snapshots[i]! }))
+    .filter(({ t }) => t.identity.kind === 'Pod' && t.state !== 'Unknown');
+  if (pods.length === 0) return [...own];
+  return own.map((t, i) => {
+    const since = snapshots[i]!.failingSinceMs;
+    if (t.identity.kind !== 'Service' || t.state !== 'Failing' || since === undefined) return t;
+    const before = previous?.targets.find((p) => p.identity.key === t.identity.key);
+    if (before?.explainedSince === since || pods.some(({ t: p }) => p.state === 'Failing'))
+      return { ...t, state: 'Degraded', explainedSince: since };
+    // A pod not heard from since the run began may be hanging, not yet detected: wait for it.
+    const pending = pods.some(({ s }) => (s.lastSuccessAtMs ?? -Infinity) < since);
+    return pending ? { ...t, state: 'Degraded' } : t;
+  });
 }
 
 export function describeSignals(signals: readonly Signal[]): string {
@@ -420,13 +566,37 @@ function assessTarget(
     ...(successRatio !== undefined ? { successRatio } : {}),
     ...(t.lastError !== undefined ? { lastError: t.lastError } : {}),
     ...(ready !== undefined && t.identity.kind === 'Pod' ? { ready } : {}),
+    ...(t.failingSinceMs !== undefined ? { failingSinceMs: t.failingSinceMs } : {}),
+    ...(t.lastSuccessAtMs !== undefined ? { lastSuccessAtMs: t.lastSuccessAtMs } : {}),
   };
   if (!t.observed) return { ...base, state: 'Unknown', signals: [] };
+  const signals = targetSignals(t, successRatio, th);
+  if (servfail !== undefined) signals.push(servfail);
+  if (t.identity.kind === 'Pod' && ready === false)
+    signals.push({ signal: 'NotReady', value: 0, threshold: 1 });
+  // Until a target has answered once, "no anomaly" is not evidence of health.
+  const state: TargetState = t.failing
+    ? 'Failing'
+    : signals.length > 0
+      ? 'Degraded'
+      : t.successes > 0
+        ? 'Healthy'
+        : 'Unknown';
+  return { ...base, state, signals };
+}
+
+/** The target's own signals from its windows: failures, RTT spike, NXDOMAIN and success ratios. */
+function targetSignals(
+  t: TargetSnapshot,
+  successRatio: number | undefined,
+  th: Thresholds,
+): Signal[] {
+  const w = t.window;
   const signals: Signal[] = [];
-  if (t.consecutiveFailures >= th.consecutiveFailures) {
+  if (t.failing) {
     signals.push({
       signal: 'ConsecutiveFailures',
-      value: t.consecutiveFailures,
+      value: Math.max(t.failingRun, t.consecutiveFailures),
       threshold: th.consecutiveFailures,
     });
   }
@@ -453,18 +623,7 @@ function assessTarget(
       threshold: DETECTOR_LIMITS.minSuccessRatio,
     });
   }
-  if (servfail !== undefined) signals.push(servfail);
-  if (t.identity.kind === 'Pod' && ready === false)
-    signals.push({ signal: 'NotReady', value: 0, threshold: 1 });
-  // Until a target has answered once, "no anomaly" is not evidence of health.
-  const state: TargetState = signals.some((s) => s.signal === 'ConsecutiveFailures')
-    ? 'Failing'
-    : signals.length > 0
-      ? 'Degraded'
-      : t.successes > 0
-        ? 'Healthy'
-        : 'Unknown';
-  return { ...base, state, signals };
+  return signals;
 }
 
 /**

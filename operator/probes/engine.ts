@@ -3,8 +3,14 @@
  * Used as is by `dnsop probe` and by the DNSProbe controller, which adds targets discovery,
  * readiness checks, status, metrics and remediation around it.
  *
- * Assessment runs every `assessEveryMs` and, at once, when a target crosses the consecutive
- * failure threshold either way (so detection does not wait for the next tick).
+ * Assessment runs every `assessEveryMs` and, at once, when a target enters or leaves Failing (so
+ * detection does not wait for the next tick).
+ *
+ * Speed (DESIGN.md): with `adaptiveTimeout` each probe's deadline is its target's AdaptiveDeadline
+ * and a counted failure of a target that is not yet Failing sends a confirmation probe at once, so
+ * a hung server is Failing after one interval plus `consecutiveFailures` short deadlines rather
+ * than `consecutiveFailures` intervals. A late answer (past the deadline, within the timeout)
+ * ends the failure run: the server is slow, not hung, and its deadline grows.
  */
 import {
   assess,
@@ -14,6 +20,7 @@ import {
   type TargetIdentity,
   type TargetState,
 } from './detector';
+import { AdaptiveDeadline } from './deadline';
 import type { LagSource } from './loop-lag';
 import type { PreparedQuery } from './query';
 import { Resolver, type ProbeResult, type ProbeTarget } from './resolver';
@@ -38,12 +45,15 @@ export class TargetEntry {
     readonly target: ProbeTarget,
     readonly identity: TargetIdentity,
     readonly window: TargetWindow,
+    readonly deadline: AdaptiveDeadline,
   ) {}
 }
 
 /** Sees every probe result (metrics). Must be cheap: it runs at probe rate. */
 export interface ProbeObserver {
   onProbe(entry: TargetEntry, query: PreparedQuery, result: ProbeResult, counted: boolean): void;
+  /** A late answer (the probe was already seen as a timeout). */
+  onLate?(entry: TargetEntry, query: PreparedQuery, result: ProbeResult): void;
 }
 
 export interface TargetChange {
@@ -57,6 +67,8 @@ export interface EngineOptions {
   readonly settings: ProbeSettings;
   readonly lag: LagSource;
   readonly onAssessment: (assessment: Assessment, changes: readonly TargetChange[]) => void;
+  /** A target's first counted failure after a success (e.g. check a pod's readiness now). */
+  readonly onSuspect?: (entry: TargetEntry) => void;
   readonly namespaceBucket?: TokenBucket;
   readonly observer?: ProbeObserver;
   /** Current readiness per target key (pod targets); I/O done elsewhere. */
@@ -147,6 +159,7 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
           t.target,
           t.identity,
           new TargetWindow(t.identity, this.settings.queries.length, this.settings.thresholds),
+          new AdaptiveDeadline(this.settings.timeoutMs),
         ),
       );
     }
@@ -178,17 +191,47 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
     result: ProbeResult,
     counted: boolean,
     rttUsable: boolean,
-  ): void {
+  ): boolean {
     const entry = slot.data;
     this.#options.observer?.onProbe(entry, slot.query, result, counted);
-    if (!counted) return;
-    entry.window.observe(slot.queryIndex, result.outcome, result.rttMs, this.#now(), {
+    if (!counted) return false;
+    const window = entry.window;
+    const before = window.consecutiveFailures;
+    window.observe(slot.queryIndex, result.outcome, result.rttMs, this.#now(), {
       rttUsable,
       expectNx: slot.query.expectRcode === 'NXDOMAIN',
       ...(result.detail !== undefined ? { detail: result.detail } : {}),
     });
-    const failing =
-      entry.window.consecutiveFailures >= this.settings.thresholds.consecutiveFailures;
+    if (rttUsable && result.outcome !== 'timeout' && result.outcome !== 'error')
+      entry.deadline.observe(result.rttMs);
+    this.#noteFailing(entry);
+    if (result.outcome === 'success') return false;
+    if (before === 0) this.#options.onSuspect?.(entry);
+    return (
+      this.settings.adaptiveTimeout &&
+      !window.failing &&
+      window.consecutiveFailures < this.settings.thresholds.consecutiveFailures
+    );
+  }
+
+  onLateResult(slot: ProbeSlot<TargetEntry>, result: ProbeResult, rttUsable: boolean): void {
+    const entry = slot.data;
+    this.#options.observer?.onLate?.(entry, slot.query, result);
+    entry.window.observeLate(slot.queryIndex, result.outcome, result.rttMs, this.#now(), {
+      rttUsable,
+      expectNx: slot.query.expectRcode === 'NXDOMAIN',
+    });
+    if (rttUsable) entry.deadline.observe(result.rttMs);
+    this.#noteFailing(entry);
+  }
+
+  deadlineMs(slot: ProbeSlot<TargetEntry>): number {
+    return this.settings.adaptiveTimeout ? slot.data.deadline.ms : this.settings.timeoutMs;
+  }
+
+  /** Assesses at once when a target enters or leaves Failing. */
+  #noteFailing(entry: TargetEntry): void {
+    const failing = entry.window.failing;
     if (failing !== entry.failing) {
       entry.failing = failing;
       this.#immediate ??= setImmediate(this.#assessSoon);
@@ -207,6 +250,7 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
       targets: [...this.#entries.values()].map((e) => e.window.snapshot(now)),
       readiness: this.#options.readiness?.() ?? NO_READINESS,
       thresholds: this.settings.thresholds,
+      ...(this.#last !== undefined ? { previous: this.#last } : {}),
     });
     const changes: TargetChange[] = [];
     for (const t of assessment.targets) {

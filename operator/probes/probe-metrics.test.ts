@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { createMetrics } from '../runtime/metrics';
 import { TargetWindow, type Assessment, type TargetIdentity } from './detector';
+import { AdaptiveDeadline } from './deadline';
 import { TargetEntry } from './engine';
 import { ProbeMetricsRecorder } from './probe-metrics';
 import { prepareQuery } from './query';
@@ -12,7 +13,12 @@ const settings = probeSettings({ queries: [{ name: 'a.example' }] });
 function entry(address: string): TargetEntry {
   const target = makeTarget(address, 53);
   const identity: TargetIdentity = { key: target.key, address, kind: 'Pod', pod: `p-${address}` };
-  return new TargetEntry(target, identity, new TargetWindow(identity, 1, settings.thresholds));
+  return new TargetEntry(
+    target,
+    identity,
+    new TargetWindow(identity, 1, settings.thresholds),
+    new AdaptiveDeadline(settings.timeoutMs),
+  );
 }
 
 const result = (outcome: ProbeResult['outcome'], rttMs = 0.4): ProbeResult => ({

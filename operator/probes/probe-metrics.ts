@@ -47,15 +47,26 @@ export class ProbeMetricsRecorder implements ProbeObserver {
     if (!counted) return;
     const c = this.#childrenOf(entry);
     c.total[result.outcome].inc();
-    if (TIMED[result.outcome]) {
-      let h = c.duration.get(query.type);
-      if (h === undefined) {
-        h = this.#m.probeDuration.labels(this.#probe, c.target, query.type);
-        c.duration.set(query.type, h);
-        this.#qtypes.add(query.type);
-      }
-      h.observe(result.rttMs / 1000);
+    if (TIMED[result.outcome]) this.#duration(c, query).observe(result.rttMs / 1000);
+  }
+
+  /**
+   * A late answer's round trip is a real one: it goes into the duration histogram. Its probe was
+   * counted as a timeout already (the result label set stays as DESIGN.md lists it).
+   */
+  onLate(entry: TargetEntry, query: PreparedQuery, result: ProbeResult): void {
+    if (TIMED[result.outcome])
+      this.#duration(this.#childrenOf(entry), query).observe(result.rttMs / 1000);
+  }
+
+  #duration(c: Children, query: PreparedQuery): { observe(v: number): void } {
+    let h = c.duration.get(query.type);
+    if (h === undefined) {
+      h = this.#m.probeDuration.labels(this.#probe, c.target, query.type);
+      c.duration.set(query.type, h);
+      this.#qtypes.add(query.type);
     }
+    return h;
   }
 
   #childrenOf(entry: TargetEntry): Children {

@@ -26,6 +26,7 @@ const TH: Thresholds = {
   nxdomainRatio: 0.85,
   nxdomainWindowMs: 5_000,
   servfailEntropyBits: 1.2,
+  recoverySuccesses: 3,
 };
 const EVICT: RemediationSettings = {
   mode: 'Evict',
@@ -113,6 +114,25 @@ describe('decideRemediation', () => {
     ['not ready but answering', target('coredns-a', 'Degraded', false, 0)],
   ])('does nothing for a pod %s', (_label, t) => {
     expect(decide({ targets: [t, ...HEALTHY_PODS] })).toEqual({ kind: 'none' });
+  });
+
+  it('waits until every other pod has answered since the candidate began failing (an upstream fault shows on one pod first)', () => {
+    const since = { failingSinceMs: 500 };
+    const candidate = { ...target('coredns-a', 'Failing', false, 3), ...since };
+    const stale = [
+      { ...target('coredns-b', 'Healthy', true), lastSuccessAtMs: 400 },
+      { ...target('coredns-c', 'Healthy', true), lastSuccessAtMs: 600 },
+    ];
+    expect(decide({ targets: [candidate, ...stale] })).toEqual({ kind: 'none' });
+    const fresh = stale.map((t) => ({ ...t, lastSuccessAtMs: 601 }));
+    expect(decide({ targets: [candidate, ...fresh] }).kind).toBe('evict');
+    // Another pod already Failing is evidence too: one at a time, the first goes.
+    const twoHung = [
+      candidate,
+      { ...target('coredns-b', 'Failing', false, 3), lastSuccessAtMs: 400, failingSinceMs: 450 },
+      { ...target('coredns-c', 'Healthy', true), lastSuccessAtMs: 601 },
+    ];
+    expect(decide({ targets: twoHung }).kind).toBe('evict');
   });
 
   it('DryRun decides the same and reports', () => {

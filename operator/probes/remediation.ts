@@ -5,7 +5,10 @@
  * evictions and the settings it returns what to do and why, with the evidence. The eviction call
  * (`KubeEvictionApi`) is the only I/O, at the edge. Rules (DESIGN.md, DNSProbe):
  * - a candidate is a pod target failing its own probes past the threshold AND not ready;
- * - never when the failure is upstream-wide (SERVFAIL spread or every target failing);
+ * - never when the failure is upstream-wide (SERVFAIL spread or every target failing), and not
+ *   before every other pod has answered since the candidate began failing: a failure seen first
+ *   on one pod may be the first sign of an upstream fault (confirmation probes make one pod
+ *   Failing within milliseconds, before the others have been probed again);
  * - only pods controlled by a ReplicaSet (ownerReference controller=true);
  * - one at a time (an eviction whose pod still exists is in progress);
  * - cooldown per DNSProbe, an hourly cap, and minReadyPods ready pods must remain;
@@ -154,7 +157,27 @@ export function decideRemediation(input: RemediationInput): Decision {
     refusal ??= problem;
   }
   if (chosen === undefined) return refusal ?? { kind: 'none' };
+  // Not a refusal: the evidence is on its way (within about one interval), nothing to report.
+  if (!othersAnsweredSince(assessment, chosen.target)) return { kind: 'none' };
   return gate(input, chosen.target, chosen.pod);
+}
+
+/**
+ * Every other pod target (that has answered at all) is known to be failing too, or has answered
+ * since `target` began failing: the candidate's failure is its own, not the first sign of a fault
+ * every pod is about to show.
+ */
+function othersAnsweredSince(a: Assessment, target: TargetAssessment): boolean {
+  const since = target.failingSinceMs;
+  if (since === undefined) return true;
+  return a.targets.every(
+    (t) =>
+      t === target ||
+      t.identity.kind !== 'Pod' ||
+      t.state === 'Unknown' ||
+      t.state === 'Failing' ||
+      (t.lastSuccessAtMs ?? -Infinity) > since,
+  );
 }
 
 /** Cooldown, hourly cap and minReadyPods, then the action. */

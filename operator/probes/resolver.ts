@@ -1,7 +1,11 @@
 /**
  * The probe resolver: one DNS query per probe over UDP (TCP retry when the TC bit is set) or TCP,
- * with a hard deadline, random query IDs and random source ports, and answers matched by ID,
- * source and question so that a stray or spoofed packet never completes a probe.
+ * with a deadline, random query IDs and random source ports, and answers matched by ID, source
+ * and question so that a stray or spoofed packet never completes a probe.
+ *
+ * Two deadlines: at the probe's (adaptive) deadline its result is a timeout, but the resolver keeps
+ * listening until the hard deadline (`timeout`); an answer in between is delivered once more as a
+ * late result (`late: true`), so the caller can tell a slow server from a hung one.
  *
  * Cost matters (1,000 probes/s must stay well under 10% of a core), so:
  * - UDP goes through a small pool of unconnected sockets per address family, each bound to a
@@ -48,9 +52,19 @@ export interface ProbeResult {
   readonly timerLateMs: number;
   /** process.hrtime.bigint() at send. */
   readonly sentAtNs: bigint;
+  /** The deadline this probe had, ms. */
+  readonly deadlineMs?: number;
+  /** A late answer: the probe was already reported as a timeout at its deadline. */
+  readonly late?: true;
 }
 
 export type ResultHandler<T> = (token: T, result: ProbeResult) => void;
+
+/**
+ * A probe's deadline, ms, and optionally a later hard deadline: an answer between the two is
+ * delivered a second time, as a late result (the first result was a timeout).
+ */
+export type ProbeDeadline = number | { readonly ms: number; readonly hardMs: number };
 
 export interface ResolverOptions {
   /** UDP sockets kept open per address family. Default 4. */
@@ -95,14 +109,24 @@ class Pending<T> {
   tcpBuffer: Buffer | undefined;
   timer: NodeJS.Timeout | undefined;
   done = false;
+  /** Reported as a timeout; still listening for a late answer until the hard deadline. */
+  reported = false;
   timerLateMs = 0;
+  readonly deadlineNs: bigint;
+  readonly deadlineMs: number;
+  /** How long after the deadline a late answer is still taken, ms (0: none). */
+  readonly lateMs: number;
   constructor(
     readonly target: ProbeTarget,
     readonly query: PreparedQuery,
     readonly token: T,
     readonly sentAtNs: bigint,
-    readonly deadlineNs: bigint,
-  ) {}
+    deadline: ProbeDeadline,
+  ) {
+    this.deadlineMs = typeof deadline === 'number' ? deadline : deadline.ms;
+    this.lateMs = typeof deadline === 'number' ? 0 : Math.max(0, deadline.hardMs - deadline.ms);
+    this.deadlineNs = sentAtNs + BigInt(Math.round(this.deadlineMs * NS_PER_MS));
+  }
 }
 
 class UdpSlot {
@@ -170,26 +194,22 @@ export class Resolver<T> {
     return this.#inFlight;
   }
 
-  /** Starts one probe; its result is delivered exactly once to the handler, unless closed first. */
+  /**
+   * Starts one probe; its result is delivered exactly once to the handler, unless closed first
+   * (and, with a hard deadline, a late answer once more).
+   */
   query(
     target: ProbeTarget,
     query: PreparedQuery,
-    timeoutMs: number,
+    deadline: ProbeDeadline,
     transport: Transport,
     token: T,
   ): void {
     if (this.#closed) throw new Error('resolver is closed');
-    const now = process.hrtime.bigint();
-    const p = new Pending<T>(
-      target,
-      query,
-      token,
-      now,
-      now + BigInt(Math.round(timeoutMs * NS_PER_MS)),
-    );
+    const p = new Pending<T>(target, query, token, process.hrtime.bigint(), deadline);
     this.stats.sent++;
     this.#inFlight++;
-    p.timer = setTimeout(this.#onDeadline, timeoutMs, p);
+    p.timer = setTimeout(this.#onDeadline, p.deadlineMs, p);
     p.timer.unref();
     if (transport === 'tcp') this.#startTcp(p);
     else this.#sendUdp(p);
@@ -294,7 +314,7 @@ export class Resolver<T> {
       this.stats.stray++;
       return;
     }
-    if (c.truncated) {
+    if (c.truncated && !p.reported) {
       slot.pending.delete(p.id);
       p.slot = undefined;
       this.#afterSlotRelease(slot);
@@ -373,8 +393,29 @@ export class Resolver<T> {
     if (!p.done) this.#timeout(p);
   };
 
+  /** No late answer: the probe ends quietly (its timeout was reported at the deadline). */
+  readonly #onHardDeadline = (p: Pending<T>): void => {
+    p.timer = undefined;
+    this.#cancel(p);
+  };
+
   #timeout(p: Pending<T>): void {
     p.timer = undefined;
+    if (p.lateMs > 0 && !p.reported) {
+      // Report the timeout now, keep listening for a late answer until the hard deadline.
+      p.reported = true;
+      this.#deliver(
+        p,
+        { outcome: 'timeout', answers: 0, truncated: false, detail: 'timeout' },
+        p.tcp !== undefined,
+        process.hrtime.bigint(),
+      );
+      if (!p.done) {
+        p.timer = setTimeout(this.#onHardDeadline, p.lateMs, p);
+        p.timer.unref();
+      }
+      return;
+    }
     this.#complete(
       p,
       { outcome: 'timeout', answers: 0, truncated: false, detail: 'timeout' },
@@ -385,6 +426,10 @@ export class Resolver<T> {
 
   #fail(p: Pending<T>, detail: string, tcp: boolean): void {
     if (p.done) return;
+    if (p.reported) {
+      this.#cancel(p);
+      return;
+    }
     this.#complete(
       p,
       { outcome: 'error', answers: 0, truncated: false, detail },
@@ -424,6 +469,10 @@ export class Resolver<T> {
   #complete(p: Pending<T>, c: Classification, tcp: boolean, endNs: bigint): void {
     if (p.done) return;
     this.#release(p);
+    this.#deliver(p, c, tcp, endNs);
+  }
+
+  #deliver(p: Pending<T>, c: Classification, tcp: boolean, endNs: bigint): void {
     const result: ProbeResult = {
       outcome: c.outcome,
       rttMs: Number(endNs - p.sentAtNs) / NS_PER_MS,
@@ -431,8 +480,10 @@ export class Resolver<T> {
       tcp,
       timerLateMs: p.timerLateMs,
       sentAtNs: p.sentAtNs,
+      deadlineMs: p.deadlineMs,
       ...(c.rcode !== undefined ? { rcode: c.rcode } : {}),
       ...(c.detail !== undefined ? { detail: c.detail } : {}),
+      ...(p.reported && p.done ? { late: true as const } : {}),
     };
     this.#onResult(p.token, result);
   }

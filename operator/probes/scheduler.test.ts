@@ -125,8 +125,9 @@ function setup(
     opts.queries ?? [Q1],
     {
       sink: {
-        onProbeResult: (slot, result, counted, rttUsable) =>
-          results.push({ slot, result, counted, rttUsable, active: slot.active }),
+        onProbeResult: (slot, result, counted, rttUsable) => {
+          results.push({ slot, result, counted, rttUsable, active: slot.active });
+        },
       },
       lag: opts.lag ?? NO_LAG,
       sender: (onResult) =>

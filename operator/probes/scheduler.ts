@@ -6,10 +6,14 @@
  * One timer serves all slots (a min-heap on the due time). The operator's own starvation must not
  * be blamed on the server: a probe that would be sent later than half its timeout (the event loop
  * was stuck) is not sent at all but re-phased, and a probe whose life overlapped an event-loop
- * stall longer than half its timeout is reported as not counted.
+ * stall longer than half its deadline is reported as not counted.
+ *
+ * The sink sets each probe's deadline (adaptive, at most the timeout; the resolver listens for a
+ * late answer until the timeout) and may ask for a confirmation probe at once after a result
+ * (DESIGN.md, Speed): it goes out of schedule, within the same token buckets.
  */
 import type { PreparedQuery } from './query';
-import type { ProbeResult, ProbeTarget, ResultHandler, Transport } from './resolver';
+import type { ProbeDeadline, ProbeResult, ProbeTarget, ResultHandler, Transport } from './resolver';
 import type { LagSource } from './loop-lag';
 
 export class TokenBucket {
@@ -80,10 +84,11 @@ export class NamespaceBuckets {
 
 /** What the scheduler sends through (the Resolver, or a fake in tests). */
 export interface ProbeSender<T> {
+  /** Sends one probe (see Resolver.query). */
   query(
     target: ProbeTarget,
     query: PreparedQuery,
-    timeoutMs: number,
+    deadline: ProbeDeadline,
     transport: Transport,
     token: T,
   ): void;
@@ -106,14 +111,19 @@ export class ProbeSlot<D> {
 export interface ResultSink<D> {
   /**
    * One probe result. `counted` is false when an event-loop stall during the probe exceeded half
-   * the timeout; `rttUsable` is false when any stall overlapped the probe.
+   * its deadline; `rttUsable` is false when any stall overlapped the probe. Returns true to send a
+   * confirmation probe of the slot at once.
    */
   onProbeResult(
     slot: ProbeSlot<D>,
     result: ProbeResult,
     counted: boolean,
     rttUsable: boolean,
-  ): void;
+  ): boolean | void;
+  /** An answer that came after the probe was reported as a timeout, within the timeout. */
+  onLateResult?(slot: ProbeSlot<D>, result: ProbeResult, rttUsable: boolean): void;
+  /** The deadline of the slot's next probe, ms (default: the timeout). */
+  deadlineMs?(slot: ProbeSlot<D>): number;
 }
 
 export interface SchedulerSettings {
@@ -121,7 +131,10 @@ export interface SchedulerSettings {
   readonly timeoutMs: number;
   readonly transport: Transport;
   readonly maxQps: number;
-  /** Jitter as a share of the interval, +/-. Default 0.05. */
+  /**
+   * Jitter as a share of the interval, +/-. Default 0.02: enough to keep slots from moving in
+   * lockstep; every bit of it adds to the worst-case wait for the first probe after a hang.
+   */
   readonly jitterRatio?: number;
 }
 
@@ -146,6 +159,10 @@ export interface SchedulerStats {
   lagExcluded: number;
   /** Probes not sent because their send would have been late by more than half the timeout. */
   lateRephased: number;
+  /** Confirmation probes sent at once after a failure. */
+  confirmations: number;
+  /** Answers after the adaptive deadline, within the timeout. */
+  lateAnswers: number;
 }
 
 /** Coalesce slots due within this many ms into one timer tick. */
@@ -172,6 +189,8 @@ export class ProbeScheduler<D> {
     deferred: 0,
     lagExcluded: 0,
     lateRephased: 0,
+    confirmations: 0,
+    lateAnswers: 0,
   };
 
   constructor(
@@ -179,7 +198,7 @@ export class ProbeScheduler<D> {
     queries: readonly PreparedQuery[],
     deps: SchedulerDeps<D>,
   ) {
-    this.#settings = { jitterRatio: 0.05, ...settings };
+    this.#settings = { jitterRatio: 0.02, ...settings };
     this.#deps = deps;
     this.#now = deps.now ?? (() => performance.now());
     this.#random = deps.random ?? Math.random;
@@ -251,8 +270,14 @@ export class ProbeScheduler<D> {
     return this.#slots.size * this.#queries.length;
   }
 
+  /**
+   * A new slot's first probe goes at a random phase, spread only as far as the rate limit needs
+   * (slots / maxQPS, at most one period): a terminal `dnsop probe` or a new DNSProbe gets its
+   * first answers at once, yet a large probe does not burst past maxQPS.
+   */
   #schedule(slot: ProbeSlot<D>, now: number): void {
-    slot.due = now + this.#random() * this.#periodMs;
+    const spreadMs = Math.min(this.#periodMs, (this.slotCount * 1000) / this.#settings.maxQps);
+    slot.due = now + this.#random() * spreadMs;
     heapPush(this.#heap, slot);
   }
 
@@ -310,31 +335,55 @@ export class ProbeScheduler<D> {
       slot.due = now + this.#retryMs * (1 + this.#random());
       return;
     }
+    this.#query(slot);
+  }
+
+  #query(slot: ProbeSlot<D>): void {
     slot.inFlight = true;
     this.stats.sent++;
+    const timeoutMs = this.#settings.timeoutMs;
+    const deadlineMs = Math.min(timeoutMs, this.#deps.sink.deadlineMs?.(slot) ?? timeoutMs);
     this.#sender!.query(
       slot.target,
       slot.query,
-      this.#settings.timeoutMs,
+      { ms: deadlineMs, hardMs: timeoutMs },
       this.#settings.transport,
       slot,
     );
   }
 
   readonly #onResult = (slot: ProbeSlot<D>, result: ProbeResult): void => {
+    if (result.late === true) {
+      if (!slot.active || this.#sender === undefined) return;
+      this.stats.lateAnswers++;
+      const rttUsable = this.#deps.lag.maxStallSince(result.sentAtNs) === 0;
+      this.#deps.sink.onLateResult?.(slot, result, rttUsable);
+      return;
+    }
     slot.inFlight = false;
     if (!slot.active || this.#sender === undefined) return;
     const stallMs = Math.max(result.timerLateMs, this.#deps.lag.maxStallSince(result.sentAtNs));
-    const counted = stallMs <= this.#settings.timeoutMs / 2;
+    const deadlineMs = result.deadlineMs ?? this.#settings.timeoutMs;
+    const counted = stallMs <= deadlineMs / 2;
     if (!counted) this.stats.lagExcluded++;
-    this.#deps.sink.onProbeResult(slot, result, counted, stallMs === 0);
-    if (slot.deferred && slot.active && this.#sender !== undefined) {
+    const confirm = this.#deps.sink.onProbeResult(slot, result, counted, stallMs === 0) === true;
+    if (!slot.active || this.#sender === undefined || slot.inFlight) return;
+    const now = this.#now();
+    if (slot.deferred) {
+      // The slot came due while this probe was out: its turn goes now (and confirms, if asked).
       slot.deferred = false;
-      const now = this.#now();
       slot.due = now + this.#periodMs + this.#jitter();
       this.#send(slot, now);
       heapPush(this.#heap, slot);
       this.#arm();
+    } else if (confirm) {
+      // Out of schedule; the slot keeps its place in the heap. No token: the next turn will do.
+      if (!TokenBucket.takeAll(now, this.#bucket, this.#deps.namespaceBucket)) {
+        this.stats.throttled++;
+        return;
+      }
+      this.stats.confirmations++;
+      this.#query(slot);
     }
   };
 }

@@ -21,6 +21,7 @@ describe('probeSettings', () => {
     expect(DEFAULTS.interval).toBe(s['interval']!.default);
     expect(DEFAULTS.timeout).toBe(s['timeout']!.default);
     expect(DEFAULTS.transport).toBe(s['transport']!.default);
+    expect(DEFAULTS.adaptiveTimeout).toBe(s['adaptiveTimeout']!.default);
     expect(DEFAULTS.maxQPS).toBe(s['maxQPS']!.default);
     expect(DEFAULTS.port).toBe(s['server']!.properties!['port']!.default);
     for (const [key, value] of Object.entries(DEFAULTS.thresholds)) {

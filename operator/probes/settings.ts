@@ -16,6 +16,7 @@ export const DEFAULTS = Object.freeze({
   queryType: 'A',
   interval: '100ms',
   timeout: '100ms',
+  adaptiveTimeout: true,
   transport: 'UDP' as const,
   maxQPS: 200,
   thresholds: Object.freeze({
@@ -25,6 +26,7 @@ export const DEFAULTS = Object.freeze({
     nxdomainRatio: 0.85,
     nxdomainWindow: '5s',
     servfailEntropyBits: 1.2,
+    recoverySuccesses: 3,
   }),
   readiness: Object.freeze({ port: 8181, path: '/ready' }),
   remediation: Object.freeze({
@@ -49,6 +51,8 @@ export interface ProbeSettings {
   readonly queries: readonly PreparedQuery[];
   readonly intervalMs: number;
   readonly timeoutMs: number;
+  /** Per-target deadlines learnt from the target's RTTs, within timeoutMs (DESIGN.md, Speed). */
+  readonly adaptiveTimeout: boolean;
   readonly transport: Transport;
   readonly maxQps: number;
   readonly thresholds: Thresholds;
@@ -70,6 +74,7 @@ export type PartialSpec = {
   }[];
   readonly interval?: string;
   readonly timeout?: string;
+  readonly adaptiveTimeout?: boolean;
   readonly transport?: string;
   readonly maxQPS?: number;
   readonly thresholds?: Partial<DNSProbeSpec['thresholds']>;
@@ -91,6 +96,7 @@ export function probeSettings(spec: PartialSpec): ProbeSettings {
     queries: prepareQueries(spec.queries ?? []),
     intervalMs,
     timeoutMs,
+    adaptiveTimeout: spec.adaptiveTimeout ?? DEFAULTS.adaptiveTimeout,
     transport: transportOf(spec.transport ?? DEFAULTS.transport),
     maxQps: integer('maxQPS', spec.maxQPS ?? DEFAULTS.maxQPS, 1, 10_000),
     thresholds: Object.freeze({
@@ -105,6 +111,7 @@ export function probeSettings(spec: PartialSpec): ProbeSettings {
       nxdomainRatio: ratio('thresholds.nxdomainRatio', th.nxdomainRatio),
       nxdomainWindowMs: duration('thresholds.nxdomainWindow', th.nxdomainWindow),
       servfailEntropyBits: nonNegative('thresholds.servfailEntropyBits', th.servfailEntropyBits),
+      recoverySuccesses: integer('thresholds.recoverySuccesses', th.recoverySuccesses, 1, 1000),
     }),
     readiness: Object.freeze({
       port: integer('readiness.port', readiness.port, 1, 65535),

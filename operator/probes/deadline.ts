@@ -1,0 +1,88 @@
+/**
+ * The adaptive per-target deadline (DESIGN.md, DNSProbe "Speed"): a high quantile of the target's
+ * own recent RTTs times a safety factor, never below a floor that absorbs GC pauses and scheduling
+ * delays, never above the spec's `timeout`. Pure and O(1) per sample; the quantile is recomputed
+ * every few samples, and at once when a sample exceeds the current deadline (a late answer), so a
+ * server that slows down is followed after two such answers.
+ *
+ * Until the target has answered once its RTT is unknown and the deadline is `timeout`.
+ */
+
+/** Tuning that is not in the CRD; the floor is chosen from the bench soak (see ADR 0005). */
+export const DEADLINE_LIMITS = Object.freeze({
+  /** Never below this, ms. */
+  floorMs: 12,
+  /** The quantile of recent RTTs... */
+  quantile: 0.99,
+  /** ...times this. */
+  factor: 3,
+  /** Recent RTT samples kept. */
+  samples: 128,
+  /** Recompute the quantile after this many samples. */
+  recomputeEvery: 8,
+});
+
+export interface DeadlineLimits {
+  readonly floorMs: number;
+  readonly quantile: number;
+  readonly factor: number;
+  readonly samples: number;
+  readonly recomputeEvery: number;
+}
+
+export class AdaptiveDeadline {
+  readonly #timeoutMs: number;
+  readonly #limits: DeadlineLimits;
+  readonly #ring: Float64Array;
+  readonly #sorted: Float64Array;
+  #next = 0;
+  #count = 0;
+  #sinceRecompute = 0;
+  #ms: number;
+
+  constructor(timeoutMs: number, limits: DeadlineLimits = DEADLINE_LIMITS) {
+    this.#timeoutMs = timeoutMs;
+    this.#limits = limits;
+    this.#ring = new Float64Array(limits.samples);
+    this.#sorted = new Float64Array(limits.samples);
+    this.#ms = timeoutMs;
+  }
+
+  /** The deadline for the target's next probe, ms. */
+  get ms(): number {
+    return this.#ms;
+  }
+
+  /** Samples held (at most `samples`). */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** One RTT of an answer (on time or late) whose timing event-loop lag did not distort. */
+  observe(rttMs: number): void {
+    this.#ring[this.#next] = rttMs;
+    this.#next = (this.#next + 1) % this.#ring.length;
+    if (this.#count < this.#ring.length) this.#count++;
+    this.#sinceRecompute++;
+    if (
+      this.#count === 1 ||
+      this.#sinceRecompute >= this.#limits.recomputeEvery ||
+      rttMs * this.#limits.factor > this.#ms
+    ) {
+      this.#recompute();
+    }
+  }
+
+  #recompute(): void {
+    this.#sinceRecompute = 0;
+    const n = this.#count;
+    const sorted = this.#sorted.subarray(0, n);
+    sorted.set(this.#ring.subarray(0, n));
+    sorted.sort();
+    // Nearest rank, but never the single largest sample of several: one straggler (a cold
+    // cache, a JIT pause) must not set the deadline; two of them do.
+    const rank = n === 1 ? 1 : Math.min(Math.ceil(this.#limits.quantile * n), n - 1);
+    const q = sorted[rank - 1]!;
+    this.#ms = Math.min(this.#timeoutMs, Math.max(this.#limits.floorMs, q * this.#limits.factor));
+  }
+}

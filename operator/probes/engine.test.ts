@@ -1,0 +1,203 @@
+/**
+ * The engine's speed rules (DESIGN.md, DNSProbe "Speed") on a virtual clock: a fake sender that
+ * honours each probe's deadline and hard deadline the way the Resolver does, Jest's fake timers,
+ * seeded randomness. Times here are virtual, so the assertions are exact, never wall-clock races.
+ */
+import { DEADLINE_LIMITS } from './deadline';
+import { ProbeEngine, type TargetChange } from './engine';
+import { NO_LAG } from './loop-lag';
+import type { PreparedQuery } from './query';
+import type { ProbeDeadline, ProbeResult, ProbeTarget, ResultHandler } from './resolver';
+import { makeTarget } from './resolver';
+import type { ProbeSender, ProbeSlot } from './scheduler';
+import { probeSettings, type PartialSpec } from './settings';
+import type { TargetEntry } from './engine';
+
+type Slot = ProbeSlot<TargetEntry>;
+
+/** A server on a virtual clock: answers after `rttMs`, or never while `hung`. */
+class VirtualServer implements ProbeSender<Slot> {
+  rttMs = 0.5;
+  hung = false;
+  readonly sent: { at: number; deadlineMs: number }[] = [];
+  #events: { at: number; fire: () => void }[] = [];
+  constructor(
+    readonly now: () => number,
+    readonly onResult: ResultHandler<Slot>,
+  ) {}
+
+  query(
+    _target: ProbeTarget,
+    _query: PreparedQuery,
+    deadline: ProbeDeadline,
+    _t: 'udp' | 'tcp',
+    slot: Slot,
+  ): void {
+    const at = this.now();
+    const ms = typeof deadline === 'number' ? deadline : deadline.ms;
+    const hardMs = typeof deadline === 'number' ? deadline : deadline.hardMs;
+    this.sent.push({ at, deadlineMs: ms });
+    const base = { answers: 1, tcp: false, timerLateMs: 0, sentAtNs: BigInt(Math.round(at * 1e6)) };
+    const rtt = this.hung ? Infinity : this.rttMs;
+    const result = (outcome: ProbeResult['outcome'], rttMs: number, late = false): ProbeResult => ({
+      ...base,
+      outcome,
+      rttMs,
+      deadlineMs: ms,
+      ...(late ? { late: true as const } : {}),
+    });
+    if (rtt <= ms) {
+      this.#at(at + rtt, () => this.onResult(slot, result('success', rtt)));
+      return;
+    }
+    this.#at(at + ms, () => this.onResult(slot, result('timeout', ms)));
+    if (rtt <= hardMs) this.#at(at + rtt, () => this.onResult(slot, result('success', rtt, true)));
+  }
+
+  #at(at: number, fire: () => void): void {
+    this.#events.push({ at, fire });
+  }
+
+  /** Delivers what is due by now. */
+  deliver(): void {
+    const now = this.now();
+    const due = this.#events.filter((e) => e.at <= now).sort((a, b) => a.at - b.at);
+    this.#events = this.#events.filter((e) => e.at > now);
+    for (const e of due) e.fire();
+  }
+
+  close(): void {
+    this.#events = [];
+  }
+}
+
+/** Deterministic randomness (mulberry32). */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+beforeEach(() => jest.useFakeTimers());
+afterEach(() => jest.useRealTimers());
+
+function setup(spec: PartialSpec = {}, seed = 7) {
+  let ms = 0;
+  const now = (): number => ms;
+  let server!: VirtualServer;
+  const changes: { at: number; change: TargetChange }[] = [];
+  const engine = new ProbeEngine({
+    settings: probeSettings({
+      queries: [{ name: 'kubernetes.default.svc.cluster.local' }],
+      ...spec,
+    }),
+    lag: NO_LAG,
+    now,
+    random: seeded(seed),
+    sender: (onResult) => (server = new VirtualServer(now, onResult)),
+    onAssessment: (_a, cs) => {
+      for (const change of cs) changes.push({ at: ms, change });
+    },
+  });
+  const target = makeTarget('10.244.0.7', 53);
+  engine.setTargets([{ target, identity: { key: target.key, address: target.key, kind: 'Pod' } }]);
+  engine.start();
+  /** Advances the virtual clock `n` ms, 0.25 ms at a time (RTTs are sub-millisecond). */
+  const run = (n: number): void => {
+    for (let i = 0; i < n * 4; i++) {
+      ms += 0.25;
+      jest.advanceTimersByTime(0.25);
+      server.deliver();
+    }
+  };
+  const stateAt = (state: string, after: number): number | undefined =>
+    changes.find((c) => c.at >= after && c.change.to === state)?.at;
+  return { engine, run, server: () => server, changes, stateAt, now };
+}
+
+describe('ProbeEngine speed (adaptive deadlines, confirmation probes)', () => {
+  it('a hung server is Failing after one interval plus three short deadlines, not three intervals', () => {
+    const detect: number[] = [];
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const { engine, run, server, stateAt, now } = setup({}, seed);
+      run(3000);
+      expect(engine.entries()[0]!.deadline.ms).toBe(DEADLINE_LIMITS.floorMs);
+      // Hang at a phase that differs per seed.
+      run(seed * 11);
+      const hungAt = now();
+      server().hung = true;
+      run(400);
+      const failingAt = stateAt('Failing', hungAt);
+      expect(failingAt).toBeDefined();
+      detect.push(failingAt! - hungAt);
+      // The probes after the hang: one on schedule, two confirmations at once.
+      const after = server().sent.filter((s) => s.at >= hungAt && s.at <= failingAt!);
+      expect(after.map((s) => s.deadlineMs)).toEqual([12, 12, 12]);
+      expect(engine.scheduler.stats.confirmations).toBe(2);
+      engine.stop();
+    }
+    // The wait for the next scheduled probe (interval + 2% jitter) plus 3 x the 12 ms floor.
+    for (const d of detect) expect(d).toBeLessThanOrEqual(102 + 3 * 12 + 1);
+    expect(Math.min(...detect)).toBeLessThan(3 * 12 + 40);
+  });
+
+  it('without adaptiveTimeout it takes the timeout per probe and no confirmations (the old schedule)', () => {
+    const { engine, run, server, stateAt, now } = setup({ adaptiveTimeout: false });
+    run(3000);
+    const hungAt = now();
+    server().hung = true;
+    run(600);
+    const failingAt = stateAt('Failing', hungAt)!;
+    expect(failingAt - hungAt).toBeGreaterThanOrEqual(300);
+    expect(engine.scheduler.stats.confirmations).toBe(0);
+    engine.stop();
+  });
+
+  it('a server that slows down (but answers within timeout) is never Failing; its deadline follows', () => {
+    const { engine, run, server, stateAt, now } = setup();
+    run(3000);
+    const slowAt = now();
+    server().rttMs = 30;
+    run(5000);
+    expect(stateAt('Failing', slowAt)).toBeUndefined();
+    expect(engine.scheduler.stats.lateAnswers).toBeGreaterThanOrEqual(2);
+    const deadline = engine.entries()[0]!.deadline.ms;
+    expect(deadline).toBeGreaterThanOrEqual(30);
+    expect(deadline).toBeLessThanOrEqual(100);
+    // Answers on time again.
+    const late = engine.scheduler.stats.lateAnswers;
+    run(1000);
+    expect(engine.scheduler.stats.lateAnswers).toBe(late);
+    engine.stop();
+  });
+
+  it('leaves Failing only after recoverySuccesses answers, at the normal interval', () => {
+    const { engine, run, server, changes, now } = setup();
+    run(2000);
+    server().hung = true;
+    run(300);
+    const resumedAt = now();
+    server().hung = false;
+    run(1000);
+    // Out of Failing (to Degraded: the short window still holds the failures).
+    const left = changes.find((c) => c.at >= resumedAt && c.change.from === 'Failing')?.at;
+    expect(left).toBeDefined();
+    // Three on-time answers, one per interval: at least two intervals after the resume.
+    expect(left! - resumedAt).toBeGreaterThanOrEqual(2 * 98);
+    engine.stop();
+  });
+
+  it('uses the timeout as the deadline until a target has answered once', () => {
+    const { engine, run, server } = setup();
+    server().hung = true;
+    run(1000);
+    expect(server().sent[0]!.deadlineMs).toBe(100);
+    expect(engine.entries()[0]!.deadline.ms).toBe(100);
+    engine.stop();
+  });
+});
