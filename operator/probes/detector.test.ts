@@ -476,11 +476,23 @@ describe('late answers (after the adaptive deadline, within timeout)', () => {
     expect(w.recentPercentiles().p99Ms).toBe(42);
   });
 
-  it('do not end a Failing state (that takes on-time successes)', () => {
+  it('withdraw the Failing state set by the run they belong to: slower than 3 deadlines is still not hung', () => {
+    const w = new TargetWindow(id('10.244.0.1'), 1, TH);
+    let t = feed(w, 0, 10, 'success');
+    // Probes at t, t+12, t+24 (12 ms deadlines) all time out: Failing at t+36.
+    t = feed(w, t + 12, 3, 'timeout', 12, 12);
+    expect(w.failing).toBe(true);
+    // The answer to the first comes at t+40, within the timeout.
+    w.observeLate(0, 'success', 40, t + 4, OK);
+    expect(w.failing).toBe(false);
+  });
+
+  it('do not end a Failing state they do not belong to (that takes on-time successes)', () => {
     const w = new TargetWindow(id('10.244.0.1'), 1, TH);
     let t = feed(w, 0, 10, 'success');
     t = feed(w, t, 3, 'timeout');
-    for (let i = 0; i < 5; i++) w.observeLate(0, 'success', 60, t, OK);
+    // Probes sent after the state was set, answered late.
+    for (let i = 0; i < 5; i++) w.observeLate(0, 'success', 60, t + 200 + i * 100, OK);
     expect(w.failing).toBe(true);
   });
 });

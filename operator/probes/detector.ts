@@ -168,6 +168,7 @@ export class TargetWindow {
   #failing = false;
   #failingRun = 0;
   #failingSinceMs = 0;
+  #failingSetAtMs = 0;
   #lastSuccessAtMs: number | undefined;
   #observed = false;
   #lastError: string | undefined;
@@ -221,7 +222,7 @@ export class TargetWindow {
       this.#streams[query]!++;
       this.#lastError = flags.detail ?? outcome;
     }
-    this.#latch();
+    this.#latch(atMs);
     this.#short.add(atMs, F_TOTAL, 1);
     this.#answer(outcome, rttMs, atMs, flags);
   }
@@ -229,9 +230,11 @@ export class TargetWindow {
   /**
    * An answer that came after its probe was already counted as a timeout (it went past the
    * adaptive deadline but within the hard `timeout`): the server is alive, only slower than its
-   * recent RTTs. A success ends the failure run (not a Failing state: that needs on-time
-   * successes) and turns the timeout into a success in the windowed counts; every late answer
-   * adds its RTT, so the adaptive deadline and the spike detector see the slowdown.
+   * recent RTTs. A success ends the failure run and turns the timeout into a success in the
+   * windowed counts; every late answer adds its RTT, so the adaptive deadline and the spike
+   * detector see the slowdown. A Failing state set by the run this answer belongs to (its probe
+   * was sent before the state was set) is withdrawn: the server answered within the timeout, it
+   * was slow, not hung. A Failing state it does not belong to needs on-time successes to end.
    */
   observeLate(
     query: number,
@@ -245,17 +248,24 @@ export class TargetWindow {
       this.#lastSuccessAtMs = atMs;
       this.#run = 0;
       this.#streams[query] = 0;
-      this.#latch();
+      if (this.#failing && atMs - rttMs < this.#failingSetAtMs) {
+        this.#failing = false;
+        this.#failingRun = 0;
+      }
+      this.#latch(atMs);
     }
     this.#answer(outcome, rttMs, atMs, flags);
   }
 
-  /** Sets or clears the Failing latch after a result. */
-  #latch(): void {
+  /** Sets or clears the Failing latch after a result at `atMs`. */
+  #latch(atMs: number): void {
     const run = this.consecutiveFailures;
     const th = this.#thresholds;
     if (run >= th.consecutiveFailures) {
-      if (!this.#failing) this.#failingSinceMs = this.#runStartedAtMs;
+      if (!this.#failing) {
+        this.#failingSinceMs = this.#runStartedAtMs;
+        this.#failingSetAtMs = atMs;
+      }
       this.#failing = true;
       this.#failingRun = Math.max(this.#failingRun, run);
     } else if (this.#failing && this.#successRun >= th.recoverySuccesses) {
@@ -388,6 +398,8 @@ export interface TargetAssessment {
   readonly signals: readonly Signal[];
   /** When the failure run that made it Failing began (the engine's clock, ms). */
   readonly failingSinceMs?: number;
+  /** How long ago that was, ms (when the input has `nowMs`). */
+  readonly failingForMs?: number;
   /** When it last answered successfully (the engine's clock, ms). */
   readonly lastSuccessAtMs?: number;
   /**
@@ -417,6 +429,8 @@ export interface AssessInput {
   readonly thresholds: Thresholds;
   /** The previous assessment: a Service failure once explained by pods stays explained. */
   readonly previous?: Assessment;
+  /** Now, on the clock of the snapshots (for `failingForMs`). */
+  readonly nowMs?: number;
 }
 
 export function assess(input: AssessInput): Assessment {
@@ -428,6 +442,7 @@ export function assess(input: AssessInput): Assessment {
       input.readiness.get(t.identity.key),
       thresholds,
       servfail.concentrated.get(t.identity.key),
+      input.nowMs,
     ),
   );
   const targets = judgeServiceTargets(input.targets, own, input.previous);
@@ -557,6 +572,7 @@ function assessTarget(
   ready: boolean | undefined,
   th: Thresholds,
   servfail: Signal | undefined,
+  nowMs: number | undefined,
 ): TargetAssessment {
   const w = t.window;
   const successRatio = w.total > 0 ? w.success / w.total : undefined;
@@ -567,6 +583,9 @@ function assessTarget(
     ...(t.lastError !== undefined ? { lastError: t.lastError } : {}),
     ...(ready !== undefined && t.identity.kind === 'Pod' ? { ready } : {}),
     ...(t.failingSinceMs !== undefined ? { failingSinceMs: t.failingSinceMs } : {}),
+    ...(t.failingSinceMs !== undefined && nowMs !== undefined
+      ? { failingForMs: nowMs - t.failingSinceMs }
+      : {}),
     ...(t.lastSuccessAtMs !== undefined ? { lastSuccessAtMs: t.lastSuccessAtMs } : {}),
   };
   if (!t.observed) return { ...base, state: 'Unknown', signals: [] };

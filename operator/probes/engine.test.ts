@@ -176,6 +176,24 @@ describe('ProbeEngine speed (adaptive deadlines, confirmation probes)', () => {
     engine.stop();
   });
 
+  it('a server slower than three deadlines looks hung for a moment; its late answer withdraws Failing', () => {
+    const { engine, run, server, changes, now } = setup();
+    run(3000);
+    const slowAt = now();
+    server().rttMs = 45;
+    run(3000);
+    const entered = changes.filter((c) => c.at >= slowAt && c.change.to === 'Failing');
+    const left = changes.filter((c) => c.at >= slowAt && c.change.from === 'Failing');
+    expect(entered.length).toBe(1);
+    expect(left.length).toBe(entered.length);
+    // Withdrawn as soon as the first probe's answer comes (45 ms after its send, 9 ms after the
+    // third 12 ms deadline), not after three on-time answers.
+    expect(left[0]!.at - entered[0]!.at).toBeLessThanOrEqual(10);
+    expect(engine.entries()[0]!.window.failing).toBe(false);
+    expect(engine.entries()[0]!.deadline.ms).toBeGreaterThanOrEqual(45);
+    engine.stop();
+  });
+
   it('leaves Failing only after recoverySuccesses answers, at the normal interval', () => {
     const { engine, run, server, changes, now } = setup();
     run(2000);

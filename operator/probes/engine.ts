@@ -251,6 +251,7 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
       readiness: this.#options.readiness?.() ?? NO_READINESS,
       thresholds: this.settings.thresholds,
       ...(this.#last !== undefined ? { previous: this.#last } : {}),
+      nowMs: now,
     });
     const changes: TargetChange[] = [];
     for (const t of assessment.targets) {

@@ -238,6 +238,7 @@ export class ProbeRuntime {
       pods,
       history: this.#history,
       nowMs: now,
+      settleMs: this.#o.settings.timeoutMs,
     });
     const key = decisionKey(decision);
     const retry =

@@ -135,6 +135,15 @@ describe('decideRemediation', () => {
     expect(decide({ targets: twoHung }).kind).toBe('evict');
   });
 
+  it('waits until the failure is older than the probe timeout (a late answer could still withdraw it)', () => {
+    const young = { ...target('coredns-a', 'Failing', false, 3), failingForMs: 60 };
+    expect(decide({ targets: [young, ...HEALTHY_PODS], settleMs: 100 })).toEqual({
+      kind: 'none',
+    });
+    const settled = { ...young, failingForMs: 100 };
+    expect(decide({ targets: [settled, ...HEALTHY_PODS], settleMs: 100 }).kind).toBe('evict');
+  });
+
   it('DryRun decides the same and reports', () => {
     const d = decide({ settings: { ...EVICT, mode: 'DryRun' } });
     expect(d.kind).toBe('dryRun');

@@ -8,7 +8,8 @@
  * - never when the failure is upstream-wide (SERVFAIL spread or every target failing), and not
  *   before every other pod has answered since the candidate began failing: a failure seen first
  *   on one pod may be the first sign of an upstream fault (confirmation probes make one pod
- *   Failing within milliseconds, before the others have been probed again);
+ *   Failing within milliseconds, before the others have been probed again), nor before the
+ *   failure is older than the probe timeout (a late answer within it withdraws the failure);
  * - only pods controlled by a ReplicaSet (ownerReference controller=true);
  * - one at a time (an eviction whose pod still exists is in progress);
  * - cooldown per DNSProbe, an hourly cap, and minReadyPods ready pods must remain;
@@ -103,6 +104,11 @@ export interface RemediationInput {
   readonly history: RemediationHistory;
   /** Wall-clock ms. */
   readonly nowMs: number;
+  /**
+   * A candidate's failure must be this old (ms; the probe timeout): until then a late answer can
+   * still show the server was slow, not hung. Default 0.
+   */
+  readonly settleMs?: number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -135,21 +141,8 @@ export function decideRemediation(input: RemediationInput): Decision {
   let refusal: Decision | undefined;
   let chosen: { target: TargetAssessment; pod: PodFacts } | undefined;
   for (const target of candidates) {
-    const name = target.identity.pod ?? '';
-    const pod = input.pods.get(name);
-    const evidence = evidenceOf(target, assessment);
-    const problem =
-      pod === undefined
-        ? refuse('PodNotFound', `pod ${name} is not in the cache`, evidence)
-        : pod.deleting
-          ? refuse('PodBeingDeleted', `pod ${name} is already being deleted`, evidence)
-          : pod.controller?.kind !== 'ReplicaSet'
-            ? refuse(
-                'NotControlledByReplicaSet',
-                `pod ${name} is ${pod.controller === undefined ? 'not controlled by anything' : `controlled by ${pod.controller.kind} ${pod.controller.name}`}; only ReplicaSet pods are evicted`,
-                evidence,
-              )
-            : undefined;
+    const pod = input.pods.get(target.identity.pod ?? '');
+    const problem = podProblem(target, pod, assessment);
     if (problem === undefined && pod !== undefined) {
       chosen = { target, pod };
       break;
@@ -159,7 +152,27 @@ export function decideRemediation(input: RemediationInput): Decision {
   if (chosen === undefined) return refusal ?? { kind: 'none' };
   // Not a refusal: the evidence is on its way (within about one interval), nothing to report.
   if (!othersAnsweredSince(assessment, chosen.target)) return { kind: 'none' };
+  if ((chosen.target.failingForMs ?? Infinity) < (input.settleMs ?? 0)) return { kind: 'none' };
   return gate(input, chosen.target, chosen.pod);
+}
+
+/** Why the pod behind a candidate target may not be evicted, or undefined. */
+function podProblem(
+  target: TargetAssessment,
+  pod: PodFacts | undefined,
+  assessment: Assessment,
+): Decision | undefined {
+  const name = target.identity.pod ?? '';
+  const evidence = evidenceOf(target, assessment);
+  if (pod === undefined) return refuse('PodNotFound', `pod ${name} is not in the cache`, evidence);
+  if (pod.deleting)
+    return refuse('PodBeingDeleted', `pod ${name} is already being deleted`, evidence);
+  if (pod.controller?.kind === 'ReplicaSet') return undefined;
+  return refuse(
+    'NotControlledByReplicaSet',
+    `pod ${name} is ${pod.controller === undefined ? 'not controlled by anything' : `controlled by ${pod.controller.kind} ${pod.controller.name}`}; only ReplicaSet pods are evicted`,
+    evidence,
+  );
 }
 
 /**
