@@ -129,8 +129,20 @@ describe('policyRefusals', () => {
       [],
     ],
     ['in-memory provider', { provider: { inMemory: {} } }, 'b', []],
+    [
+      'adoption outside trusted namespaces, grants off',
+      { adopt: { externalDNS: { ownerId: 'default' } } },
+      'b',
+      ['Forbidden spec.adopt.externalDNS'],
+    ],
+    ['adoption, trusted', { adopt: { externalDNS: { ownerId: 'default' } } }, 'kube-system', []],
   ])('%s', (_name, spec, namespace, expected) => {
     expect(refusals(spec, namespace)).toEqual(expected);
+  });
+
+  it('adoption outside trusted namespaces is allowed when domain grants confine it', () => {
+    const spec = { adopt: { externalDNS: { ownerId: 'default' } } };
+    expect(refusals(spec, 'b', { ...untrusted, requireDomainGrants: true })).toEqual([]);
   });
 
   it('Secrets outside --secret-namespaces are refused, naming the flag', () => {

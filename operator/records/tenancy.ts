@@ -18,7 +18,7 @@
 import net from 'node:net';
 import type { V1Namespace } from '@kubernetes/client-node';
 import type { DNSPolicy } from '../api/types';
-import { PermanentError } from '../runtime/errors';
+import { refusalError, trustHint, type Refusal } from '../runtime/refusal';
 import type { Diagnostic, Endpoint } from './endpoint';
 import { normaliseName } from './endpoint';
 import { isNameUnder, isValidHostname } from './hostname';
@@ -27,29 +27,17 @@ import { isSafeOwnershipToken, OWNERSHIP_PREFIX, readRegistry } from './registry
 /** Namespace annotation, set by cluster admins: the domains the namespace's policies may publish. */
 export const ALLOWED_DOMAINS_ANNOTATION = 'dnsop.io/allowed-domains';
 
+export type { Refusal };
+
+/** The CRD's maxLength for spec.ownerId. */
+const MAX_OWNER_ID = 128;
+
 export interface TenancyOptions {
   readonly trustedNamespaces: ReadonlySet<string>;
   /** --require-domain-grants */
   readonly requireDomainGrants?: boolean;
   /** --secret-namespaces; undefined: Secrets may be read in any namespace. */
   readonly secretNamespaces?: ReadonlySet<string>;
-}
-
-export interface Refusal {
-  /** Forbidden: a tenancy rule; InvalidSpec: a value no namespace may use. */
-  readonly reason: 'Forbidden' | 'InvalidSpec';
-  /** The spec field, e.g. spec.ownerId. */
-  readonly field: string;
-  /** Names the field, the rule and what would allow it (the flag, when there is one). */
-  readonly message: string;
-}
-
-const TRUST_FLAG = '--trusted-namespaces';
-/** The CRD's maxLength for spec.ownerId. */
-const MAX_OWNER_ID = 128;
-
-function trustHint(namespace: string): string {
-  return `or add "${namespace}" to ${TRUST_FLAG} (cluster admins only)`;
 }
 
 function ownerIdRefusals(policy: DNSPolicy, namespace: string, trusted: boolean): Refusal[] {
@@ -153,6 +141,22 @@ function providerRefusals(
   return out;
 }
 
+/**
+ * Adoption takes over external-dns's records in place: in a shared zone, any team's. Outside
+ * trusted namespaces it is allowed only with domain grants, which confine it to granted names.
+ */
+function adoptRefusals(policy: DNSPolicy, namespace: string, options: TenancyOptions): Refusal[] {
+  if (policy.spec.adopt?.externalDNS === undefined || options.requireDomainGrants === true)
+    return [];
+  return [
+    {
+      reason: 'Forbidden',
+      field: 'spec.adopt.externalDNS',
+      message: `spec.adopt.externalDNS: adopting external-dns records could take over another team's names; outside trusted namespaces it needs --require-domain-grants (adoption is then limited to the domains granted to "${namespace}"), ${trustHint(namespace)}`,
+    },
+  ];
+}
+
 /** Everything in the policy's spec that tenancy refuses; empty when the policy may run. */
 export function policyRefusals(policy: DNSPolicy, options: TenancyOptions): Refusal[] {
   const namespace = policy.metadata.namespace ?? '';
@@ -160,18 +164,14 @@ export function policyRefusals(policy: DNSPolicy, options: TenancyOptions): Refu
   return [
     ...ownerIdRefusals(policy, namespace, trusted),
     ...providerRefusals(policy, namespace, options),
+    ...(trusted ? [] : adoptRefusals(policy, namespace, options)),
   ];
 }
 
-/**
- * Throws a PermanentError (reason Forbidden, or InvalidSpec when only that applies) whose message
- * lists every refusal, or returns when the policy may run.
- */
+/** Throws (PermanentError, reason Forbidden or InvalidSpec) when the policy may not run. */
 export function assertPolicyAllowed(policy: DNSPolicy, options: TenancyOptions): void {
-  const refusals = policyRefusals(policy, options);
-  if (refusals.length === 0) return;
-  const reason = refusals.some((r) => r.reason === 'Forbidden') ? 'Forbidden' : 'InvalidSpec';
-  throw new PermanentError(reason, refusals.map((r) => r.message).join('; '));
+  const error = refusalError(policyRefusals(policy, options));
+  if (error !== undefined) throw error;
 }
 
 // ---- names ----------------------------------------------------------------------------------
