@@ -144,7 +144,8 @@ export interface DNSProbeSpec {
     readonly servfailEntropyBits: number;
     readonly recoverySuccesses: number;
   };
-  readonly readiness: { readonly port: number; readonly path: string };
+  /** Override of each pod's ready endpoint (trusted namespaces only); default: its readinessProbe. */
+  readonly readiness?: { readonly port?: number; readonly path?: string };
   readonly remediation: {
     readonly mode: 'Off' | 'DryRun' | 'Evict';
     readonly cooldown: string;

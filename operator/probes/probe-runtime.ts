@@ -156,7 +156,7 @@ export class ProbeRuntime {
     this.#readiness.setTargets(
       discovery.targets
         .filter((t) => t.identity.kind === 'Pod')
-        .map((t) => ({ key: t.target.key, address: t.target.address })),
+        .map((t) => ({ key: t.target.key, address: t.target.address, ...t.readiness })),
     );
     this.#metrics.retainTargets(new Set(discovery.targets.map((t) => t.identity.address)));
   }

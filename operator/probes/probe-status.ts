@@ -7,7 +7,7 @@
  * Remediating is True while an eviction is in progress.
  */
 import type { AnomalyStatus, DNSProbeStatus, ProbeTargetStatus } from '../api/types';
-import { setConditions, type ConditionInput } from '../runtime/conditions';
+import { kstatusConditions, setConditions, type ConditionInput } from '../runtime/conditions';
 import type { Assessment } from './detector';
 
 export const MAX_ANOMALIES = 50;
@@ -67,17 +67,21 @@ export function buildProbeStatus(input: StatusInput): DNSProbeStatus {
   };
 }
 
-/** Status for a spec the operator cannot run. */
+/**
+ * Status for a spec the operator cannot run (reason InvalidSpec, or Forbidden for a tenancy
+ * refusal): Stalled until the spec changes.
+ */
 export function invalidSpecStatus(
   previous: DNSProbeStatus | undefined,
   generation: number | undefined,
   message: string,
   now: Date,
+  reason = 'InvalidSpec',
 ): DNSProbeStatus {
   const unknown = (type: string): ConditionInput => ({
     type,
     status: 'Unknown',
-    reason: 'InvalidSpec',
+    reason,
     message,
   });
   return {
@@ -85,10 +89,11 @@ export function invalidSpecStatus(
     conditions: setConditions(
       previous?.conditions,
       [
-        { type: 'Healthy', status: 'False', reason: 'InvalidSpec', message },
+        ...kstatusConditions({ state: 'Stalled', reason, message }),
+        { type: 'Healthy', status: 'False', reason, message },
         unknown('Degraded'),
         unknown('DNSUnavailable'),
-        { type: 'Remediating', status: 'False', reason: 'InvalidSpec', message },
+        { type: 'Remediating', status: 'False', reason, message },
       ],
       generation,
       now,

@@ -11,6 +11,9 @@ export interface ReadinessTarget {
   readonly key: string;
   /** Pod IP. */
   readonly address: string;
+  /** The pod's own ready endpoint (its readinessProbe); default the checker's port and path. */
+  readonly port?: number;
+  readonly path?: string;
 }
 
 export interface ReadinessOptions {
@@ -50,7 +53,13 @@ export class ReadinessChecker {
     const wanted = new Map(targets.map((t) => [t.key, t]));
     for (const key of [...this.#entries.keys()]) {
       const next = wanted.get(key);
-      if (next === undefined || next.address !== this.#entries.get(key)?.target.address)
+      const now = this.#entries.get(key)?.target;
+      if (
+        next === undefined ||
+        next.address !== now?.address ||
+        next.port !== now.port ||
+        next.path !== now.path
+      )
         this.#entries.delete(key);
     }
     for (const [key, target] of wanted) {
@@ -85,7 +94,8 @@ export class ReadinessChecker {
       return;
     }
     entry.inFlight = true;
-    const url = `http://${hostOf(entry.target.address)}:${this.#options.port}${this.#options.path}`;
+    const { address, port = this.#options.port, path = this.#options.path } = entry.target;
+    const url = `http://${hostOf(address)}:${port}${path}`;
     void this.#check(url, this.#options.timeoutMs)
       .catch(() => false)
       .then((ready) => {

@@ -25,6 +25,8 @@ import { KubeEvictionApi, podFacts, type EvictionApi } from './remediation';
 import { NamespaceBuckets } from './scheduler';
 import { probeSettings } from './settings';
 import { discoverTargets, SERVICE_NAME_LABEL } from './targets';
+import { confineTargets, probeRefusals, withPodReadiness } from './tenancy';
+import { refusalError } from '../runtime/refusal';
 
 type ProbeObject = DNSProbe & KubernetesObject;
 
@@ -133,7 +135,10 @@ export class DNSProbeController implements Controller {
     if (ctx === undefined || queue === undefined || this.#caches === undefined) {
       return Promise.reject(new Error('DNSProbeController.start() before setup()'));
     }
-    this.#buckets = new NamespaceBuckets(ctx.config.probeNamespaceMaxQps);
+    this.#buckets = new NamespaceBuckets(ctx.config.probeNamespaceMaxQps, undefined, {
+      ratePerSec: ctx.config.probeClusterMaxQps,
+      trusted: (ns) => this.#trusted(ns),
+    });
     this.#eviction = this.#options.eviction ?? new KubeEvictionApi(ctx.kubeConfig);
     this.#lag.start();
     queue.start();
@@ -182,20 +187,34 @@ export class DNSProbeController implements Controller {
     }
     const ref = probe.spec.server.serviceRef;
     const serviceNs = ref?.namespace || namespace;
+    const pods = ref !== undefined ? caches.pods.byIndex(PROBE_INDEX.podNamespace, serviceNs) : [];
+    const discovered = discoverTargets({
+      server: probe.spec.server,
+      transport: runtime.engine.settings.transport,
+      ...(ref !== undefined ? { service: caches.services.get(serviceNs, ref.name) } : {}),
+      slices:
+        ref !== undefined
+          ? caches.slices.byIndex(PROBE_INDEX.sliceService, `${serviceNs}/${ref.name}`)
+          : [],
+      pods,
+      previous: runtime.podTargetKeys(),
+    });
+    // Tenancy (tenancy.ts): a tenant's targets are its own pods; readiness is asked where the
+    // kubelet asks it, unless a trusted namespace overrides it.
+    const readiness = runtime.engine.settings.readiness;
     runtime.setTargets(
-      discoverTargets({
-        server: probe.spec.server,
-        transport: runtime.engine.settings.transport,
-        ...(ref !== undefined ? { service: caches.services.get(serviceNs, ref.name) } : {}),
-        slices:
-          ref !== undefined
-            ? caches.slices.byIndex(PROBE_INDEX.sliceService, `${serviceNs}/${ref.name}`)
-            : [],
-        pods: ref !== undefined ? caches.pods.byIndex(PROBE_INDEX.podNamespace, serviceNs) : [],
-        previous: runtime.podTargetKeys(),
-      }),
+      withPodReadiness(
+        confineTargets(discovered, pods, this.#trusted(namespace)),
+        pods,
+        probe.spec.readiness !== undefined ? readiness : undefined,
+        readiness,
+      ),
     );
     return { requeueAfterMs: RESYNC_MS };
+  }
+
+  #trusted(namespace: string): boolean {
+    return this.#ctx?.config.trustedNamespaces.includes(namespace) === true;
   }
 
   /** A runtime for the spec, or undefined (status and Event written) when the spec is invalid. */
@@ -212,21 +231,30 @@ export class DNSProbeController implements Controller {
     };
     let settings;
     try {
+      const refused = refusalError(probeRefusals(probe.spec, namespace, this.#trusted(namespace)));
+      if (refused !== undefined) throw refused;
       settings = probeSettings(probe.spec);
     } catch (err) {
       if (!isPermanent(err)) throw err;
       const message = describeError(err);
-      this.#log?.warn({ key, err: message }, 'invalid DNSProbe spec');
+      this.#log?.warn({ key, reason: err.reason, err: message }, 'DNSProbe spec refused');
       ctx.events.emit({
         regarding,
         type: 'Warning',
-        reason: 'InvalidSpec',
+        reason: err.reason,
         action: 'Probe',
         note: message,
       });
       await ctx.status.update<ProbeObject>(
         statusRef,
-        (live) => invalidSpecStatus(live.status, live.metadata?.generation, message, new Date()),
+        (live) =>
+          invalidSpecStatus(
+            live.status,
+            live.metadata?.generation,
+            message,
+            new Date(),
+            err.reason,
+          ),
         ctx.signal,
       );
       return undefined;

@@ -330,6 +330,45 @@ describe('TokenBucket', () => {
   });
 });
 
+describe('TokenBucket parents and the cluster budget', () => {
+  it('a bucket with a parent needs a token from both', () => {
+    const parent = new TokenBucket(1, 1, 0);
+    const child = new TokenBucket(10, 5, 0, [parent]);
+    expect(child.tryTake(0)).toBe(true);
+    expect(child.available(0)).toBe(0);
+    expect(child.tryTake(0)).toBe(false);
+    expect(child.tryTake(1000)).toBe(true);
+    expect(parent.available(1000)).toBe(0);
+  });
+
+  it('--probe-cluster-max-qps caps all namespaces; tenants together get at most half', () => {
+    let now = 0;
+    const buckets = new NamespaceBuckets(1000, () => now, {
+      ratePerSec: 100,
+      trusted: (ns) => ns === 'kube-system',
+    });
+    const tenants = ['a', 'b', 'c', 'd', 'e'].map((ns) => buckets.get(ns));
+    const system = buckets.get('kube-system');
+    let tenantTokens = 0;
+    let systemTokens = 0;
+    // Every namespace asks for a token every millisecond for 10 s, tenants first.
+    for (now = 0; now < 10_000; now++) {
+      for (const t of tenants) if (t.tryTake(now)) tenantTokens++;
+      if (system.tryTake(now)) systemTokens++;
+    }
+    // 100/s over 10 s, plus the initial bursts (10 each).
+    expect(tenantTokens + systemTokens).toBeLessThanOrEqual(100 * 10 + 10);
+    expect(tenantTokens).toBeLessThanOrEqual(50 * 10 + 5);
+    expect(systemTokens).toBeGreaterThanOrEqual(50 * 10 - 10);
+  });
+
+  it('without a cluster budget, namespaces are independent (as before)', () => {
+    const buckets = new NamespaceBuckets(1, () => 0);
+    expect(buckets.get('a').tryTake(0)).toBe(true);
+    expect(buckets.get('b').tryTake(0)).toBe(true);
+  });
+});
+
 describe('LoopLagMonitor', () => {
   it('logs a stall that ends after a probe was sent', async () => {
     jest.useRealTimers();

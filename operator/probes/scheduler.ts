@@ -19,17 +19,25 @@ import type { LagSource } from './loop-lag';
 export class TokenBucket {
   readonly ratePerSec: number;
   readonly burst: number;
+  /** Buckets this one draws from too (a namespace's draws from the cluster's): a token needs all. */
+  readonly #parents: readonly TokenBucket[];
   #tokens: number;
   #lastMs: number;
 
-  constructor(ratePerSec: number, burst: number, nowMs: number) {
+  constructor(
+    ratePerSec: number,
+    burst: number,
+    nowMs: number,
+    parents: readonly TokenBucket[] = [],
+  ) {
     this.ratePerSec = ratePerSec;
     this.burst = Math.max(1, burst);
+    this.#parents = parents;
     this.#tokens = this.burst;
     this.#lastMs = nowMs;
   }
 
-  /** Tokens available at `nowMs` (refills first). */
+  /** Tokens available at `nowMs` (refills first), the parents' limits included. */
   available(nowMs: number): number {
     if (nowMs > this.#lastMs) {
       this.#tokens = Math.min(
@@ -38,12 +46,13 @@ export class TokenBucket {
       );
       this.#lastMs = nowMs;
     }
-    return this.#tokens;
+    return Math.min(this.#tokens, ...this.#parents.map((p) => p.available(nowMs)));
   }
 
   tryTake(nowMs: number): boolean {
     if (this.available(nowMs) < 1) return false;
     this.#tokens -= 1;
+    for (const parent of this.#parents) parent.tryTake(nowMs);
     return true;
   }
 
@@ -61,24 +70,64 @@ export function defaultBurst(ratePerSec: number): number {
   return Math.max(1, Math.ceil(ratePerSec / 10));
 }
 
-/** One token bucket per namespace, shared by every DNSProbe in it (the --probe-namespace-max-qps cap). */
+/** The cluster-wide cap (--probe-cluster-max-qps) and which namespaces are trusted. */
+export interface ClusterBudget {
+  readonly ratePerSec: number;
+  readonly trusted: (namespace: string) => boolean;
+}
+
+/**
+ * One token bucket per namespace, shared by every DNSProbe in it (the --probe-namespace-max-qps
+ * cap). With a cluster budget every namespace's bucket also draws from one cluster bucket, and
+ * the untrusted namespaces' from a tenant pool of half the cluster rate: tenants together can
+ * never take the budget the cluster's own DNSProbes (trusted namespaces) need.
+ */
 export class NamespaceBuckets {
   readonly #rate: number;
   readonly #buckets = new Map<string, TokenBucket>();
   readonly #now: () => number;
+  readonly #cluster: ClusterBudget | undefined;
+  #shared: { readonly all: TokenBucket; readonly tenants: TokenBucket } | undefined;
 
-  constructor(ratePerSec: number, now: () => number = () => performance.now()) {
+  constructor(
+    ratePerSec: number,
+    now: () => number = () => performance.now(),
+    cluster?: ClusterBudget,
+  ) {
     this.#rate = ratePerSec;
     this.#now = now;
+    this.#cluster = cluster;
   }
 
   get(namespace: string): TokenBucket {
     let bucket = this.#buckets.get(namespace);
     if (bucket === undefined) {
-      bucket = new TokenBucket(this.#rate, defaultBurst(this.#rate), this.#now());
+      bucket = new TokenBucket(
+        this.#rate,
+        defaultBurst(this.#rate),
+        this.#now(),
+        this.#parentsOf(namespace),
+      );
       this.#buckets.set(namespace, bucket);
     }
     return bucket;
+  }
+
+  #parentsOf(namespace: string): TokenBucket[] {
+    const cluster = this.#cluster;
+    if (cluster === undefined) return [];
+    if (this.#shared === undefined) {
+      const now = this.#now();
+      const rate = cluster.ratePerSec;
+      const tenantRate = Math.max(1, rate / 2);
+      this.#shared = {
+        all: new TokenBucket(rate, defaultBurst(rate), now),
+        tenants: new TokenBucket(tenantRate, defaultBurst(tenantRate), now),
+      };
+    }
+    return cluster.trusted(namespace)
+      ? [this.#shared.all]
+      : [this.#shared.tenants, this.#shared.all];
   }
 }
 

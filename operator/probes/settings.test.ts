@@ -27,8 +27,11 @@ describe('probeSettings', () => {
     for (const [key, value] of Object.entries(DEFAULTS.thresholds)) {
       expect([key, s['thresholds']!.properties![key]!.default]).toEqual([key, value]);
     }
-    for (const [key, value] of Object.entries(DEFAULTS.readiness)) {
-      expect([key, s['readiness']!.properties![key]!.default]).toEqual([key, value]);
+    // No schema default for readiness: an omitted one means "each pod's own readinessProbe"
+    // (probes/tenancy.ts), which an API-server default would hide.
+    expect(s['readiness']!.default).toBeUndefined();
+    for (const key of Object.keys(DEFAULTS.readiness)) {
+      expect([key, s['readiness']!.properties![key]!.default]).toEqual([key, undefined]);
     }
     for (const [key, value] of Object.entries(DEFAULTS.remediation)) {
       expect([key, s['remediation']!.properties![key]!.default]).toEqual([key, value]);

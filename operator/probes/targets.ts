@@ -26,6 +26,8 @@ export interface DiscoveredTarget extends EngineTarget {
   readonly podUid?: string;
   /** Pod targets: the endpoint (or pod) reports Ready. */
   readonly endpointReady?: boolean;
+  /** Pod targets: where the pod's ready endpoint is (tenancy.ts `withPodReadiness`). */
+  readonly readiness?: { readonly port: number; readonly path: string };
 }
 
 export interface DiscoveryInput {

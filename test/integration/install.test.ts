@@ -133,7 +133,8 @@ it('the operator runs with the shipped RBAC and is never refused', async () => {
   await admin.create({
     apiVersion: 'dnsop.io/v1alpha1',
     kind: 'DNSProbe',
-    metadata: { name: 'nothing-listens', namespace: 'shop' },
+    // Fixed addresses need a trusted namespace (the operator's own here).
+    metadata: { name: 'nothing-listens', namespace: 'dnsop-system' },
     spec: {
       // A loopback port with no DNS server: probes time out, the target fails, status says so.
       server: { addresses: ['127.0.0.1'], port: 9 },
@@ -171,7 +172,7 @@ it('the operator runs with the shipped RBAC and is never refused', async () => {
           status?: { targets?: Array<{ address: string; state: string }> };
         }>(plane.kubeConfig, {
           method: 'GET',
-          path: '/apis/dnsop.io/v1alpha1/namespaces/shop/dnsprobes/nothing-listens',
+          path: '/apis/dnsop.io/v1alpha1/namespaces/dnsop-system/dnsprobes/nothing-listens',
         });
         return p.status?.targets?.some((t) => t.state === 'Failing') ? p : undefined;
       },
