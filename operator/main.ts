@@ -161,9 +161,31 @@ function planCommand(io: CliIO, exit: (code: number) => void): Command {
         .choices(['json', 'table'])
         .default('table'),
     )
-    .action(async (opts: { filename: string[]; output: 'json' | 'table' }) => {
-      exit(await runPlanCommand({ files: opts.filename, output: opts.output }, io));
-    });
+    .option(
+      '--current <zone-file...>',
+      'the zones as they are now (Route 53 export JSON or RFC 1035 zone file): print the changes too',
+    )
+    .option('--exit-code', 'exit 1 when any policy has changes, 0 when none')
+    .action(
+      async (opts: {
+        filename: string[];
+        output: 'json' | 'table';
+        current?: string[];
+        exitCode?: boolean;
+      }) => {
+        exit(
+          await runPlanCommand(
+            {
+              files: opts.filename,
+              output: opts.output,
+              ...(opts.current ? { current: opts.current } : {}),
+              ...(opts.exitCode ? { exitCode: true } : {}),
+            },
+            io,
+          ),
+        );
+      },
+    );
 }
 
 function probeCommand(io: CliIO, exit: (code: number) => void): Command {

@@ -4,9 +4,17 @@
  * empty zone. No cluster, no credentials.
  */
 import type { CliIO } from '../cli-io';
-import { EXIT_OK, EXIT_USAGE } from '../cli-io';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../cli-io';
 import type { DNSPolicy } from '../api/types';
 import type { Diagnostic, Endpoint } from './endpoint';
+import {
+  changeSetOf,
+  changesSomething,
+  currentForPolicy,
+  guardDiagnostic,
+  type ChangeSet,
+} from './change-set';
+import { CurrentZoneError, readCurrentZones } from './current-zone';
 import { ManifestError, listManifestFiles, parseManifestFile, toDNSPolicy } from './manifests';
 import { offlineCaches } from './objects';
 import { evaluatePolicy, planForPolicy } from './pipeline';
@@ -20,6 +28,10 @@ export interface PlanCommandOptions {
    * Omitted: every namespace is trusted, so a preview shows what a trusted install would publish.
    */
   readonly trustedNamespaces?: readonly string[];
+  /** --current: the zones as they are now (Route 53 exports or RFC 1035 zone files). */
+  readonly current?: readonly string[];
+  /** --exit-code: exit 1 when any policy has changes. */
+  readonly exitCode?: boolean;
 }
 
 export interface PlannedRecord {
@@ -37,6 +49,8 @@ export interface PlannedPolicy {
   readonly provider: string;
   readonly records: readonly PlannedRecord[];
   readonly diagnostics: readonly Diagnostic[];
+  /** With --current: what the operator would apply to the zone as it is. */
+  readonly changes?: ChangeSet<PlannedRecord>;
 }
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -72,6 +86,7 @@ export function planManifests(options: PlanCommandOptions): PlannedPolicy[] {
     }
   }
   const objects = sourceObjectsFrom(caches);
+  const zones = options.current === undefined ? undefined : readCurrentZones(options.current);
   return policies
     .map((policy) => {
       const trusted = new Set(options.trustedNamespaces ?? [policy.metadata.namespace ?? '']);
@@ -81,13 +96,28 @@ export function planManifests(options: PlanCommandOptions): PlannedPolicy[] {
         .filter((ep) => ep.ownerOf === undefined)
         .map(toPlannedRecord)
         .sort((a, b) => compare(a.name, b.name) || compare(a.type, b.type));
-      const diagnostics = [...evaluation.diagnostics, ...plan.diagnostics].sort(
+      const live =
+        zones === undefined
+          ? undefined
+          : planForPolicy(policy, evaluation, currentForPolicy(zones, policy), true);
+      const guard = live === undefined ? undefined : guardDiagnostic(evaluation.policy, live);
+      const diagnostics = [
+        ...evaluation.diagnostics,
+        ...(live ?? plan).diagnostics,
+        ...(guard ? [guard] : []),
+      ].sort(
         (a, b) =>
           compare(a.object, b.object) ||
           compare(a.reason, b.reason) ||
           compare(a.message, b.message),
       );
-      return { policy: evaluation.policy, provider: evaluation.provider, records, diagnostics };
+      return {
+        policy: evaluation.policy,
+        provider: evaluation.provider,
+        records,
+        diagnostics,
+        ...(live ? { changes: changeSetOf(live, toPlannedRecord) } : {}),
+      };
     })
     .sort((a, b) => compare(a.policy, b.policy));
 }
@@ -101,6 +131,28 @@ function table(rows: readonly (readonly string[])[]): string {
       )
       .join('\n') + '\n'
   );
+}
+
+function describeTargets(r: PlannedRecord): string {
+  return r.alias ? `alias ${r.targets.join(',')}` : `${r.targets.join(',')} (ttl ${r.ttl})`;
+}
+
+/** Rows of the change table: what --current says the operator would do, per policy. */
+function changeRows(p: PlannedPolicy): string[][] {
+  const c = p.changes;
+  if (c === undefined) return [];
+  return [
+    ...c.adopt.map((r) => [p.policy, 'adopt', r.name, r.type, describeTargets(r)]),
+    ...c.create.map((r) => [p.policy, 'create', r.name, r.type, describeTargets(r)]),
+    ...c.update.map((u) => [
+      p.policy,
+      'update',
+      u.name,
+      u.type,
+      `${describeTargets(u.from)} -> ${describeTargets(u.to)}`,
+    ]),
+    ...c.delete.map((r) => [p.policy, 'delete', r.name, r.type, describeTargets(r)]),
+  ];
 }
 
 export function formatPlanTable(policies: readonly PlannedPolicy[]): string {
@@ -123,6 +175,13 @@ export function formatPlanTable(policies: readonly PlannedPolicy[]): string {
   }
   let out = records.length > 1 ? table(records) : 'No records.\n';
   if (diagnostics.length > 1) out += `\n${table(diagnostics)}`;
+  if (policies.some((p) => p.changes !== undefined)) {
+    const changes = [
+      ['POLICY', 'CHANGE', 'NAME', 'TYPE', 'RECORD'],
+      ...policies.flatMap(changeRows),
+    ];
+    out += changes.length > 1 ? `\n${table(changes)}` : '\nNo changes.\n';
+  }
   return out;
 }
 
@@ -131,7 +190,7 @@ export function runPlanCommand(options: PlanCommandOptions, io: CliIO): Promise<
   try {
     policies = planManifests(options);
   } catch (err) {
-    if (err instanceof ManifestError) {
+    if (err instanceof ManifestError || err instanceof CurrentZoneError) {
       io.stderr(`dnsop plan: ${err.message}\n`);
       return Promise.resolve(EXIT_USAGE);
     }
@@ -141,5 +200,11 @@ export function runPlanCommand(options: PlanCommandOptions, io: CliIO): Promise<
   io.stdout(
     options.output === 'json' ? `${JSON.stringify({ policies })}\n` : formatPlanTable(policies),
   );
-  return Promise.resolve(EXIT_OK);
+  // Without --current the zone is taken as empty: every record the policy wants is a change.
+  const pending = policies.some(
+    (p) =>
+      (p.changes === undefined ? p.records.length > 0 : changesSomething(p.changes)) ||
+      p.diagnostics.some((d) => d.object.startsWith('DNSPolicy/') && d.reason === 'DeleteGuard'),
+  );
+  return Promise.resolve(options.exitCode === true && pending ? EXIT_FAILURE : EXIT_OK);
 }
