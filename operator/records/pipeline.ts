@@ -83,6 +83,7 @@ export function planForPolicy(
   evaluation: PolicyEvaluation,
   current: readonly Endpoint[],
   cachesSynced: boolean,
+  recentlyDeleted = 0,
 ): Plan {
   const desired =
     evaluation.confinedTo === undefined
@@ -98,6 +99,7 @@ export function planForPolicy(
     cachesSynced,
     maxDeletePercent: policy.spec.maxDeletePercent ?? 50,
     ...adoptionOf(policy),
+    recentlyDeleted,
   });
   return desired.diagnostics.length === 0
     ? plan

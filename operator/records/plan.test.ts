@@ -314,6 +314,49 @@ describe('planChanges', () => {
       expect(plan({ current: one, maxDeletePercent: 10 }).guard).toBeUndefined();
       expect(plan({ current: one, maxDeletePercent: 0 }).guard?.reason).toBe('DeleteGuard');
     });
+    it('counts the deletions of the last hour, so deleting one by one does not get round it', () => {
+      // 6 owned, 50%: three single deletions pass, the fourth is refused (4 of 6 within an hour).
+      const six = ['a', 'b', 'c', 'd', 'e', 'f'];
+      const owned = (names: string[]): Endpoint[] =>
+        names.flatMap((n) => published(a(`${n}.example.com`, ['10.0.0.1'])));
+      const want = (names: string[]): Endpoint[] =>
+        names.map((n) => a(`${n}.example.com`, ['10.0.0.1']));
+      for (const recent of [0, 1, 2]) {
+        const left = six.slice(recent);
+        const result = plan({
+          current: owned(left),
+          desired: want(left.slice(1)),
+          maxDeletePercent: 50,
+          recentlyDeleted: recent,
+        });
+        expect(result.guard).toBeUndefined();
+        expect(result.deletes).toBe(1);
+      }
+      const fourth = plan({
+        current: owned(six.slice(3)),
+        desired: want(six.slice(4)),
+        maxDeletePercent: 50,
+        recentlyDeleted: 3,
+      });
+      expect(fourth.guard?.reason).toBe('DeleteGuard');
+      expect(fourth.guard?.message).toContain('4 of 6 owned records within an hour');
+      expect(fourth.guard?.message).toContain('1 now + 3 already deleted in the last hour');
+    });
+    it('allows one deletion an hour, not one per sync', () => {
+      const one = published(a('a.example.com', ['10.0.0.1']));
+      expect(plan({ current: one, maxDeletePercent: 10, recentlyDeleted: 1 }).guard?.reason).toBe(
+        'DeleteGuard',
+      );
+    });
+    it('does not count a record replaced by another type as a deletion', () => {
+      const result = plan({
+        current: published(cname('a.example.com', 'lb.example.net')),
+        desired: [a('a.example.com', ['10.0.0.1'])],
+        maxDeletePercent: 0,
+      });
+      expect(result.guard).toBeUndefined();
+      expect(result.deletes).toBe(0);
+    });
     it('changes nothing before the caches are synced', () => {
       const result = plan({
         current,

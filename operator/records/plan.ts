@@ -15,8 +15,9 @@
  *   external-dns's removed in the record's own batch, the record is at most updated (never deleted
  *   or recreated); records the policy does not want are never adopted;
  * - Sync creates, updates and deletes; UpsertOnly never deletes; CreateOnly only creates;
- * - guards: no changes at all before the caches are synced; a plan deleting more than
- *   maxDeletePercent of the owned records is refused whole (DeleteGuard).
+ * - guards: no changes at all before the caches are synced; a plan whose deletions, added to
+ *   those of the last hour (`recentlyDeleted`), exceed maxDeletePercent of the owned records is
+ *   refused whole (DeleteGuard), so deleting one by one does not get round it.
  */
 import type { SyncPolicy } from '../api/types';
 import type { Changes, Diagnostic, Endpoint, RecordType } from './endpoint';
@@ -59,6 +60,8 @@ export interface PlanInput {
   readonly maxDeletePercent: number;
   /** external-dns's registry whose records this policy takes over (spec.adopt.externalDNS). */
   readonly adopt?: ExternalDnsRegistry;
+  /** Owned records this policy deleted within the guard's rolling hour (delete-history.ts). */
+  readonly recentlyDeleted?: number;
 }
 
 /** A record taken over from another registry by this plan. */
@@ -88,6 +91,8 @@ export interface Plan {
   readonly ownedBefore: number;
   /** Records this plan adopts (their TXT changes are in `changes`); empty when a guard tripped. */
   readonly adopted: readonly Adoption[];
+  /** Records (not TXT) the plan deletes, replacements by another type not counted: what the guard counts. */
+  readonly deletes: number;
 }
 
 interface Candidate {
@@ -439,14 +444,21 @@ function sortChanges(changes: Changes): Changes {
   };
 }
 
+/**
+ * The delete guard over a rolling hour: the records deleted in the last hour plus those this plan
+ * deletes, against what the policy owned before them. One deletion an hour is always allowed
+ * (unless deletes are off entirely), so a policy with one or two records can still clean up.
+ */
 function deleteGuardMessage(input: PlanInput, deletes: number, owned: number): string | undefined {
   if (deletes === 0) return undefined;
-  // Deleting a single record is always allowed (unless deletes are off entirely), so a policy
-  // with one or two records can still clean up after its last object goes away.
-  if (deletes === 1 && input.maxDeletePercent > 0) return undefined;
-  if (deletes * 100 <= input.maxDeletePercent * owned) return undefined;
-  const percent = owned === 0 ? 100 : Math.round((deletes * 100) / owned);
-  return `refusing to delete ${deletes} of ${owned} owned records (${percent}% > maxDeletePercent ${input.maxDeletePercent}%); raise spec.maxDeletePercent if this is intended`;
+  const recent = input.recentlyDeleted ?? 0;
+  const total = recent + deletes;
+  const base = owned + recent;
+  if (total === 1 && input.maxDeletePercent > 0) return undefined;
+  if (total * 100 <= input.maxDeletePercent * base) return undefined;
+  const percent = base === 0 ? 100 : Math.round((total * 100) / base);
+  const window = recent > 0 ? ` (${deletes} now + ${recent} already deleted in the last hour)` : '';
+  return `refusing to delete ${total} of ${base} owned records within an hour${window}: ${percent}% > maxDeletePercent ${input.maxDeletePercent}%; raise spec.maxDeletePercent if this is intended, or wait for earlier deletions to leave the one-hour window`;
 }
 
 /** Computes the changes that bring the provider to what the policy wants. */
@@ -476,7 +488,15 @@ export function planChanges(input: PlanInput): Plan {
     ([key, o]) => o.ownership.owner === input.ownerId && view.records.has(key),
   ).length;
   const recordChanges = recordsOnly(changes.create) + recordsOnly(changes.updateNew);
-  const base = { diagnostics, inSync: b.inSync, recordChanges, ownedBefore, adopted: [] };
+  const deletes = recordsOnly(changes.delete) - b.replacements;
+  const base = {
+    diagnostics,
+    inSync: b.inSync,
+    recordChanges,
+    ownedBefore,
+    adopted: [],
+    deletes,
+  };
   const hasChanges = changes.create.length + changes.updateNew.length + changes.delete.length > 0;
   if (!input.cachesSynced && hasChanges) {
     return {
@@ -489,11 +509,7 @@ export function planChanges(input: PlanInput): Plan {
       },
     };
   }
-  const guardMessage = deleteGuardMessage(
-    input,
-    recordsOnly(changes.delete) - b.replacements,
-    ownedBefore,
-  );
+  const guardMessage = deleteGuardMessage(input, deletes, ownedBefore);
   if (guardMessage !== undefined) {
     return {
       ...base,
