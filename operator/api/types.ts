@@ -107,6 +107,8 @@ export interface DNSPolicyStatus {
   lastSyncTime?: string;
   pendingChanges?: number;
   diagnostics?: DiagnosticStatus[];
+  /** Deletions within the delete guard's rolling hour (records/delete-history.ts). */
+  recentDeletes?: { time: string; count: number }[];
 }
 
 export interface DNSPolicy {

@@ -1,10 +1,17 @@
 /**
  * DNSPolicy status from one sync's outcome. Pure: the reconciler passes in what happened and
- * writes what this returns. Conditions follow kstatus: Ready, Synced, SourcesResolved.
+ * writes what this returns. Conditions: the kstatus trio (Ready, Reconciling, Stalled; see
+ * runtime/conditions.ts) plus Synced and SourcesResolved.
  */
 import type { V1Condition } from '@kubernetes/client-node';
 import type { DNSPolicy, DNSPolicyStatus, DiagnosticStatus } from '../api/types';
-import { setConditions, type ConditionInput } from '../runtime/conditions';
+import {
+  kstatusConditions,
+  setConditions,
+  type ConditionInput,
+  type KstatusInput,
+} from '../runtime/conditions';
+import type { DeleteEntry } from './delete-history';
 import type { Diagnostic } from './endpoint';
 import { countChanges } from './endpoint';
 import type { Plan } from './plan';
@@ -19,10 +26,18 @@ export type SyncOutcome =
       readonly applied: number;
       readonly failedRecords: number;
       readonly failures: readonly string[];
+      /** With failures: true while a retry may still help (Reconciling), false once it cannot (Stalled). */
+      readonly retrying?: boolean;
     }
   | { readonly kind: 'DryRun' }
   | { readonly kind: 'Guarded' }
-  | { readonly kind: 'ProviderError'; readonly reason: string; readonly message: string };
+  | {
+      readonly kind: 'Failed';
+      readonly reason: string;
+      readonly message: string;
+      /** True: retried with backoff (Reconciling); false: waits for a change or spec.interval (Stalled). */
+      readonly retrying: boolean;
+    };
 
 export interface StatusInput {
   readonly policy: DNSPolicy;
@@ -31,6 +46,10 @@ export interface StatusInput {
   readonly plan?: Plan;
   readonly outcome: SyncOutcome;
   readonly now: Date;
+  /** The generation the sync worked from (the live object may be newer). */
+  readonly generation: number | undefined;
+  /** Deletions within the delete guard's hour, this sync's included. */
+  readonly recentDeletes: readonly DeleteEntry[];
 }
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -87,7 +106,7 @@ function syncedCondition(input: StatusInput): ConditionInput {
         reason: plan?.guard?.reason ?? 'Guarded',
         message: plan?.guard?.message ?? '',
       };
-    case 'ProviderError':
+    case 'Failed':
       return { type: 'Synced', status: 'False', reason: outcome.reason, message: outcome.message };
     case 'Applied':
       return outcome.failures.length > 0
@@ -108,16 +127,34 @@ function syncedCondition(input: StatusInput): ConditionInput {
   }
 }
 
+/** Where the policy stands for kstatus and Argo CD, from how its sync ended. */
+export function policyKstatus(input: StatusInput, synced: ConditionInput): KstatusInput {
+  const { outcome, plan } = input;
+  const { reason, message } = synced;
+  switch (outcome.kind) {
+    case 'Applied':
+      if (outcome.failures.length === 0) return { state: 'Ready', reason, message };
+      return { state: outcome.retrying === true ? 'Reconciling' : 'Stalled', reason, message };
+    case 'DryRun':
+      return { state: 'Ready', reason, message };
+    case 'Guarded':
+      // Waiting for caches is progress; a refused mass delete needs a person.
+      return {
+        state: plan?.guard?.reason === 'CachesNotSynced' ? 'Reconciling' : 'Stalled',
+        reason,
+        message,
+      };
+    case 'Failed':
+      return { state: outcome.retrying ? 'Reconciling' : 'Stalled', reason, message };
+  }
+}
+
 export function computePolicyStatus(
   input: StatusInput,
   previous: readonly V1Condition[] | undefined,
 ): DNSPolicyStatus {
-  const { policy, plan, outcome, now, diagnostics } = input;
+  const { policy, plan, outcome, now, diagnostics, generation } = input;
   const synced = syncedCondition(input);
-  const ready: ConditionInput =
-    synced.status === 'True' || outcome.kind === 'DryRun'
-      ? { type: 'Ready', status: 'True', reason: synced.reason, message: synced.message }
-      : { type: 'Ready', status: 'False', reason: synced.reason, message: synced.message };
   const sources: ConditionInput =
     diagnostics.length === 0
       ? {
@@ -132,8 +169,12 @@ export function computePolicyStatus(
           reason: 'SourceDiagnostics',
           message: `${summariseReasons(diagnostics)}; see status.diagnostics`,
         };
-  const generation = policy.metadata.generation;
-  const conditions = setConditions(previous, [ready, synced, sources], generation, now);
+  const conditions = setConditions(
+    previous,
+    [...kstatusConditions(policyKstatus(input, synced)), synced, sources],
+    generation,
+    now,
+  );
   const inSync = plan?.inSync ?? 0;
   let records = inSync;
   let pendingChanges = 0;
@@ -160,7 +201,47 @@ export function computePolicyStatus(
         ? { lastSyncTime: policy.status.lastSyncTime }
         : {}),
     diagnostics: statusDiagnostics(diagnostics, policy.status?.diagnostics),
+    ...(input.recentDeletes.length > 0 ? { recentDeletes: [...input.recentDeletes] } : {}),
   };
+}
+
+/**
+ * The status while no sync result can be shown: on first sight of a generation (Reconciling) and
+ * while a deletion is blocked. Only the kstatus conditions and observedGeneration change; the
+ * rest of the status (records, diagnostics, the delete history) is kept as it was.
+ */
+export function progressStatus(
+  previous: DNSPolicyStatus | undefined,
+  state: KstatusInput,
+  generation: number | undefined,
+  now: Date,
+): DNSPolicyStatus {
+  return {
+    ...previous,
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    conditions: setConditions(previous?.conditions, kstatusConditions(state), generation, now),
+  };
+}
+
+/** Synced=False reasons that are no failure: nothing to recover from. */
+const NOT_FAILURES = new Set(['DryRun', 'CachesNotSynced']);
+
+/**
+ * The Synced condition of a failed sync when this status says the policy is in sync again, for a
+ * Normal Event saying it recovered; undefined otherwise (a first sync recovers from nothing).
+ */
+export function recovered(
+  before: readonly V1Condition[] | undefined,
+  after: readonly V1Condition[] | undefined,
+): V1Condition | undefined {
+  const synced = (list: readonly V1Condition[] | undefined): V1Condition | undefined =>
+    list?.find((c) => c.type === 'Synced');
+  const was = synced(before);
+  return was?.status === 'False' &&
+    !NOT_FAILURES.has(was.reason ?? '') &&
+    synced(after)?.status === 'True'
+    ? was
+    : undefined;
 }
 
 /** True when two statuses say the same thing apart from lastSyncTime and transition times. */
@@ -171,6 +252,7 @@ export function sameStatusContent(a: DNSPolicyStatus | undefined, b: DNSPolicySt
     provider: s?.provider,
     pendingChanges: s?.pendingChanges,
     diagnostics: s?.diagnostics ?? [],
+    recentDeletes: s?.recentDeletes ?? [],
     conditions: (s?.conditions ?? []).map((c) => [
       c.type,
       c.status,

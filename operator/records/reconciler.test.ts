@@ -1,4 +1,5 @@
-import type { Endpoint } from './endpoint';
+import { batchGroupKey, type Endpoint } from './endpoint';
+import { PermanentError, TransientError } from '../runtime/errors';
 import { createProvider } from './providers';
 import type { Provider } from './providers/provider';
 import { ownershipRecord } from './registry';
@@ -297,6 +298,200 @@ describe('DNSPolicyController', () => {
       expect(h.status('tenant', 'greedy')?.diagnostics?.map((d) => d.reason)).toEqual([
         'NamespaceSelectorIgnored',
       ]);
+    });
+  });
+
+  describe('errors, deletion and the rolling-hour delete guard', () => {
+    const cond = (type: string): { status?: string; reason?: string } | undefined =>
+      h.status('shop', 'public')?.conditions?.find((c) => c.type === type);
+    const kstatus = (): string =>
+      ['Ready', 'Reconciling', 'Stalled'].map((t) => `${t}=${cond(t)?.status}`).join(' ');
+    /** The in-memory provider, with a hook before each call that may throw or rewrite results. */
+    const wrapped = (hooks: {
+      records?: () => void;
+      apply?: (
+        c: Parameters<Provider['applyChanges']>[0],
+      ) => ReturnType<Provider['applyChanges']> | undefined;
+    }) => {
+      const calls = { factory: 0, records: 0, apply: 0 };
+      const providerFactory = async (
+        ...args: Parameters<typeof createProvider>
+      ): Promise<Provider> => {
+        calls.factory++;
+        const inner = await createProvider(...args);
+        return {
+          kind: inner.kind,
+          adjustEndpoints: (e) => inner.adjustEndpoints(e),
+          records: (o) => {
+            calls.records++;
+            hooks.records?.();
+            return inner.records(o);
+          },
+          applyChanges: (c, signal) => {
+            calls.apply++;
+            return hooks.apply?.(c) ?? inner.applyChanges(c, signal);
+          },
+        };
+      };
+      return { calls, providerFactory };
+    };
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+    it('a permanent error is Stalled, reported once and not retried before spec.interval', async () => {
+      const { calls, providerFactory } = wrapped({
+        records: () => {
+          throw new PermanentError('HostedZoneNotFound', 'route53 ListHostedZones: no zone Z0000');
+        },
+      });
+      h = await startControllerHarness({ providerFactory });
+      h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
+      h.apply(policy('public', { provider: { inMemory: { zone: 'perm' } } }));
+      await eventually(() => expect(cond('Stalled')?.reason).toBe('HostedZoneNotFound'));
+      expect(kstatus()).toBe('Ready=False Reconciling=False Stalled=True');
+      await sleep(100); // the echo of adding the finalizer may bring one more sync
+      const settled = calls.records;
+      await sleep(300);
+      // No backoff retries (5 ms, 10 ms, ... would be a dozen by now).
+      expect(calls.records).toBe(settled);
+      expect(calls.records).toBeLessThanOrEqual(2);
+      const errors = await h.metrics.syncErrors.get();
+      expect(errors.values.reduce((n, v) => n + v.value, 0)).toBe(calls.records);
+      expect(h.events.events.filter((e) => e.reason === 'HostedZoneNotFound')).not.toHaveLength(0);
+    });
+
+    it('a transient error is Reconciling, retried, keeps the provider and ends in a Normal Recovered Event', async () => {
+      let failures = 3;
+      const { calls, providerFactory } = wrapped({
+        records: () => {
+          if (failures-- > 0) throw new TransientError('route53 ListHostedZones: Throttling');
+        },
+      });
+      const seen = new Set<string>();
+      h = await startControllerHarness({ providerFactory });
+      const off = h.caches.get('dnspolicies').onEvent(() => seen.add(kstatus()));
+      h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
+      h.apply(policy('public', { provider: { inMemory: { zone: 'trans' } } }));
+      await eventually(() => expect(cond('Ready')?.status).toBe('True'));
+      off();
+      expect(seen).toContain('Ready=False Reconciling=True Stalled=False');
+      expect(calls.factory).toBe(1);
+      expect(h.events.events).toContainEqual(
+        expect.objectContaining({ type: 'Normal', reason: 'Recovered' }),
+      );
+    });
+
+    it('rejected changes are retried once, then Stalled until spec.interval', async () => {
+      const { calls, providerFactory } = wrapped({
+        apply: (c) =>
+          Promise.resolve({
+            applied: 0,
+            failed: c.create.map((e) => ({
+              group: batchGroupKey(e),
+              message: 'InvalidChangeBatch: nope',
+            })),
+          }),
+      });
+      h = await startControllerHarness({ providerFactory });
+      h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
+      h.apply(policy('public', { provider: { inMemory: { zone: 'rej' } } }));
+      await eventually(() => expect(cond('Stalled')?.reason).toBe('ProviderRejected'));
+      await sleep(100);
+      const settled = calls.apply;
+      await sleep(300);
+      expect(calls.apply).toBe(settled);
+      expect(calls.apply).toBeLessThanOrEqual(3);
+      expect(h.status('shop', 'public')?.pendingChanges).toBe(1);
+    });
+
+    it('counts deletions over a rolling hour: deleting 4 of 6 records one by one stops at the 4th', async () => {
+      h = await startControllerHarness();
+      const names6 = ['a', 'b', 'c', 'd', 'e', 'f'];
+      for (const n of names6)
+        h.apply(service(n, { hostname: `${n}.example.com`, clusterIP: '10.0.0.9' }));
+      h.apply(policy('public', { provider: { inMemory: { zone: 'roll' } }, maxDeletePercent: 50 }));
+      await eventually(() => expect(h.status('shop', 'public')?.records).toBe(6));
+      for (const [i, n] of names6.slice(0, 3).entries()) {
+        h.remove(service(n));
+        await eventually(() =>
+          expect(names(h.controller.store.records('roll'))).toHaveLength(5 - i),
+        );
+      }
+      expect(h.status('shop', 'public')?.recentDeletes?.reduce((s, e) => s + e.count, 0)).toBe(3);
+      h.remove(service('d'));
+      await eventually(() => expect(cond('Synced')?.reason).toBe('DeleteGuard'));
+      expect(kstatus()).toBe('Ready=False Reconciling=False Stalled=True');
+      expect(names(h.controller.store.records('roll'))).toContain('d.example.com A 10.0.0.9');
+    });
+
+    it('reads the hour from status, so a restart does not reset the guard', async () => {
+      const now = new Date('2026-11-22T10:00:00Z');
+      h = await startControllerHarness({ now: () => now });
+      for (const n of ['d', 'e', 'f'])
+        h.apply(service(n, { hostname: `${n}.example.com`, clusterIP: '10.0.0.9' }));
+      const p = policy('public', {
+        provider: { inMemory: { zone: 'restart' } },
+        maxDeletePercent: 50,
+      });
+      const recentDeletes = [{ time: new Date(now.getTime() - 600_000).toISOString(), count: 3 }];
+      h.apply({ ...p, status: { observedGeneration: 1, recentDeletes } } as typeof p);
+      await eventually(() => expect(h.status('shop', 'public')?.records).toBe(3));
+      h.remove(service('d'));
+      await eventually(() => expect(cond('Synced')?.reason).toBe('DeleteGuard'));
+      expect(names(h.controller.store.records('restart'))).toHaveLength(3);
+    });
+
+    it('a failing cleanup says why and how to release it; dnsop.io/skip-cleanup lets go without touching records', async () => {
+      let broken = false;
+      const { providerFactory } = wrapped({
+        records: () => {
+          if (broken)
+            throw new PermanentError(
+              'CredentialsNotFound',
+              'route53: Secret shop/aws does not exist',
+            );
+        },
+      });
+      h = await startControllerHarness({ providerFactory });
+      h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
+      h.apply(policy('public', { provider: { inMemory: { zone: 'stuck' } } }));
+      await eventually(() => expect(h.status('shop', 'public')?.records).toBe(1));
+      broken = true;
+      h.deletePolicy('shop', 'public');
+      await eventually(() => expect(cond('Stalled')?.reason).toBe('CleanupBlocked'));
+      const event = h.events.events.find((e) => e.reason === 'CleanupBlocked');
+      expect(event?.note).toContain('Secret shop/aws does not exist');
+      expect(event?.note).toContain('dnsop.io/skip-cleanup: "true"');
+      const live = h.policy('shop', 'public')!;
+      h.apply({
+        ...live,
+        metadata: { ...live.metadata, annotations: { 'dnsop.io/skip-cleanup': 'true' } },
+      });
+      await eventually(() => expect(h.policy('shop', 'public')).toBeUndefined());
+      expect(names(h.controller.store.records('stuck'))).toEqual(['app.example.com A 10.0.0.9']);
+    });
+
+    it('retries a failing cleanup with backoff until it succeeds', async () => {
+      let failures = 3;
+      const { calls, providerFactory } = wrapped({
+        records: () => {
+          if (failures > 0 && h.policy('shop', 'public')?.metadata.deletionTimestamp) {
+            failures--;
+            throw new TransientError('route53 ListResourceRecordSets: ServiceUnavailable');
+          }
+        },
+      });
+      h = await startControllerHarness({
+        providerFactory,
+        cleanupBackoff: { baseMs: 20, maxMs: 40 },
+      });
+      h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
+      h.apply(policy('public', { provider: { inMemory: { zone: 'later' } } }));
+      await eventually(() => expect(h.status('shop', 'public')?.records).toBe(1));
+      const before = calls.records;
+      h.deletePolicy('shop', 'public');
+      await eventually(() => expect(h.policy('shop', 'public')).toBeUndefined());
+      expect(calls.records - before).toBe(4);
+      expect(names(h.controller.store.records('later'))).toEqual([]);
     });
   });
 });

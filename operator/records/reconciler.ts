@@ -7,7 +7,14 @@
  * - Debounced per policy: the first event schedules the policy `debounceMs` later and later events
  *   coalesce into that run, so a burst of pod events becomes one provider change.
  * - Periodic resync every spec.interval is a safety net only.
- * - Finalizer dnsop.io/records: deleting a Sync policy deletes the records it owns.
+ * - Errors: a transient one is retried with backoff; a permanent one (zone not found, access
+ *   denied, missing Secret) is Stalled=True and retried at spec.interval, or at once when the
+ *   spec or the credentials Secret changes. The provider, and its zone cache, survive failures.
+ * - Credentials: the Secrets policies name are watched (secret-watch.ts); a created, fixed or
+ *   rotated Secret rebuilds the policy's provider and syncs it within seconds.
+ * - Finalizer dnsop.io/records: deleting a Sync policy deletes the records it owns; a failing
+ *   cleanup is retried with backoff, said in status and an Event, and annotation
+ *   dnsop.io/skip-cleanup: "true" lets the policy go without touching its records.
  */
 import type {
   KubeConfig,
@@ -18,13 +25,16 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 import { API_VERSION, type DNSPolicy, type DNSPolicyStatus } from '../api/types';
+import { backoffDelay, type BackoffOptions } from '../runtime/backoff';
 import { RESOURCES, splitKey, type CacheEvent, type InformerCache } from '../runtime/cache';
+import { generationObserved, type KstatusInput } from '../runtime/conditions';
 import type { Controller, ControllerContext } from '../runtime/controller';
 import { parseDuration } from '../runtime/duration';
 import { describeError, isPermanent, PermanentError, TransientError } from '../runtime/errors';
 import { isNotFound, kubeRequest } from '../runtime/kube-http';
 import type { Logger } from '../runtime/logger';
 import { WorkQueue, type ReconcileResult } from '../runtime/workqueue';
+import { deletedCount, deletesInWindow, withDeletes, type DeleteEntry } from './delete-history';
 import type { Changes, Diagnostic, Endpoint } from './endpoint';
 import { batchGroupKey, countChanges } from './endpoint';
 import {
@@ -55,13 +65,27 @@ import {
   policyKey,
   type PolicyEvaluation,
 } from './pipeline';
-import { computePolicyStatus, sameStatusContent, type SyncOutcome } from './policy-status';
+import {
+  computePolicyStatus,
+  progressStatus,
+  recovered,
+  sameStatusContent,
+  type SyncOutcome,
+} from './policy-status';
 import { createProvider, InMemoryDnsStore, type ProviderContext } from './providers/index';
 import type { Provider } from './providers/provider';
 import type { Gateway, HTTPRoute } from './sources/gateway-api';
 import type { PolicyScopeOptions } from './sources/index';
+import {
+  kubeSecretWatchApi,
+  SecretWatcher,
+  type SecretVersion,
+  type SecretWatchApi,
+} from './secret-watch';
 
 export const RECORDS_FINALIZER = 'dnsop.io/records';
+/** Set to "true" on a DNSPolicy to let it be deleted without deleting its records. */
+export const SKIP_CLEANUP_ANNOTATION = 'dnsop.io/skip-cleanup';
 const DEFAULT_DEBOUNCE_MS = 200;
 const DEFAULT_INTERVAL_MS = 60_000;
 
@@ -78,14 +102,24 @@ export interface DNSPolicyControllerOptions {
   /** Builds providers; default createProvider. */
   readonly providerFactory?: ProviderFactory;
   readonly now?: () => Date;
+  /** Reads and watches credentials Secrets; default the API server. */
+  readonly secretWatchApi?: SecretWatchApi;
+  /** Retry delays of a failing cleanup of a deleted policy; default 1 s doubling to 5 min. */
+  readonly cleanupBackoff?: BackoffOptions;
 }
 
 interface CachedProvider {
   readonly fingerprint: string;
   readonly provider: Provider;
+  /** The credentials Secrets ("namespace/name") it was built from, at the version it read. */
+  readonly secrets: ReadonlyMap<string, SecretVersion>;
 }
 
+const DEFAULT_CLEANUP_BACKOFF: BackoffOptions = { baseMs: 1000, maxMs: 300_000 };
+
 type PolicyObject = DNSPolicy & KubernetesObject;
+
+type AppliedChanges = Extract<SyncOutcome, { kind: 'Applied' }> & { readonly deleted: number };
 
 /** One sync of one policy: what every step of it needs. */
 interface SyncRun {
@@ -113,6 +147,13 @@ export class DNSPolicyController implements Controller {
   readonly #listedAt = new Map<string, number>();
   /** key -> time of the first event not yet reflected by a sync (for dnsop_event_to_sync_seconds). */
   readonly #firstEventAt = new Map<string, number>();
+  /** key -> deletions this process made within the guard's hour (status may lag behind). */
+  readonly #deletes = new Map<string, DeleteEntry[]>();
+  /** Keys whose last sync had change groups rejected: a second rejection in a row is Stalled. */
+  readonly #rejected = new Set<string>();
+  /** key -> failed cleanup attempts of a deleted policy (for its backoff). */
+  readonly #cleanupAttempts = new Map<string, number>();
+  #secrets: SecretWatcher | undefined;
   readonly #unsubscribe: (() => void)[] = [];
 
   constructor(options: DNSPolicyControllerOptions = {}) {
@@ -137,6 +178,11 @@ export class DNSPolicyController implements Controller {
     };
     installRecordsIndexes(caches);
     this.#caches = caches;
+    this.#secrets = new SecretWatcher({
+      logger: this.#log,
+      api: this.#options.secretWatchApi ?? kubeSecretWatchApi(ctx.kubeConfig),
+      onChange: (secret, version) => this.#secretChanged(secret, version),
+    });
     this.#queue = new WorkQueue({
       name: this.name,
       concurrency: ctx.config.concurrency,
@@ -158,7 +204,11 @@ export class DNSPolicyController implements Controller {
   start(): Promise<void> {
     const queue = this.#requireQueue();
     queue.start();
-    for (const policy of this.#caches?.dnspolicies.list() ?? []) queue.add(policyKey(policy));
+    for (const policy of this.#caches?.dnspolicies.list() ?? []) {
+      this.#secrets?.track(policyKey(policy), secretRefs(policy));
+      queue.add(policyKey(policy));
+    }
+    this.#secrets?.start();
     this.#started = true;
     return Promise.resolve();
   }
@@ -166,6 +216,7 @@ export class DNSPolicyController implements Controller {
   async stop(): Promise<void> {
     this.#started = false;
     this.#unsubscribe.splice(0).forEach((off) => off());
+    this.#secrets?.stop();
     await this.#queue?.shutdown(this.#ctx?.config.shutdownGraceMs);
   }
 
@@ -216,6 +267,19 @@ export class DNSPolicyController implements Controller {
     );
   }
 
+  /**
+   * A watched credentials Secret appeared, changed or went away: sync each policy reading it whose
+   * provider was built from another version (or not built: its last try may have failed on it).
+   */
+  #secretChanged(secret: string, version: SecretVersion): void {
+    for (const key of this.#secrets?.readers(secret) ?? []) {
+      const used = this.#providers.get(key)?.secrets.get(secret);
+      if (used !== undefined && used === version) continue;
+      this.#log?.info({ key, secret, exists: version !== null }, 'credentials Secret changed');
+      this.#queue?.add(key);
+    }
+  }
+
   #requireQueue(): WorkQueue {
     if (this.#queue === undefined) throw new Error('DNSPolicyController.setup() was not called');
     return this.#queue;
@@ -233,18 +297,17 @@ export class DNSPolicyController implements Controller {
     this.#firstEventAt.delete(key);
     const log = (this.#log ?? ctx.logger).child({ key });
     if (policy === undefined) {
-      this.#forgetProvider(key);
-      this.#queue?.forget(key);
-      ctx.metrics.recordsManaged.remove({ policy: key });
+      this.#forget(key);
       return;
     }
+    this.#secrets?.track(key, secretRefs(policy));
     if (policy.metadata.deletionTimestamp !== undefined) {
-      await this.#finalize(policy, key, signal, log);
-      return;
+      return this.#finalize(policy, key, signal, log);
     }
     const started = performance.now();
     try {
       await this.#ensureFinalizer(policy, signal);
+      if (!generationObserved(policy)) await this.#markReconciling(policy, signal, log);
       return await this.#sync({
         policy,
         key,
@@ -278,7 +341,15 @@ export class DNSPolicyController implements Controller {
       return this.#failed(run, err, []);
     }
     this.#report(policy, evaluation.diagnostics, log);
-    const plan = planForPolicy(policy, evaluation, current, recordsCachesSynced(caches));
+    const now = this.#now();
+    let history = deletesInWindow([policy.status?.recentDeletes, this.#deletes.get(key)], now);
+    const plan = planForPolicy(
+      policy,
+      evaluation,
+      current,
+      recordsCachesSynced(caches),
+      deletedCount(history),
+    );
     this.#report(policy, plan.diagnostics, log);
     const diagnostics = [...evaluation.diagnostics, ...plan.diagnostics];
     let outcome: SyncOutcome;
@@ -294,26 +365,58 @@ export class DNSPolicyController implements Controller {
       outcome = { kind: 'DryRun' };
     } else {
       try {
-        outcome = await this.#apply(run, provider, plan.changes);
+        const applied = await this.#apply(run, provider, plan.changes);
+        outcome = this.#judgeRejections(run, applied);
+        history = this.#rememberDeletes(key, history, Math.min(plan.deletes, applied.deleted), now);
       } catch (err) {
         return this.#failed(run, err, diagnostics, plan);
       }
     }
-    const status = await this.#writeStatus(policy, diagnostics, plan, outcome, signal);
+    const status = await this.#writeStatus(run, diagnostics, plan, outcome, history);
     ctx.metrics.recordsManaged.set({ policy: key }, status?.records ?? plan.inSync);
-    if (outcome.kind === 'Applied' && outcome.failures.length > 0) {
+    if (outcome.kind === 'Applied' && outcome.retrying === true) {
       throw new TransientError(
-        `provider rejected ${outcome.failures.length} change batches: ${outcome.failures[0] ?? ''}`,
+        `provider rejected ${outcome.failures.length} change groups: ${outcome.failures[0] ?? ''}`,
       );
     }
     return { requeueAfterMs: interval };
   }
 
-  async #apply(run: SyncRun, provider: Provider, changes: Changes): Promise<SyncOutcome> {
-    const { policy, key, signal, log, eventAt } = run;
+  /**
+   * Rejected change groups: the first time, retried soon (the provider re-reads the zone, so a
+   * rejection caused by a stale view is fixed then); rejected again, the change itself is wrong:
+   * Stalled, one Event and one error count, retried at spec.interval.
+   */
+  #judgeRejections(run: SyncRun, applied: AppliedChanges): SyncOutcome {
+    const { key, policy, log } = run;
+    if (applied.failures.length === 0) {
+      this.#rejected.delete(key);
+      return applied;
+    }
+    const retrying = !this.#rejected.has(key);
+    this.#rejected.add(key);
+    const summary = applied.failures.slice(0, 3).join('; ');
+    if (!retrying) {
+      this.#ctx!.metrics.syncErrors.inc({ policy: key, reason: 'ProviderRejected' });
+      this.#policyEvent(policy, 'Warning', 'ProviderRejected', summary);
+      log.warn({ failed: applied.failures.length }, `provider rejected changes: ${summary}`);
+    }
+    return { ...applied, retrying };
+  }
+
+  /** Adds this sync's deletions to the rolling hour the delete guard counts. */
+  #rememberDeletes(key: string, history: DeleteEntry[], deleted: number, now: Date): DeleteEntry[] {
+    if (deleted <= 0) return history;
+    const next = withDeletes(history, deleted, now);
+    this.#deletes.set(key, next);
+    return next;
+  }
+
+  async #apply(run: SyncRun, provider: Provider, changes: Changes): Promise<AppliedChanges> {
+    const { key, signal, log, eventAt } = run;
     const ctx = this.#ctx!;
     if (countChanges(changes) === 0)
-      return { kind: 'Applied', applied: 0, failedRecords: 0, failures: [] };
+      return { kind: 'Applied', applied: 0, failedRecords: 0, failures: [], deleted: 0 };
     const result = await provider.applyChanges(changes, signal);
     const failedGroups = new Set(result.failed.map((f) => f.group));
     const ok = (ep: Endpoint): boolean =>
@@ -326,10 +429,8 @@ export class DNSPolicyController implements Controller {
       { policy: key, action: 'update' },
       changes.updateNew.filter(ok).length,
     );
-    ctx.metrics.providerChanges.inc(
-      { policy: key, action: 'delete' },
-      changes.delete.filter(ok).length,
-    );
+    const deleted = changes.delete.filter(ok).length;
+    ctx.metrics.providerChanges.inc({ policy: key, action: 'delete' }, deleted);
     if (eventAt !== undefined && result.applied > 0)
       ctx.metrics.eventToSync.observe((performance.now() - eventAt) / 1000);
     const failedRecords = [...changes.create, ...changes.updateNew].filter(
@@ -344,18 +445,21 @@ export class DNSPolicyController implements Controller {
       },
       'applied record changes',
     );
-    for (const f of result.failed) {
-      ctx.metrics.syncErrors.inc({ policy: key, reason: 'ProviderRejected' });
-      this.#policyEvent(policy, 'Warning', 'ProviderRejected', `${f.group}: ${f.message}`);
-    }
     return {
       kind: 'Applied',
       applied: result.applied,
       failedRecords,
       failures: result.failed.map((f) => `${f.group}: ${f.message}`),
+      deleted,
     };
   }
 
+  /**
+   * A sync that could not finish. Permanent: Stalled, one Event, retried at spec.interval (or at
+   * once on a spec or Secret change). Transient: Reconciling, retried by the queue with backoff.
+   * Either way the provider and its zone cache are kept: a throttled account must not pay for a
+   * full re-listing on the next try.
+   */
   async #failed(
     run: SyncRun,
     err: unknown,
@@ -364,28 +468,41 @@ export class DNSPolicyController implements Controller {
   ): Promise<ReconcileResult> {
     const { policy, key, log, intervalMs: interval } = run;
     const ctx = this.#ctx!;
-    this.#forgetProvider(key);
-    const reason = isPermanent(err) ? err.reason : 'ProviderError';
+    const permanent = isPermanent(err);
+    const reason = permanent ? err.reason : 'Retrying';
     const message = describeError(err);
     ctx.metrics.syncErrors.inc({ policy: key, reason });
     this.#policyEvent(policy, 'Warning', reason, message);
-    log.warn({ err: message, reason }, 'sync failed');
     await this.#writeStatus(
-      policy,
+      run,
       diagnostics,
       plan,
-      { kind: 'ProviderError', reason, message },
-      ctx.signal,
+      { kind: 'Failed', reason, message, retrying: !permanent },
+      deletesInWindow([policy.status?.recentDeletes, this.#deletes.get(key)], this.#now()),
     ).catch((statusErr: unknown) =>
       log.warn({ err: describeError(statusErr) }, 'could not write status'),
     );
-    if (isPermanent(err)) return { requeueAfterMs: interval };
+    if (permanent) {
+      // Logged here only: the queue logs the transient ones it retries.
+      log.warn({ reason, retryInMs: interval }, `sync failed: ${message}`);
+      return { requeueAfterMs: interval };
+    }
     throw err instanceof TransientError ? err : new TransientError(message, { cause: err });
   }
 
-  #forgetProvider(key: string): void {
+  #forget(key: string): void {
     this.#providers.delete(key);
     this.#listedAt.delete(key);
+    this.#queue?.forget(key);
+    this.#secrets?.track(key, []);
+    this.#deletes.delete(key);
+    this.#rejected.delete(key);
+    this.#cleanupAttempts.delete(key);
+    this.#ctx?.metrics.recordsManaged.remove({ policy: key });
+  }
+
+  #now(): Date {
+    return this.#options.now?.() ?? new Date();
   }
 
   #nowMs(): number {
@@ -405,22 +522,36 @@ export class DNSPolicyController implements Controller {
       policy.spec.excludeDomains ?? [],
     ]);
     const cached = this.#providers.get(key);
-    if (cached?.fingerprint === fingerprint) return cached.provider;
+    if (cached?.fingerprint === fingerprint && !this.#credentialsChanged(cached))
+      return cached.provider;
     const ctx = this.#ctx!;
     const namespace = policy.metadata.namespace ?? '';
     const factory = this.#options.providerFactory ?? createProvider;
+    const secrets = new Map<string, SecretVersion>();
     const provider = await factory(policy.spec.provider, {
       namespace,
       trusted: ctx.config.trustedNamespaces.includes(namespace),
-      readSecret: secretReader(ctx.kubeConfig, namespace),
+      readSecret: secretReader(ctx.kubeConfig, namespace, (secret, version) =>
+        secrets.set(secret, version),
+      ),
       domains: policy.spec.domains,
       ...(policy.spec.excludeDomains ? { excludeDomains: policy.spec.excludeDomains } : {}),
       inMemoryStore: this.store,
       log,
     });
-    this.#providers.set(key, { fingerprint, provider });
+    this.#providers.set(key, { fingerprint, provider, secrets });
     this.#listedAt.delete(key);
+    if (cached !== undefined) log.info('provider rebuilt (spec or credentials changed)');
     return provider;
+  }
+
+  /** True when a Secret the provider was built from has since changed or gone (rotation). */
+  #credentialsChanged(cached: CachedProvider): boolean {
+    for (const [secret, used] of cached.secrets) {
+      const seen = this.#secrets?.version(secret);
+      if (seen !== undefined && seen !== used) return true;
+    }
+    return false;
   }
 
   #intervalMs(policy: DNSPolicy): number {
@@ -444,42 +575,32 @@ export class DNSPolicyController implements Controller {
     );
   }
 
-  /** Deletes the records a Sync policy owns (never the guard's business: the user asked), then lets go. */
+  /**
+   * Deletes the records a Sync policy owns (never the guard's business: the user asked), then lets
+   * go. Never wedges: a failure is retried with backoff and said in status and an Event, and
+   * dnsop.io/skip-cleanup: "true" releases the policy without touching its records.
+   */
   async #finalize(
     policy: PolicyObject,
     key: string,
     signal: AbortSignal,
     log: Logger,
-  ): Promise<void> {
+  ): Promise<ReconcileResult | void> {
     const finalizers = policy.metadata.finalizers ?? [];
     if (!finalizers.includes(RECORDS_FINALIZER)) return;
-    if ((policy.spec.policy ?? 'Sync') === 'Sync' && !policy.spec.dryRun) {
-      const provider = await this.#provider(policy, key, log);
-      const current = await provider.records({ signal, refresh: true });
-      const plan = planChanges({
-        desired: [],
-        current,
-        ownerId: ownerIdOf(policy),
-        policy: 'Sync',
-        domains: new DomainFilter(policy.spec.domains, policy.spec.excludeDomains ?? []),
-        cachesSynced: true,
-        maxDeletePercent: 100,
-      });
-      if (countChanges(plan.changes) > 0) {
-        const result = await provider.applyChanges(plan.changes, signal);
-        if (result.failed.length > 0) {
-          throw new TransientError(
-            `could not delete owned records: ${result.failed.map((f) => f.message).join('; ')}`,
-          );
-        }
-        this.#ctx!.metrics.providerChanges.inc(
-          { policy: key, action: 'delete' },
-          plan.changes.delete.filter((e) => e.ownerOf === undefined).length,
-        );
-        log.info(
-          { deleted: plan.changes.delete.length },
-          'deleted owned records of a deleted policy',
-        );
+    if (policy.metadata.annotations?.[SKIP_CLEANUP_ANNOTATION] === 'true') {
+      log.info(`${SKIP_CLEANUP_ANNOTATION} is set: releasing the policy, records left in place`);
+      this.#policyEvent(
+        policy,
+        'Normal',
+        'CleanupSkipped',
+        `${SKIP_CLEANUP_ANNOTATION}: "true": the records this policy owns were left in place`,
+      );
+    } else if ((policy.spec.policy ?? 'Sync') === 'Sync' && !policy.spec.dryRun) {
+      try {
+        await this.#deleteOwnedRecords(policy, key, signal, log);
+      } catch (err) {
+        return this.#cleanupBlocked(policy, key, err, log);
       }
     }
     await this.#ctx!.status.setFinalizers(
@@ -488,8 +609,71 @@ export class DNSPolicyController implements Controller {
       policy.metadata.resourceVersion,
       signal,
     );
-    this.#forgetProvider(key);
-    this.#ctx!.metrics.recordsManaged.remove({ policy: key });
+    this.#forget(key);
+  }
+
+  async #deleteOwnedRecords(
+    policy: PolicyObject,
+    key: string,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<void> {
+    const provider = await this.#provider(policy, key, log);
+    const current = await provider.records({ signal, refresh: true });
+    const plan = planChanges({
+      desired: [],
+      current,
+      ownerId: ownerIdOf(policy),
+      policy: 'Sync',
+      domains: new DomainFilter(policy.spec.domains, policy.spec.excludeDomains ?? []),
+      cachesSynced: true,
+      maxDeletePercent: 100,
+    });
+    if (countChanges(plan.changes) === 0) return;
+    const result = await provider.applyChanges(plan.changes, signal);
+    if (result.failed.length > 0) {
+      throw new TransientError(
+        `could not delete owned records: ${result.failed.map((f) => f.message).join('; ')}`,
+      );
+    }
+    this.#ctx!.metrics.providerChanges.inc(
+      { policy: key, action: 'delete' },
+      plan.changes.delete.filter((e) => e.ownerOf === undefined).length,
+    );
+    log.info({ deleted: plan.changes.delete.length }, 'deleted owned records of a deleted policy');
+  }
+
+  /** A deleted policy whose records cannot be deleted: say why and how to release it; retry later. */
+  async #cleanupBlocked(
+    policy: PolicyObject,
+    key: string,
+    err: unknown,
+    log: Logger,
+  ): Promise<ReconcileResult> {
+    const attempt = this.#cleanupAttempts.get(key) ?? 0;
+    this.#cleanupAttempts.set(key, attempt + 1);
+    const delay = backoffDelay(attempt, this.#options.cleanupBackoff ?? DEFAULT_CLEANUP_BACKOFF);
+    const cause = describeError(err);
+    const message = `deletion is waiting: the records this policy owns could not be deleted (${cause}); retried with backoff. Fix the cause, or set annotation ${SKIP_CLEANUP_ANNOTATION}: "true" to delete the policy and leave its records in place`;
+    this.#ctx!.metrics.syncErrors.inc({ policy: key, reason: 'CleanupBlocked' });
+    this.#policyEvent(policy, 'Warning', 'CleanupBlocked', message);
+    log.warn(
+      { err: cause, attempt: attempt + 1, retryInMs: delay },
+      'cleanup of a deleted policy failed',
+    );
+    const state: KstatusInput = {
+      state: isPermanent(err) ? 'Stalled' : 'Reconciling',
+      reason: 'CleanupBlocked',
+      message,
+    };
+    await this.#ctx!.status.update<PolicyObject>(
+      this.#ref(policy),
+      (live) => progressStatus(live.status, state, live.metadata.generation, this.#now()),
+      this.#ctx!.signal,
+    ).catch((statusErr: unknown) =>
+      log.warn({ err: describeError(statusErr) }, 'could not write status'),
+    );
+    return { requeueAfterMs: delay };
   }
 
   // ---- status, events -------------------------------------------------------------------------
@@ -506,23 +690,54 @@ export class DNSPolicyController implements Controller {
     };
   }
 
+  /** First sight of a generation: say Reconciling at once, before the sync's own result. */
+  async #markReconciling(policy: PolicyObject, signal: AbortSignal, log: Logger): Promise<void> {
+    await this.#ctx!.status.update<PolicyObject>(
+      this.#ref(policy),
+      (live) =>
+        generationObserved(live)
+          ? undefined
+          : progressStatus(
+              live.status,
+              {
+                state: 'Reconciling',
+                reason: 'Progressing',
+                message: `syncing generation ${live.metadata.generation ?? 0}`,
+              },
+              live.metadata.generation,
+              this.#now(),
+            ),
+      signal,
+    ).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not write status'));
+  }
+
   async #writeStatus(
-    policy: PolicyObject,
+    run: SyncRun,
     diagnostics: readonly Diagnostic[],
     plan: Plan | undefined,
     outcome: SyncOutcome,
-    signal: AbortSignal,
+    recentDeletes: readonly DeleteEntry[],
   ): Promise<DNSPolicyStatus | undefined> {
-    const now = this.#options.now?.() ?? new Date();
+    const now = this.#now();
     let written: DNSPolicyStatus | undefined;
+    let before: DNSPolicyStatus | undefined;
     await this.#ctx!.status.update<PolicyObject>(
-      this.#ref(policy),
+      this.#ref(run.policy),
       (live) => {
         const next = computePolicyStatus(
-          { policy: live, diagnostics, ...(plan ? { plan } : {}), outcome, now },
+          {
+            policy: live,
+            diagnostics,
+            ...(plan ? { plan } : {}),
+            outcome,
+            now,
+            generation: run.policy.metadata.generation,
+            recentDeletes,
+          },
           live.status?.conditions,
         );
         written = next;
+        before = live.status;
         // Nothing new to say: skip the write (a resync that changed nothing costs no API call).
         if (
           sameStatusContent(live.status, next) &&
@@ -531,8 +746,17 @@ export class DNSPolicyController implements Controller {
           return undefined;
         return next;
       },
-      signal,
+      run.signal,
     );
+    const was = recovered(before?.conditions, written?.conditions);
+    if (was !== undefined) {
+      this.#policyEvent(
+        run.policy,
+        'Normal',
+        'Recovered',
+        `in sync again after ${was.reason ?? 'a failure'}: ${was.message ?? ''}`,
+      );
+    }
     return written;
   }
 
@@ -585,15 +809,27 @@ function specOrLifecycleChanged(e: ChangeEvent<PolicyObject>): boolean {
       p.metadata.generation,
       p.metadata.deletionTimestamp,
       p.metadata.finalizers,
+      p.metadata.annotations?.[SKIP_CLEANUP_ANNOTATION],
       p.spec,
     ]);
   return facts(e.old) !== facts(e.obj);
 }
 
-/** Reads Secrets from the policy's own namespace only (multi-tenancy: no borrowing others' keys). */
+/** The credentials Secrets ("namespace/name") a policy's provider reads. */
+export function secretRefs(policy: DNSPolicy): string[] {
+  const { route53, cloudDNS } = policy.spec.provider ?? {};
+  const name = route53?.credentialsSecretRef?.name ?? cloudDNS?.credentialsSecretRef?.name;
+  return name ? [`${policy.metadata.namespace ?? ''}/${name}`] : [];
+}
+
+/**
+ * Reads Secrets from the policy's own namespace only (multi-tenancy: no borrowing others' keys).
+ * `onRead` learns the version read ("namespace/name", resourceVersion or null when absent).
+ */
 export function secretReader(
   kubeConfig: KubeConfig,
   policyNamespace: string,
+  onRead?: (secret: string, version: SecretVersion) => void,
 ): ProviderContext['readSecret'] {
   return async (namespace, name) => {
     if (namespace !== policyNamespace) {
@@ -603,10 +839,14 @@ export function secretReader(
       );
     }
     try {
-      const secret = await kubeRequest<{ data?: Record<string, string> }>(kubeConfig, {
+      const secret = await kubeRequest<{
+        data?: Record<string, string>;
+        metadata?: { resourceVersion?: string };
+      }>(kubeConfig, {
         method: 'GET',
         path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
       });
+      onRead?.(`${namespace}/${name}`, secret.metadata?.resourceVersion ?? '');
       return Object.fromEntries(
         Object.entries(secret.data ?? {}).map(([k, v]) => [
           k,
@@ -614,7 +854,10 @@ export function secretReader(
         ]),
       );
     } catch (err) {
-      if (isNotFound(err)) return undefined;
+      if (isNotFound(err)) {
+        onRead?.(`${namespace}/${name}`, null);
+        return undefined;
+      }
       throw new TransientError(`cannot read Secret ${namespace}/${name}`, { cause: err });
     }
   };

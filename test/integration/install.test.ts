@@ -130,6 +130,29 @@ it('the operator runs with the shipped RBAC and is never refused', async () => {
     metadata: { name: 'public', namespace: 'shop' },
     spec: { sources: [{ kind: 'Service' }], domains: ['example.com'], provider: { inMemory: {} } },
   } as KubernetesObject);
+  // A policy naming a credentials Secret: the operator reads it and watches it by name.
+  await admin.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'aws', namespace: 'shop' },
+    stringData: { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' },
+  } as KubernetesObject);
+  await admin.create({
+    apiVersion: 'dnsop.io/v1alpha1',
+    kind: 'DNSPolicy',
+    metadata: { name: 'route53', namespace: 'shop' },
+    spec: {
+      sources: [{ kind: 'Service' }],
+      domains: ['example.com'],
+      provider: {
+        route53: {
+          region: 'us-east-1',
+          endpoint: 'http://127.0.0.1:9',
+          credentialsSecretRef: { name: 'aws' },
+        },
+      },
+    },
+  } as KubernetesObject);
   await admin.create({
     apiVersion: 'dnsop.io/v1alpha1',
     kind: 'DNSProbe',
@@ -160,6 +183,13 @@ it('the operator runs with the shipped RBAC and is never refused', async () => {
       { timeoutMs: 30_000 },
     );
     expect(synced.status?.records).toBeGreaterThanOrEqual(1);
+    await waitFor('the route53 policy seen (its Secret read and watched)', async () => {
+      const p = await kubeRequest<{ status?: { observedGeneration?: number } }>(plane.kubeConfig, {
+        method: 'GET',
+        path: '/apis/dnsop.io/v1alpha1/namespaces/shop/dnspolicies/route53',
+      });
+      return p.status?.observedGeneration === 1 ? true : undefined;
+    });
     const lease = await kubeRequest<{ spec: { holderIdentity: string } }>(plane.kubeConfig, {
       method: 'GET',
       path: '/apis/coordination.k8s.io/v1/namespaces/dnsop-system/leases/dnsop-leader',

@@ -129,7 +129,8 @@ describe('StatusWriter', () => {
     const ref = { resource: RESOURCES.dnspolicies, namespace: 'runtime', name: 'untouched' };
     expect(await writer.update<DNSPolicy>(ref, () => undefined)).toBeUndefined();
     const live = await readPolicy('untouched');
-    expect(live.status).toBeUndefined();
+    // Only the CRD's structural default, served on read: nothing was written.
+    expect(live.status).toEqual({ observedGeneration: 0 });
   });
 
   it('a forced stale resourceVersion gets a 409 and the writer converges', async () => {

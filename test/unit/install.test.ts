@@ -78,7 +78,7 @@ describe('deploy/ (kubectl apply -k deploy/)', () => {
     expect(byKind('Service')[0]!.spec.ports[0].name).toBe('metrics');
   });
 
-  it('grants least privilege: no wildcards, Secrets get-only, no writes to workloads', () => {
+  it('grants least privilege: no wildcards, Secrets get and watch (never list), no writes to workloads', () => {
     const rules = [...byKind('ClusterRole'), ...byKind('Role')].flatMap((r) => r.rules as Doc[]);
     for (const rule of rules) {
       expect(rule.verbs).not.toContain('*');
@@ -86,7 +86,7 @@ describe('deploy/ (kubectl apply -k deploy/)', () => {
       expect(rule.apiGroups).not.toContain('*');
     }
     const secretRules = rules.filter((r) => (r.resources as string[]).includes('secrets'));
-    expect(secretRules.flatMap((r) => r.verbs)).toEqual(['get']);
+    expect(secretRules.flatMap((r) => r.verbs)).toEqual(['get', 'watch']);
     const podWrites = rules.filter(
       (r) =>
         (r.resources as string[]).includes('pods') &&
