@@ -2,7 +2,8 @@
  * A loopback HTTP proxy in front of a Route 53 endpoint (moto): records every request so tests
  * can check what the provider actually sent (batch sizes, AliasTarget or not), and can answer
  * the next N matching requests with a Route 53 error (Throttling, PriorRequestNotComplete)
- * instead of forwarding them.
+ * instead of forwarding them, and can refuse an access key as AWS would refuse a bad one (moto
+ * itself accepts any credentials).
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,8 @@ export interface ProxiedRequest {
   readonly injected: boolean;
   /** Time the upstream (moto) took to answer, ms. */
   upstreamMs?: number;
+  /** The access key id the request was signed with (SigV4 Credential=...). */
+  readonly accessKeyId?: string;
 }
 
 export interface ChangeBatchStats {
@@ -47,6 +50,7 @@ export class Route53Proxy {
   readonly #server: Server;
   readonly #upstream: string;
   #faults: { match: Matcher; code: string; message: string; remaining: number }[] = [];
+  readonly #deniedKeys = new Set<string>();
 
   private constructor(server: Server, upstream: string) {
     this.#server = server;
@@ -82,6 +86,11 @@ export class Route53Proxy {
     this.#faults.push({ match, code, message, remaining: times });
   }
 
+  /** Answers every request signed with this access key id 403 InvalidClientTokenId, as AWS does. */
+  denyAccessKey(accessKeyId: string): void {
+    this.#deniedKeys.add(accessKeyId);
+  }
+
   /** The ChangeResourceRecordSets requests forwarded upstream and accepted. */
   acceptedChangeBatches(): ChangeBatchStats[] {
     return this.requests
@@ -110,17 +119,21 @@ export class Route53Proxy {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
     const text = body.toString('utf8');
-    const fault = this.#faults.find((f) => f.remaining > 0 && f.match(method, path, text));
+    const accessKeyId = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1];
+    const key = accessKeyId !== undefined ? { accessKeyId } : {};
+    const fault =
+      accessKeyId !== undefined && this.#deniedKeys.has(accessKeyId)
+        ? {
+            code: 'InvalidClientTokenId',
+            message: 'The security token included in the request is invalid.',
+            status: 403,
+          }
+        : this.#faults.find((f) => f.remaining > 0 && f.match(method, path, text));
     if (fault) {
-      fault.remaining -= 1;
-      this.requests.push({
-        method,
-        path,
-        body: body.toString('utf8'),
-        status: 400,
-        injected: true,
-      });
-      res.writeHead(400, { 'content-type': 'text/xml' });
+      if ('remaining' in fault) fault.remaining -= 1;
+      const status = 'status' in fault ? fault.status : 400;
+      this.requests.push({ method, path, body: text, status, injected: true, ...key });
+      res.writeHead(status, { 'content-type': 'text/xml' });
       res.end(
         `<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">` +
           `<Error><Type>Sender</Type><Code>${fault.code}</Code><Message>${fault.message}</Message></Error>` +
@@ -128,13 +141,7 @@ export class Route53Proxy {
       );
       return;
     }
-    const record: ProxiedRequest = {
-      method,
-      path,
-      body: body.toString('utf8'),
-      status: 0,
-      injected: false,
-    };
+    const record: ProxiedRequest = { method, path, body: text, status: 0, injected: false, ...key };
     this.requests.push(record);
     try {
       const headers = new Headers();
