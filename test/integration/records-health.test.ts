@@ -196,7 +196,8 @@ async function start(): Promise<void> {
   ({ operator } = await startOperator(
     plane.kubeConfig,
     [new DNSPolicyController({ debounceMs: 100 })],
-    { metrics },
+    // Trusted: these policies point the provider at the loopback proxy (an endpoint override).
+    { metrics, config: { trustedNamespaces: NAMESPACES.join(',') } },
   ));
 }
 
