@@ -57,7 +57,7 @@ export function evaluatePolicy(
   const granted = withinDomainGrants(
     reserved.endpoints,
     namespace,
-    objects.namespaces().find((ns) => ns.metadata?.name === namespace),
+    objects.namespaces(),
     options,
   );
   return {

@@ -265,18 +265,40 @@ describe('domain grants', () => {
     ['no annotation at all', 'app.b.example.com', on, undefined, false],
     ['grants not required', 'app.shop.example.com', untrusted, undefined, true],
   ])('%s', (_name, name, options, allowed, kept) => {
-    const out = withinDomainGrants([ep(name)], 'b', ns('b', allowed), options);
+    const out = withinDomainGrants([ep(name)], 'b', [ns('b', allowed)], options);
     expect(out.endpoints).toHaveLength(kept ? 1 : 0);
     expect(out.diagnostics.map((d) => d.reason)).toEqual(kept ? [] : ['DomainNotGranted']);
   });
 
+  it("names under a longer domain granted to another namespace are that namespace's", () => {
+    const all = [ns('b', 'example.com'), ns('shop', 'shop.example.com'), ns('c', 'example.com')];
+    const out = withinDomainGrants(
+      [
+        ep('new.shop.example.com'),
+        ep('shop.example.com'),
+        ep('x.example.com'),
+        ep('x.c.example.com'),
+      ],
+      'b',
+      all,
+      on,
+    );
+    expect(out.endpoints.map((e) => e.name)).toEqual(['x.example.com', 'x.c.example.com']);
+    expect(out.diagnostics.map((d) => d.message)).toEqual([
+      expect.stringContaining('shop.example.com is granted to namespace "shop"'),
+      expect.stringContaining('shop.example.com is granted to namespace "shop"'),
+    ]);
+    const theirs = withinDomainGrants([ep('new.shop.example.com')], 'shop', all, on);
+    expect(theirs.endpoints).toHaveLength(1);
+  });
+
   it('trusted namespaces need no grant', () => {
-    const out = withinDomainGrants([ep('x.example.com')], 'kube-system', ns('kube-system'), on);
+    const out = withinDomainGrants([ep('x.example.com')], 'kube-system', [], on);
     expect(out.endpoints).toHaveLength(1);
   });
 
   it('the diagnostic names the annotation and the flag', () => {
-    const out = withinDomainGrants([ep('a.shop.example.com')], 'b', ns('b', 'b.example.com'), on);
+    const out = withinDomainGrants([ep('a.shop.example.com')], 'b', [ns('b', 'b.example.com')], on);
     expect(out.diagnostics[0]?.message).toMatch(
       /a\.shop\.example\.com .*"b" grants only b\.example\.com.*dnsop\.io\/allowed-domains.*--require-domain-grants/,
     );

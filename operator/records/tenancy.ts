@@ -218,28 +218,45 @@ export function grantedDomains(namespace: V1Namespace | undefined): string[] {
 
 /**
  * With --require-domain-grants, keeps only the endpoints of an untrusted policy that lie under a
- * domain its Namespace grants; the others get diagnostic DomainNotGranted.
+ * domain its Namespace grants, and not under a longer domain granted to another namespace (a
+ * platform may grant `example.com` to one team and `shop.example.com` to another: the names under
+ * `shop.example.com` are the second team's). The others get diagnostic DomainNotGranted.
  */
 export function withinDomainGrants(
   endpoints: readonly Endpoint[],
   namespace: string,
-  namespaceObject: V1Namespace | undefined,
+  namespaces: readonly V1Namespace[],
   options: TenancyOptions,
 ): Filtered {
   if (options.requireDomainGrants !== true || options.trustedNamespaces.has(namespace))
     return { endpoints, diagnostics: [] };
-  const granted = grantedDomains(namespaceObject);
+  const grants = namespaces.flatMap((ns) =>
+    grantedDomains(ns).map((domain) => ({ domain, namespace: ns.metadata?.name ?? '' })),
+  );
+  const own = grants.filter((g) => g.namespace === namespace).map((g) => g.domain);
   const kept: Endpoint[] = [];
   const diagnostics: Diagnostic[] = [];
-  const grants = granted.length === 0 ? 'grants no domain' : `grants only ${granted.join(', ')}`;
+  const refuse = (ep: Endpoint, why: string): void => {
+    diagnostics.push({
+      object: ep.source ?? '',
+      reason: 'DomainNotGranted',
+      message: `${ep.name} is not published: ${why} (annotation ${ALLOWED_DOMAINS_ANNOTATION} on the Namespace, set by cluster admins; --require-domain-grants is on)`,
+    });
+  };
   for (const ep of endpoints) {
-    if (granted.some((d) => isNameUnder(ep.name, d))) kept.push(ep);
-    else
-      diagnostics.push({
-        object: ep.source ?? '',
-        reason: 'DomainNotGranted',
-        message: `${ep.name} is not published: namespace "${namespace}" ${grants} (annotation ${ALLOWED_DOMAINS_ANNOTATION}, set by cluster admins; --require-domain-grants is on)`,
-      });
+    const mine = own.filter((d) => isNameUnder(ep.name, d));
+    if (mine.length === 0) {
+      const has = own.length === 0 ? 'grants no domain' : `grants only ${own.join(', ')}`;
+      refuse(ep, `namespace "${namespace}" ${has}`);
+      continue;
+    }
+    const longest = Math.max(...mine.map((d) => d.length));
+    const closer = grants.find(
+      (g) =>
+        g.namespace !== namespace && g.domain.length > longest && isNameUnder(ep.name, g.domain),
+    );
+    if (closer === undefined) kept.push(ep);
+    else refuse(ep, `${closer.domain} is granted to namespace "${closer.namespace}"`);
   }
   return { endpoints: kept, diagnostics };
 }
