@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Provisions the components the envtest harness runs on loopback, building or installing only
 # what is missing or out of date:
-#   .tools/bin/etcd, kube-apiserver, kube-controller-manager, coredns   (built from Go modules)
+#   .tools/bin/etcd, kube-apiserver, kube-controller-manager, kubectl, coredns (built from Go modules)
 #   .tools/bin/kustomize                                                 (go install, pinned)
 #   .tools/bin/health      kstatus (cli-utils) + Argo CD's Lua VM (gopher-lua), GitOps health checks
 #   .tools/venv/bin/moto_server                                          (PyPI moto[server])
@@ -79,13 +79,21 @@ all_exist() {
 }
 
 # build_go_module NAME MODULE_DIR BINARY... : one `go build` per module so shared packages compile once.
+# A BINARY is a wrapper folder of MODULE_DIR, or an upstream main package the module requires
+# (e.g. k8s.io/kubernetes/cmd/kubectl, a `tool` of its go.mod), built as its last path element.
 build_go_module() {
   local name="$1" module_dir="$2"
   shift 2
   local binaries=("$@") outputs=() packages=() b
   for b in "${binaries[@]}"; do
-    outputs+=("$tools_dir/bin/$b")
-    if [[ -d "$module_dir/$b" ]]; then packages+=("./$b"); else packages+=("."); fi
+    outputs+=("$tools_dir/bin/${b##*/}")
+    if [[ -d "$module_dir/$b" ]]; then
+      packages+=("./$b")
+    elif [[ "$b" == */* ]]; then
+      packages+=("$b")
+    else
+      packages+=(".")
+    fi
   done
   local hash
   hash="$(inputs_hash "$(files_hash "$module_dir")" "${go_build_flags[*]}" "${binaries[*]}")"
@@ -97,7 +105,7 @@ build_go_module() {
   local started=$SECONDS
   mkdir -p "$tools_dir/bin"
   if [[ ${#binaries[@]} -eq 1 ]]; then
-    (cd "$module_dir" && go build "${go_build_flags[@]}" -o "$tools_dir/bin/${binaries[0]}" "${packages[0]}")
+    (cd "$module_dir" && go build "${go_build_flags[@]}" -o "${outputs[0]}" "${packages[0]}")
   else
     (cd "$module_dir" && go build "${go_build_flags[@]}" -o "$tools_dir/bin/" "${packages[@]}")
   fi
@@ -225,7 +233,9 @@ main() {
   install_go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
   build_go_module health "$go_sources/health" health
   install_moto
-  build_go_module kube "$go_sources/kube" kube-apiserver kube-controller-manager
+  # kubectl from the same k8s.io/kubernetes module: the tests run the README's kubectl commands.
+  build_go_module kube "$go_sources/kube" kube-apiserver kube-controller-manager \
+    k8s.io/kubernetes/cmd/kubectl
   say "provisioning took $((SECONDS - started))s"
 }
 

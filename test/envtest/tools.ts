@@ -6,6 +6,8 @@ export interface ToolPaths {
   readonly etcd: string;
   readonly kubeApiServer: string;
   readonly kubeControllerManager: string;
+  /** kubectl, from the same k8s.io/kubernetes module: tests run the README's commands with it. */
+  readonly kubectl: string;
   readonly coreDns: string;
   readonly motoServer: string;
   /** kustomize, to render deploy/ exactly as `kubectl apply -k deploy/` does. */
@@ -46,6 +48,7 @@ export function locateTools(): ToolPaths {
     etcd: bin('etcd'),
     kubeApiServer: bin('kube-apiserver'),
     kubeControllerManager: bin('kube-controller-manager'),
+    kubectl: bin('kubectl'),
     coreDns: bin('coredns'),
     motoServer: join(dir, 'venv', 'bin', 'moto_server'),
     kustomize: bin('kustomize'),
@@ -58,6 +61,7 @@ export function locateTools(): ToolPaths {
     paths.etcd,
     paths.kubeApiServer,
     paths.kubeControllerManager,
+    paths.kubectl,
     paths.coreDns,
     paths.motoServer,
     paths.kustomize,
