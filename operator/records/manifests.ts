@@ -6,8 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { SOURCE_KINDS as KNOWN_SOURCE_KINDS } from '../api/types';
-import type { DNSPolicy, DNSPolicySpec, ProviderSpec } from '../api/types';
+import type { CrdValidator } from '../api/validation';
 
 export class ManifestError extends Error {
   override readonly name = 'ManifestError';
@@ -109,95 +108,76 @@ export function parseManifestFile(file: string): KubernetesObject[] {
   });
 }
 
-// ---- DNSPolicy validation and defaults (the CRD's, for manifests that never met an API server) --
+// ---- validation: the CRDs' own schema and rules (operator/api/validation.ts) --------------------
 
-const SOURCE_KINDS: ReadonlySet<string> = new Set(KNOWN_SOURCE_KINDS);
-const SYNC_POLICIES = new Set(['Sync', 'UpsertOnly', 'CreateOnly']);
-
-function fail(file: string, policy: string, reason: string): never {
-  throw new ManifestError(file, `DNSPolicy ${policy}: ${reason}`);
+export interface ManifestProblem {
+  readonly file: string;
+  /** `Kind namespace/name` of the object at fault, when the problem is in one object. */
+  readonly object?: string;
+  /** The field at fault, as the API server names it (e.g. `spec.domains[0]`). */
+  readonly field?: string;
+  readonly reason: string;
 }
 
-function checkSpecFields(file: string, ref: string, spec: Record<string, unknown>): void {
-  const sources = spec['sources'];
-  if (!Array.isArray(sources) || sources.length === 0)
-    fail(file, ref, 'spec.sources must list at least one source');
-  for (const [i, s] of sources.entries()) {
-    if (!isRecord(s) || typeof s['kind'] !== 'string' || !SOURCE_KINDS.has(s['kind'])) {
-      fail(file, ref, `spec.sources[${i}].kind must be one of ${KNOWN_SOURCE_KINDS.join(', ')}`);
+/** Every problem found in a set of manifests; `message` has one line per problem. */
+export class ManifestProblems extends Error {
+  override readonly name = 'ManifestProblems';
+  readonly problems: readonly ManifestProblem[];
+  constructor(problems: readonly ManifestProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.problems = problems;
+  }
+}
+
+export function formatProblem(p: ManifestProblem): string {
+  const where = [p.file, p.object, p.field].filter((x) => x !== undefined && x !== '').join(': ');
+  return `${where}: ${p.reason}`;
+}
+
+function describeObject(obj: KubernetesObject): string {
+  const ns = obj.metadata?.namespace;
+  return `${obj.kind ?? ''} ${ns ? `${ns}/` : ''}${obj.metadata?.name ?? ''}`;
+}
+
+/**
+ * Reads every manifest under `paths` and validates each dnsop object with `validator`, which also
+ * fills in the CRD's defaults. Throws ManifestProblems listing every problem in every file.
+ */
+export function readValidatedManifests(
+  paths: readonly string[],
+  validator: CrdValidator,
+): KubernetesObject[] {
+  const problems: ManifestProblem[] = [];
+  const objects: KubernetesObject[] = [];
+  let files: string[] = [];
+  try {
+    files = listManifestFiles(paths);
+  } catch (err) {
+    if (!(err instanceof ManifestError)) throw err;
+    problems.push({ file: err.file, reason: err.message.slice(err.file.length + 2) });
+  }
+  for (const file of files) {
+    let parsed: KubernetesObject[];
+    try {
+      parsed = parseManifestFile(file);
+    } catch (err) {
+      if (!(err instanceof ManifestError)) throw err;
+      problems.push({ file, reason: err.message.slice(file.length + 2) });
+      continue;
+    }
+    for (const obj of parsed) {
+      const result = validator.validate(obj as unknown as Record<string, unknown>);
+      const validated = result?.object as KubernetesObject | undefined;
+      if (result === undefined) {
+        objects.push(obj);
+        continue;
+      }
+      for (const e of result.errors) {
+        problems.push({ file, object: describeObject(obj), field: e.field, reason: e.message });
+      }
+      if (validated !== undefined) objects.push(validated);
     }
   }
-  const domains = spec['domains'];
-  if (
-    !Array.isArray(domains) ||
-    domains.length === 0 ||
-    !domains.every((d) => typeof d === 'string' && d !== '')
-  ) {
-    fail(file, ref, 'spec.domains must list at least one domain');
-  }
-  const provider = spec['provider'];
-  const set = isRecord(provider)
-    ? ['route53', 'cloudDNS', 'inMemory'].filter((k) => provider[k] !== undefined)
-    : [];
-  if (set.length !== 1)
-    fail(file, ref, 'spec.provider must set exactly one of route53, cloudDNS, inMemory');
-  checkScalarFields(file, ref, spec);
-}
-
-function checkScalarFields(file: string, ref: string, spec: Record<string, unknown>): void {
-  const policy = spec['policy'];
-  if (policy !== undefined && (typeof policy !== 'string' || !SYNC_POLICIES.has(policy))) {
-    fail(file, ref, 'spec.policy must be Sync, UpsertOnly or CreateOnly');
-  }
-  const ttl = spec['ttl'];
-  if (
-    ttl !== undefined &&
-    (!Number.isInteger(ttl) || (ttl as number) < 1 || (ttl as number) > 604_800)
-  ) {
-    fail(file, ref, 'spec.ttl must be an integer from 1 to 604800');
-  }
-  const mdp = spec['maxDeletePercent'];
-  if (
-    mdp !== undefined &&
-    (!Number.isInteger(mdp) || (mdp as number) < 0 || (mdp as number) > 100)
-  ) {
-    fail(file, ref, 'spec.maxDeletePercent must be an integer from 0 to 100');
-  }
-}
-
-function withProviderDefaults(provider: ProviderSpec): ProviderSpec {
-  if (provider.route53 === undefined) return provider;
-  return {
-    ...provider,
-    route53: {
-      ...provider.route53,
-      region: provider.route53.region ?? 'us-east-1',
-      zoneType: provider.route53.zoneType ?? 'any',
-      aliasMode: provider.route53.aliasMode ?? 'Auto',
-    },
-  };
-}
-
-/** Validates a DNSPolicy read from a file and fills the CRD's defaults. */
-export function toDNSPolicy(file: string, obj: KubernetesObject): DNSPolicy {
-  const raw = obj as unknown as Record<string, unknown>;
-  const ref = `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
-  const spec = raw['spec'];
-  if (!isRecord(spec)) fail(file, ref, 'spec is required');
-  checkSpecFields(file, ref, spec);
-  const typed = spec as unknown as DNSPolicySpec;
-  return {
-    apiVersion: String(raw['apiVersion']),
-    kind: 'DNSPolicy',
-    metadata: obj.metadata ?? {},
-    spec: {
-      ...typed,
-      provider: withProviderDefaults(typed.provider),
-      policy: typed.policy ?? 'Sync',
-      ttl: typed.ttl ?? 300,
-      interval: typed.interval ?? '60s',
-      maxDeletePercent: typed.maxDeletePercent ?? 50,
-      dryRun: typed.dryRun ?? false,
-    },
-  };
+  if (problems.length > 0) throw new ManifestProblems(problems);
+  return objects;
 }

@@ -168,7 +168,7 @@ status: { loadBalancer: { ingress: [{ ip: 34.120.1.2 }] } }
       'policy without provider',
       'policy.yaml',
       'apiVersion: dnsop.io/v1alpha1\nkind: DNSPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  sources: [{kind: Service}]\n  domains: [example.com]\n  provider: {}\n',
-      /policy\.yaml: DNSPolicy shop\/p: spec.provider must set exactly one/,
+      /policy\.yaml: DNSPolicy shop\/p: spec\.provider: provider must set exactly one of route53, cloudDNS, inMemory\n/,
     ],
   ])(
     'exits 2 on %s with the file and the reason on stderr',
@@ -179,6 +179,56 @@ status: { loadBalancer: { ingress: [{ ip: 34.120.1.2 }] } }
       expect(err).toMatch(message);
     },
   );
+
+  it('exits 2 with a usage error when no -f is given', async () => {
+    const { code, out, err } = await run([]);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toMatch(/-f\/--filename is required/);
+  });
+
+  it('reports every error of every object and file (file, object, field, reason), then exits 2', async () => {
+    const bad = tempFile(
+      'bad.yaml',
+      `apiVersion: dnsop.io/v1alpha1
+kind: DNSPolicy
+metadata: { name: p, namespace: shop }
+spec:
+  sources: [{ kind: Service }]
+  domains: [Example.COM]
+  interval: abc
+  provider: { route53: { regoin: us-east-1 } }
+---
+apiVersion: dnsop.io/v1alpha1
+kind: DNSProbe
+metadata: { name: q, namespace: shop }
+spec:
+  server: { serviceRef: { name: kube-dns } }
+  queries: [{ name: kubernetes.default.svc.cluster.local }]
+  interval: 100ms
+  timeout: 10s
+`,
+    );
+    const broken = tempFile('broken.yaml', 'kind: Service\n  metadata: [');
+    const { code, out, err } = await run([bad, broken]);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    const lines = err.trim().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /bad\.yaml: DNSPolicy shop\/p: spec\.domains\[0\]: .*lower-case DNS name/,
+      ),
+      expect.stringMatching(
+        /bad\.yaml: DNSPolicy shop\/p: spec\.provider\.route53\.regoin: unknown field/,
+      ),
+      expect.stringMatching(/bad\.yaml: DNSPolicy shop\/p: spec\.interval: .*must be a duration/),
+      expect.stringMatching(
+        /bad\.yaml: DNSProbe shop\/q: spec\.timeout: timeout must not be longer than interval/,
+      ),
+      expect.stringMatching(/broken\.yaml: invalid YAML in document 1/),
+      'dnsop plan: 5 problems found; nothing planned',
+    ]);
+  });
 
   it('exits 2 for a path that does not exist', async () => {
     const { code, err } = await run(['/nonexistent/dnsop-examples']);

@@ -6,6 +6,7 @@
 import type { CliIO } from '../cli-io';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../cli-io';
 import type { DNSPolicy } from '../api/types';
+import { loadCrdValidator } from '../api/validation';
 import type { Diagnostic, Endpoint } from './endpoint';
 import {
   changeSetOf,
@@ -15,7 +16,7 @@ import {
   type ChangeSet,
 } from './change-set';
 import { CurrentZoneError, readCurrentZones } from './current-zone';
-import { ManifestError, listManifestFiles, parseManifestFile, toDNSPolicy } from './manifests';
+import { ManifestProblems, readValidatedManifests } from './manifests';
 import { offlineCaches } from './objects';
 import { evaluatePolicy, planForPolicy } from './pipeline';
 import { sourceObjectsFrom } from './objects';
@@ -70,20 +71,19 @@ function toPlannedRecord(ep: Endpoint): PlannedRecord {
   };
 }
 
-/** Loads manifests and plans every DNSPolicy in them. Throws ManifestError on malformed input. */
-export function planManifests(options: PlanCommandOptions): PlannedPolicy[] {
+/**
+ * Loads manifests, validates every dnsop object against the CRDs (defaults filled in as the API
+ * server fills them) and plans every DNSPolicy. Throws ManifestProblems listing every problem.
+ */
+export async function planManifests(options: PlanCommandOptions): Promise<PlannedPolicy[]> {
+  const validator = await loadCrdValidator();
   const caches = offlineCaches();
   const policies: DNSPolicy[] = [];
-  for (const file of listManifestFiles(options.files)) {
-    for (const obj of parseManifestFile(file)) {
-      if (obj.kind === 'DNSPolicy') {
-        const policy = toDNSPolicy(file, obj);
-        policies.push(policy);
-        caches.add(policy);
-      } else {
-        caches.add(obj);
-      }
+  for (const obj of readValidatedManifests(options.files, validator)) {
+    if (obj.kind === 'DNSPolicy' && obj.apiVersion?.startsWith('dnsop.io/')) {
+      policies.push(obj as unknown as DNSPolicy);
     }
+    caches.add(obj);
   }
   const objects = sourceObjectsFrom(caches);
   const zones = options.current === undefined ? undefined : readCurrentZones(options.current);
@@ -185,14 +185,26 @@ export function formatPlanTable(policies: readonly PlannedPolicy[]): string {
   return out;
 }
 
-export function runPlanCommand(options: PlanCommandOptions, io: CliIO): Promise<number> {
+export async function runPlanCommand(options: PlanCommandOptions, io: CliIO): Promise<number> {
+  if (options.files.length === 0) {
+    io.stderr(
+      'dnsop plan: -f/--filename is required: name the manifest files or directories to plan (e.g. dnsop plan -f examples/)\n',
+    );
+    return EXIT_USAGE;
+  }
   let policies: PlannedPolicy[];
   try {
-    policies = planManifests(options);
+    policies = await planManifests(options);
   } catch (err) {
-    if (err instanceof ManifestError || err instanceof CurrentZoneError) {
+    if (err instanceof CurrentZoneError) {
       io.stderr(`dnsop plan: ${err.message}\n`);
-      return Promise.resolve(EXIT_USAGE);
+      return EXIT_USAGE;
+    }
+    if (err instanceof ManifestProblems) {
+      for (const line of err.message.split('\n')) io.stderr(`dnsop plan: ${line}\n`);
+      const n = err.problems.length;
+      io.stderr(`dnsop plan: ${n} problem${n === 1 ? '' : 's'} found; nothing planned\n`);
+      return EXIT_USAGE;
     }
     throw err;
   }
@@ -206,5 +218,5 @@ export function runPlanCommand(options: PlanCommandOptions, io: CliIO): Promise<
       (p.changes === undefined ? p.records.length > 0 : changesSomething(p.changes)) ||
       p.diagnostics.some((d) => d.object.startsWith('DNSPolicy/') && d.reason === 'DeleteGuard'),
   );
-  return Promise.resolve(options.exitCode === true && pending ? EXIT_FAILURE : EXIT_OK);
+  return options.exitCode === true && pending ? EXIT_FAILURE : EXIT_OK;
 }

@@ -1,11 +1,9 @@
 /**
- * Validates objects against the openAPIV3Schema of our CRDs, offline, with ajv. The API server
- * additionally evaluates the CEL rules (x-kubernetes-validations); integration tests cover those.
+ * Helpers for tests that read crds/ and examples/. Validation itself is the product's
+ * (operator/api/validation.ts), so tests and `dnsop plan` check objects the same way.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv, { type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -31,18 +29,6 @@ export function loadCrds(): Crd[] {
         parseAllDocuments(readFileSync(join(dir, f), 'utf8'))[0]?.toJS() as Crd & { kind?: string },
     )
     .filter((doc) => doc.kind === 'CustomResourceDefinition');
-}
-
-export function validatorsByKind(): Map<string, ValidateFunction> {
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
-  ajv.addFormat('int64', true);
-  const out = new Map<string, ValidateFunction>();
-  for (const crd of loadCrds()) {
-    const version = crd.spec.versions[0];
-    if (version) out.set(crd.spec.names.kind, ajv.compile(version.schema.openAPIV3Schema));
-  }
-  return out;
 }
 
 /** Every YAML/JSON document under a directory, recursively, with the file it came from. */
