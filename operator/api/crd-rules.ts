@@ -40,6 +40,13 @@ export const CEL_RULES: ReadonlyMap<string, (self: unknown) => boolean> = new Ma
     (self) => !has(self as Self, 'ingressClassNames') || (self as Self)['kind'] === 'Ingress',
   ],
   [`${DURATION_GUARD} || duration(self) >= duration('10s')`, durationRule((ms) => ms >= 10_000)],
+  [
+    '!has(self.txtPrefix) || !has(self.txtSuffix) || self.txtPrefix == "" || self.txtSuffix == ""',
+    (self) => {
+      const { txtPrefix, txtSuffix } = self as Self;
+      return !txtPrefix || !txtSuffix;
+    },
+  ],
   // DNSProbe
   [
     "!has(self.interval) || !has(self.timeout) || !self.interval.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') || !self.timeout.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') || duration(self.timeout) <= duration(self.interval)",

@@ -113,6 +113,14 @@ export const VALIDATION_CASES: readonly ValidationCase[] = [
     message: /ingressClassNames applies to kind Ingress only/,
   },
   {
+    name: 'DNSPolicy adopting with both txtPrefix and txtSuffix',
+    object: validPolicy({
+      adopt: { externalDNS: { ownerId: 'default', txtPrefix: 'a-', txtSuffix: '-b' } },
+    }),
+    fields: ['spec.adopt.externalDNS'],
+    message: /txtPrefix and txtSuffix are mutually exclusive/,
+  },
+  {
     name: 'DNSPolicy with two faults (interval and ttl) reports both',
     object: validPolicy({ interval: 'soon', ttl: 0 }),
     fields: ['spec.interval', 'spec.ttl'],
