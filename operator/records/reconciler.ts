@@ -76,6 +76,7 @@ import { createProvider, InMemoryDnsStore, type ProviderContext } from './provid
 import type { Provider } from './providers/provider';
 import type { Gateway, HTTPRoute } from './sources/gateway-api';
 import type { PolicyScopeOptions } from './sources/index';
+import { assertPolicyAllowed, policyRefusals, type TenancyOptions } from './tenancy';
 import {
   kubeSecretWatchApi,
   SecretWatcher,
@@ -205,7 +206,7 @@ export class DNSPolicyController implements Controller {
     const queue = this.#requireQueue();
     queue.start();
     for (const policy of this.#caches?.dnspolicies.list() ?? []) {
-      this.#secrets?.track(policyKey(policy), secretRefs(policy));
+      this.#secrets?.track(policyKey(policy), this.#secretRefs(policy));
       queue.add(policyKey(policy));
     }
     this.#secrets?.start();
@@ -230,8 +231,18 @@ export class DNSPolicyController implements Controller {
     return this.#options.debounceMs ?? this.#ctx?.config.debounceMs ?? DEFAULT_DEBOUNCE_MS;
   }
 
-  #scope(): PolicyScopeOptions {
-    return { trustedNamespaces: new Set(this.#ctx?.config.trustedNamespaces ?? []) };
+  #scope(): TenancyOptions {
+    const config = this.#ctx?.config;
+    return {
+      trustedNamespaces: new Set(config?.trustedNamespaces ?? []),
+      requireDomainGrants: config?.requireDomainGrants === true,
+      ...(config?.secretNamespaces ? { secretNamespaces: new Set(config.secretNamespaces) } : {}),
+    };
+  }
+
+  /** The Secrets to watch for a policy: none while tenancy refuses it (nothing of it is read). */
+  #secretRefs(policy: DNSPolicy): string[] {
+    return policyRefusals(policy, this.#scope()).length === 0 ? secretRefs(policy) : [];
   }
 
   #lookups(caches: RecordsCaches): FanoutLookups {
@@ -300,7 +311,7 @@ export class DNSPolicyController implements Controller {
       this.#forget(key);
       return;
     }
-    this.#secrets?.track(key, secretRefs(policy));
+    this.#secrets?.track(key, this.#secretRefs(policy));
     if (policy.metadata.deletionTimestamp !== undefined) {
       return this.#finalize(policy, key, signal, log);
     }
@@ -330,6 +341,8 @@ export class DNSPolicyController implements Controller {
     let provider: Provider;
     let current: Endpoint[];
     try {
+      // Tenancy first: a refused policy reads no Secret and talks to no provider (tenancy.ts).
+      assertPolicyAllowed(policy, this.#scope());
       evaluation = evaluatePolicy(policy, sourceObjectsFrom(caches), this.#scope());
       provider = await this.#provider(policy, key, log);
       // Event-driven syncs work from the provider's cached view of its zones; once per interval
@@ -588,7 +601,18 @@ export class DNSPolicyController implements Controller {
   ): Promise<ReconcileResult | void> {
     const finalizers = policy.metadata.finalizers ?? [];
     if (!finalizers.includes(RECORDS_FINALIZER)) return;
-    if (policy.metadata.annotations?.[SKIP_CLEANUP_ANNOTATION] === 'true') {
+    const refused = policyRefusals(policy, this.#scope());
+    if (refused.length > 0) {
+      // Its ownerId may be another owner's: deleting "its" records would delete theirs.
+      const why = refused.map((r) => r.message).join('; ');
+      log.warn({ refused: refused.map((r) => r.field) }, 'refused policy deleted; records left');
+      this.#policyEvent(
+        policy,
+        'Warning',
+        'Forbidden',
+        `no records were deleted: the policy was refused (${why})`,
+      );
+    } else if (policy.metadata.annotations?.[SKIP_CLEANUP_ANNOTATION] === 'true') {
       log.info(`${SKIP_CLEANUP_ANNOTATION} is set: releasing the policy, records left in place`);
       this.#policyEvent(
         policy,

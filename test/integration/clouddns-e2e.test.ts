@@ -108,7 +108,8 @@ beforeAll(async () => {
     },
   });
   ({ operator } = await startOperator(kc, [controller], {
-    config: { cacheResync: '10m' },
+    // The provider endpoint (the local fake) is for trusted namespaces only (tenancy).
+    config: { cacheResync: '10m', trustedNamespaces: NS },
     logger,
   }));
   await api.create({

@@ -136,7 +136,8 @@ beforeAll(async () => {
   const logger = silentLogger();
   const controller = new DNSPolicyController({ debounceMs: 100 });
   ({ operator } = await startOperator(kc, [controller], {
-    config: { cacheResync: '10m' },
+    // The provider endpoint (the local fake) is for trusted namespaces only (tenancy).
+    config: { cacheResync: '10m', trustedNamespaces: NS },
     logger,
   }));
   await api.create({
