@@ -61,7 +61,6 @@ export class DNSProbeController implements Controller {
   readonly #options: DNSProbeControllerOptions;
   readonly #runtimes = new Map<string, ProbeRuntime>();
   readonly #lag = new LoopLagMonitor();
-  readonly #unsubscribe: (() => void)[] = [];
   #ctx: ControllerContext | undefined;
   #log: Logger | undefined;
   #caches: Caches | undefined;
@@ -93,7 +92,33 @@ export class DNSProbeController implements Controller {
     });
     caches.pods.addIndex(PROBE_INDEX.podNamespace, (p) => [p.metadata?.namespace ?? '']);
     this.#caches = caches;
-    this.#queue = new WorkQueue({
+    // DNSProbe events themselves come from the operator host (Controller.primary).
+    const fanOut = (e: { obj: KubernetesObject }): void => {
+      for (const p of caches.probes.byIndex(
+        PROBE_INDEX.serviceNamespace,
+        e.obj.metadata?.namespace ?? '',
+      )) {
+        this.enqueue(objectKey(p));
+      }
+    };
+    caches.services.onEvent(fanOut);
+    caches.slices.onEvent(fanOut);
+    caches.pods.onEvent(fanOut);
+  }
+
+  /** Ignored while stopped: start() enqueues every DNSProbe anyway. */
+  enqueue(key: string): void {
+    this.#queue?.add(key);
+  }
+
+  start(): Promise<void> {
+    const ctx = this.#ctx;
+    if (ctx === undefined || this.#caches === undefined) {
+      return Promise.reject(new Error('DNSProbeController.start() before setup()'));
+    }
+    if (this.#queue !== undefined) return Promise.resolve();
+    // A fresh queue per term: a leader that lost its lease and won it back starts clean.
+    const queue = new WorkQueue({
       name: this.name,
       concurrency: ctx.config.concurrency,
       logger: ctx.logger,
@@ -103,38 +128,7 @@ export class DNSProbeController implements Controller {
         ctx.metrics.reconcileDuration.observe({ controller: this.name }, ms / 1000);
       },
     });
-    // Our own status writes change only status: no reconcile for those.
-    this.#unsubscribe.push(
-      caches.probes.onEvent((e) => {
-        if (e.type !== 'update' || specOrLifecycleChanged(e.old, e.obj))
-          this.enqueue(objectKey(e.obj));
-      }),
-    );
-    const fanOut = (e: { obj: KubernetesObject }): void => {
-      for (const p of caches.probes.byIndex(
-        PROBE_INDEX.serviceNamespace,
-        e.obj.metadata?.namespace ?? '',
-      )) {
-        this.enqueue(objectKey(p));
-      }
-    };
-    this.#unsubscribe.push(
-      caches.services.onEvent(fanOut),
-      caches.slices.onEvent(fanOut),
-      caches.pods.onEvent(fanOut),
-    );
-  }
-
-  enqueue(key: string): void {
-    this.#queue?.add(key);
-  }
-
-  start(): Promise<void> {
-    const ctx = this.#ctx;
-    const queue = this.#queue;
-    if (ctx === undefined || queue === undefined || this.#caches === undefined) {
-      return Promise.reject(new Error('DNSProbeController.start() before setup()'));
-    }
+    this.#queue = queue;
     this.#buckets = new NamespaceBuckets(ctx.config.probeNamespaceMaxQps, undefined, {
       ratePerSec: ctx.config.probeClusterMaxQps,
       trusted: (ns) => this.#trusted(ns),
@@ -147,10 +141,11 @@ export class DNSProbeController implements Controller {
     return Promise.resolve();
   }
 
-  async stop(): Promise<void> {
+  async stop(graceMs?: number): Promise<void> {
     this.#started = false;
-    this.#unsubscribe.splice(0).forEach((off) => off());
-    await this.#queue?.shutdown(this.#ctx?.config.shutdownGraceMs);
+    const queue = this.#queue;
+    this.#queue = undefined;
+    await queue?.shutdown(graceMs ?? this.#ctx?.config.shutdownGraceMs);
     for (const runtime of this.#runtimes.values()) runtime.stop(false);
     this.#runtimes.clear();
     this.#lag.stop();
@@ -284,13 +279,4 @@ export class DNSProbeController implements Controller {
         : {}),
     });
   }
-}
-
-function specOrLifecycleChanged(old: ProbeObject | undefined, obj: ProbeObject): boolean {
-  return (
-    old === undefined ||
-    old.metadata?.generation !== obj.metadata?.generation ||
-    old.metadata?.deletionTimestamp !== obj.metadata?.deletionTimestamp ||
-    old.metadata?.uid !== obj.metadata?.uid
-  );
 }

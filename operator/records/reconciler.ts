@@ -155,7 +155,6 @@ export class DNSPolicyController implements Controller {
   /** key -> failed cleanup attempts of a deleted policy (for its backoff). */
   readonly #cleanupAttempts = new Map<string, number>();
   #secrets: SecretWatcher | undefined;
-  readonly #unsubscribe: (() => void)[] = [];
 
   constructor(options: DNSPolicyControllerOptions = {}) {
     this.#options = options;
@@ -184,7 +183,22 @@ export class DNSPolicyController implements Controller {
       api: this.#options.secretWatchApi ?? kubeSecretWatchApi(ctx.kubeConfig),
       onChange: (secret, version) => this.#secretChanged(secret, version),
     });
-    this.#queue = new WorkQueue({
+    this.#watch(caches);
+  }
+
+  /** Ignored while stopped: start() enqueues every policy anyway. */
+  enqueue(key: string): void {
+    if (this.#queue === undefined) return;
+    if (!this.#firstEventAt.has(key)) this.#firstEventAt.set(key, performance.now());
+    this.#queue.addAfter(key, this.#debounceMs());
+  }
+
+  start(): Promise<void> {
+    const ctx = this.#ctx;
+    if (ctx === undefined) throw new Error('DNSPolicyController.setup() was not called');
+    if (this.#queue !== undefined) return Promise.resolve();
+    // A fresh queue per term: a leader that lost its lease and won it back starts clean.
+    const queue = new WorkQueue({
       name: this.name,
       concurrency: ctx.config.concurrency,
       logger: ctx.logger,
@@ -194,16 +208,7 @@ export class DNSPolicyController implements Controller {
         ctx.metrics.reconcileDuration.observe({ controller: this.name }, ms / 1000);
       },
     });
-    this.#watch(caches);
-  }
-
-  enqueue(key: string): void {
-    if (!this.#firstEventAt.has(key)) this.#firstEventAt.set(key, performance.now());
-    this.#queue?.addAfter(key, this.#debounceMs());
-  }
-
-  start(): Promise<void> {
-    const queue = this.#requireQueue();
+    this.#queue = queue;
     queue.start();
     for (const policy of this.#caches?.dnspolicies.list() ?? []) {
       this.#secrets?.track(policyKey(policy), this.#secretRefs(policy));
@@ -214,11 +219,13 @@ export class DNSPolicyController implements Controller {
     return Promise.resolve();
   }
 
-  async stop(): Promise<void> {
+  async stop(graceMs?: number): Promise<void> {
     this.#started = false;
-    this.#unsubscribe.splice(0).forEach((off) => off());
+    const queue = this.#queue;
+    this.#queue = undefined;
+    this.#firstEventAt.clear();
     this.#secrets?.stop();
-    await this.#queue?.shutdown(this.#ctx?.config.shutdownGraceMs);
+    await queue?.shutdown(graceMs ?? this.#ctx?.config.shutdownGraceMs);
   }
 
   ready(): boolean {
@@ -261,10 +268,9 @@ export class DNSPolicyController implements Controller {
       cache: unknown,
       affected: (e: ChangeEvent<T>, l: FanoutLookups, o: PolicyScopeOptions) => string[],
     ): void => {
-      const off = (cache as InformerCache<T>).onEvent((e: CacheEvent<T>) => {
+      (cache as InformerCache<T>).onEvent((e: CacheEvent<T>) => {
         for (const key of affected(e, lookups, this.#scope())) this.enqueue(key);
       });
-      this.#unsubscribe.push(off);
     };
     on<V1Service>(caches.services, affectedByService);
     on<V1Pod>(caches.pods, affectedByPod);
@@ -272,10 +278,7 @@ export class DNSPolicyController implements Controller {
     on<HTTPRoute>(caches.httproutes, affectedByHTTPRoute);
     on<Gateway>(caches.gateways, affectedByGateway);
     on<V1Namespace>(caches.namespaces, affectedByNamespace);
-    // The operator host feeds DNSPolicy keys too; listening here keeps the controller whole on its own.
-    on<PolicyObject>(caches.dnspolicies, (e) =>
-      specOrLifecycleChanged(e) ? [policyKey(e.obj)] : [],
-    );
+    // DNSPolicy events themselves come from the operator host (Controller.primary).
   }
 
   /**
@@ -289,11 +292,6 @@ export class DNSPolicyController implements Controller {
       this.#log?.info({ key, secret, exists: version !== null }, 'credentials Secret changed');
       this.#queue?.add(key);
     }
-  }
-
-  #requireQueue(): WorkQueue {
-    if (this.#queue === undefined) throw new Error('DNSPolicyController.setup() was not called');
-    return this.#queue;
   }
 
   // ---- reconcile --------------------------------------------------------------------------------
@@ -823,20 +821,6 @@ export class DNSPolicyController implements Controller {
       note,
     });
   }
-}
-
-/** A DNSPolicy event worth a reconcile: not the echo of our own status write. */
-function specOrLifecycleChanged(e: ChangeEvent<PolicyObject>): boolean {
-  if (e.type !== 'update' || e.old === undefined) return true;
-  const facts = (p: PolicyObject): string =>
-    JSON.stringify([
-      p.metadata.generation,
-      p.metadata.deletionTimestamp,
-      p.metadata.finalizers,
-      p.metadata.annotations?.[SKIP_CLEANUP_ANNOTATION],
-      p.spec,
-    ]);
-  return facts(e.old) !== facts(e.obj);
 }
 
 /** The credentials Secrets ("namespace/name") a policy's provider reads. */

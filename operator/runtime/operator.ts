@@ -1,10 +1,14 @@
 /**
- * The process host: a subclass of @dot-i/k8s-operator's Operator (the framework the design names)
- * whose watches on DNSPolicy and DNSProbe feed keys into the controllers' work queues.
- *
- * The base class's own watchResource uses a raw watch that exits the process on any watch error
- * and loses deletions across reconnects; it is overridden to subscribe to the manager's informer
- * caches instead (docs/adr/0001-operator-framework.md).
+ * The process host: a subclass of @dot-i/k8s-operator's Operator (the framework the design names),
+ * reduced to what it does here (docs/adr/0001-operator-framework.md):
+ * - its lifecycle: `start()` runs `init()`, which registers the watches and starts the manager;
+ *   `shutdown()` stops everything;
+ * - its `watchResource` hook is where the DNSPolicy and DNSProbe watches are registered: the one
+ *   event feed of each controller's primary objects. It is overridden to subscribe to the
+ *   manager's informer caches, because the base class's raw watch exits the process on any watch
+ *   error and loses deletions across reconnects; the one "spec changed" rule (`needsReconcile`)
+ *   decides which events enqueue a key.
+ * Only `dnsop run` loads this module: the framework pulls in its own old client tree.
  */
 import Operator, {
   ResourceEventType,
@@ -13,7 +17,7 @@ import Operator, {
 } from '@dot-i/k8s-operator';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { objectKey, RESOURCES, type ResourceName } from './cache';
-import type { Controller } from './controller';
+import { subscribePrimary, type Controller } from './controller';
 import type { Logger } from './logger';
 import type { Manager } from './manager';
 
@@ -23,26 +27,10 @@ const EVENT_TYPE = {
   delete: ResourceEventType.Deleted,
 } as const;
 
-/**
- * True when nothing a reconcile reads changed: same generation (spec), labels, annotations,
- * finalizers and deletion state. Our own status writes produce such updates; skipping them saves
- * one no-op reconcile per status write.
- */
-export function isStatusOnlyUpdate(old: KubernetesObject, obj: KubernetesObject): boolean {
-  const a = old.metadata ?? {};
-  const b = obj.metadata ?? {};
-  return (
-    a.generation === b.generation &&
-    a.deletionTimestamp === b.deletionTimestamp &&
-    JSON.stringify(a.finalizers ?? []) === JSON.stringify(b.finalizers ?? []) &&
-    JSON.stringify(a.labels ?? {}) === JSON.stringify(b.labels ?? {}) &&
-    JSON.stringify(a.annotations ?? {}) === JSON.stringify(b.annotations ?? {})
-  );
-}
-
 export class DnsopOperator extends Operator {
   readonly #manager: Manager;
   readonly #watches: readonly Pick<Controller, 'primary' | 'enqueue'>[];
+  readonly #unsubscribe: (() => void)[] = [];
 
   constructor(
     manager: Manager,
@@ -81,20 +69,23 @@ export class DnsopOperator extends Operator {
       (n) => RESOURCES[n].plural === plural,
     );
     if (name === undefined) return Promise.reject(new Error(`unknown resource ${plural}`));
-    this.#manager.caches.get<KubernetesObject>(name).onEvent((e) => {
-      if (e.type === 'update' && e.old !== undefined && isStatusOnlyUpdate(e.old, e.obj)) return;
-      void onEvent({
-        meta: ResourceMetaImpl.createWithPlural(plural, e.obj),
-        type: EVENT_TYPE[e.type],
-        object: e.obj,
-      });
-    });
+    const cache = this.#manager.caches.get<KubernetesObject>(name);
+    this.#unsubscribe.push(
+      subscribePrimary(cache, (e) => {
+        void onEvent({
+          meta: ResourceMetaImpl.createWithPlural(plural, e.obj),
+          type: EVENT_TYPE[e.type],
+          object: e.obj,
+        });
+      }),
+    );
     return Promise.resolve();
   }
 
   /** Stops the whole process's work; see Manager.stop. */
   async shutdown(options: { releaseLease?: boolean } = {}): Promise<void> {
     super.stop();
+    this.#unsubscribe.splice(0).forEach((off) => off());
     await this.#manager.stop(options);
   }
 }

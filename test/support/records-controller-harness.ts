@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import type { DNSPolicy, DNSPolicyStatus } from '../../operator/api/types';
 import { SharedCaches, objectKey, type InformerCache } from '../../operator/runtime/cache';
 import { buildConfig } from '../../operator/runtime/config';
-import type { ControllerContext } from '../../operator/runtime/controller';
+import { subscribePrimary, type ControllerContext } from '../../operator/runtime/controller';
 import { MemoryEventSink } from '../../operator/runtime/events';
 import { silentLogger } from '../../operator/runtime/logger';
 import { createMetrics, type Metrics } from '../../operator/runtime/metrics';
@@ -95,6 +95,8 @@ export async function startControllerHarness(
     isLeader: () => true,
   };
   controller.setup(ctx);
+  // The operator host's feed of DNSPolicy events, as in `dnsop run`.
+  subscribePrimary(policies(), (e) => controller.enqueue(objectKey(e.obj)));
   await controller.start();
   return {
     controller,
