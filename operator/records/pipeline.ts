@@ -54,12 +54,7 @@ export function evaluatePolicy(
   const shaped = shapeEndpointsFor(policy.spec.provider)(collected.endpoints);
   const namespace = policy.metadata.namespace ?? '';
   const reserved = withoutReservedNames(shaped.endpoints);
-  const granted = withinDomainGrants(
-    reserved.endpoints,
-    namespace,
-    objects.namespaces(),
-    options,
-  );
+  const granted = withinDomainGrants(reserved.endpoints, namespace, objects.namespaces(), options);
   return {
     policy: policyKey(policy),
     provider,
