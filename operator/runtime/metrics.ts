@@ -18,6 +18,8 @@ export interface Metrics {
   readonly syncErrors: Counter<'policy' | 'reason'>;
   readonly providerChanges: Counter<'policy' | 'action'>;
   readonly eventToSync: Histogram;
+  readonly providerRequests: Counter<'provider' | 'operation' | 'code'>;
+  readonly providerThrottled: Counter<'provider'>;
   // probes
   readonly probeDuration: Histogram<'probe' | 'target' | 'qtype'>;
   readonly probeTotal: Counter<'probe' | 'target' | 'result'>;
@@ -72,6 +74,18 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
       name: 'dnsop_event_to_sync_seconds',
       help: 'Time from a watch event being seen to the provider change being applied.',
       buckets: SYNC_BUCKETS,
+      registers,
+    }),
+    providerRequests: new Counter({
+      name: 'dnsop_provider_requests_total',
+      help: 'Provider API requests by provider, API call and result code (OK, or the provider error code).',
+      labelNames: ['provider', 'operation', 'code'],
+      registers,
+    }),
+    providerThrottled: new Counter({
+      name: 'dnsop_provider_throttled_total',
+      help: 'Provider API requests answered with throttling (the account is over its rate).',
+      labelNames: ['provider'],
       registers,
     }),
     probeDuration: new Histogram({
