@@ -72,7 +72,12 @@ import {
   sameStatusContent,
   type SyncOutcome,
 } from './policy-status';
-import { createProvider, InMemoryDnsStore, type ProviderContext } from './providers/index';
+import {
+  CloudAccounts,
+  createProvider,
+  InMemoryDnsStore,
+  type ProviderContext,
+} from './providers/index';
 import type { Provider } from './providers/provider';
 import type { Gateway, HTTPRoute } from './sources/gateway-api';
 import type { PolicyScopeOptions } from './sources/index';
@@ -102,6 +107,11 @@ export interface DNSPolicyControllerOptions {
   readonly debounceMs?: number;
   /** Builds providers; default createProvider. */
   readonly providerFactory?: ProviderFactory;
+  /**
+   * Cloud accounts shared by every policy (one rate limiter per account). Default: one created at
+   * setup with the operator's metrics.
+   */
+  readonly cloudAccounts?: CloudAccounts;
   readonly now?: () => Date;
   /** Reads and watches credentials Secrets; default the API server. */
   readonly secretWatchApi?: SecretWatchApi;
@@ -144,6 +154,7 @@ export class DNSPolicyController implements Controller {
   #log: Logger | undefined;
   #started = false;
   readonly #providers = new Map<string, CachedProvider>();
+  #accounts: CloudAccounts | undefined;
   /** key -> when the provider's zones were last listed from the API (full resync). */
   readonly #listedAt = new Map<string, number>();
   /** key -> time of the first event not yet reflected by a sync (for dnsop_event_to_sync_seconds). */
@@ -163,6 +174,7 @@ export class DNSPolicyController implements Controller {
 
   setup(ctx: ControllerContext): void {
     this.#ctx = ctx;
+    this.#accounts = this.#options.cloudAccounts ?? new CloudAccounts({ metrics: ctx.metrics });
     this.#log = ctx.logger.child({ controller: this.name });
     const get = <T extends KubernetesObject>(
       name: (typeof RECORDS_RESOURCES)[number],
@@ -548,6 +560,7 @@ export class DNSPolicyController implements Controller {
       domains: policy.spec.domains,
       ...(policy.spec.excludeDomains ? { excludeDomains: policy.spec.excludeDomains } : {}),
       inMemoryStore: this.store,
+      accounts: this.#accounts!,
       log,
     });
     this.#providers.set(key, { fingerprint, provider, secrets });

@@ -14,7 +14,8 @@ import { isIP } from 'node:net';
 import type { Route53Api } from '../../operator/records/providers/route53-api';
 
 export interface RecordedCall {
-  readonly op: 'listHostedZones' | 'listResourceRecordSets' | 'changeResourceRecordSets';
+  readonly op:
+    'getHostedZone' | 'listHostedZones' | 'listResourceRecordSets' | 'changeResourceRecordSets';
   readonly zoneId?: string;
   readonly changes?: readonly Change[];
   /** 'ok', or the error name the call failed with. */
@@ -74,9 +75,28 @@ export class FakeRoute53 implements Route53Api {
     return [...this.#zone(zoneId).sets.values()];
   }
 
+  /** Drops every fault still pending. */
+  clearFaults(): void {
+    this.#faults = [];
+  }
+
   /** The next `times` calls of `op` fail with the error. */
   failNext(op: RecordedCall['op'], times: number, error: () => Error): void {
     this.#faults.push({ op, error, remaining: times });
+  }
+
+  getHostedZone(id: string): ReturnType<Route53Api['getHostedZone']> {
+    return settle(() => {
+      this.#fault('getHostedZone', id);
+      const found = this.#zones.get(id.replace('/hostedzone/', ''));
+      this.calls.push({
+        op: 'getHostedZone',
+        zoneId: id,
+        outcome: found ? 'ok' : 'NoSuchHostedZone',
+      });
+      if (!found) throw awsError('NoSuchHostedZone', `No hosted zone found with ID: ${id}`, 404);
+      return { HostedZone: found.zone, DelegationSet: { NameServers: ['ns-1.awsdns.com'] } };
+    });
   }
 
   listHostedZones(input: { Marker?: string }): ReturnType<Route53Api['listHostedZones']> {

@@ -1,10 +1,12 @@
 /**
  * The narrow port in front of Google Cloud DNS: the five REST calls the provider makes. The real
  * adapter drives `@google-cloud/dns`; its own retries are turned off so the provider's bounded
- * backoff is the one retry policy.
+ * backoff, through the account's rate limiter, is the one retry policy.
  */
+import { util as googleCommon } from '@google-cloud/common';
 import { DNS } from '@google-cloud/dns';
 import { httpStatusOf } from '../../runtime/errors';
+import type { FailureKind, ProviderFault } from './errors';
 
 export interface CloudDnsRrset {
   readonly name: string;
@@ -47,6 +49,9 @@ export interface CloudDnsApi {
   getChange(zone: string, id: string): Promise<CloudDnsChange>;
 }
 
+/** No answer within this time is a failed attempt ("unavailable"), retried by the provider. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 type DnsOptions = NonNullable<ConstructorParameters<typeof DNS>[0]>;
 
 export interface CloudDnsClientOptions {
@@ -79,10 +84,21 @@ export function cloudDnsApiFromClient(options: CloudDnsClientOptions): CloudDnsA
     ...(options.authClient ? { authClient: options.authClient } : {}),
   });
   if (options.endpoint) dns.baseUrl = `${options.endpoint.replace(/\/$/, '')}/dns/v1`;
-  // One retry policy: the provider's (bounded, jittered). The library's own would stack on it.
+  // One retry policy, the provider's (bounded, jittered, through the account's rate limiter).
+  // The library retries 5xx/429 three times, and failures without a response three times more
+  // (retry-request's noResponseRetries) whatever the request says; its `autoRetry` option is not
+  // passed on by the DNS constructor. So the authenticated-request function is rebuilt, around
+  // the same auth client, with retries off: one call here is one request on the wire.
+  dns.makeAuthenticatedRequest = googleCommon.makeAuthenticatedRequestFactory({
+    authClient: dns.makeAuthenticatedRequest.authClient,
+    projectId: options.project,
+    projectIdRequired: true,
+    autoRetry: false,
+    maxRetries: 0,
+  });
   dns.interceptors.push({
     request: (reqOpts) =>
-      Object.assign(reqOpts, { maxRetries: 0 }) as typeof reqOpts & { uri: string },
+      Object.assign(reqOpts, { timeout: REQUEST_TIMEOUT_MS }) as typeof reqOpts & { uri: string },
   });
   const toRecord = (
     zone: string,
@@ -134,39 +150,56 @@ export function cloudDnsApiFromClient(options: CloudDnsClientOptions): CloudDnsA
   };
 }
 
-export type CloudDnsFailureKind =
-  | 'throttled'
-  | 'unavailable'
-  /** 409 alreadyExists / 412 conditionNotMet / 404 on a deletion: the zone moved under us. */
-  | 'conflict'
-  /** 400 / 413: the change itself is invalid or too large. */
-  | 'rejected'
-  | 'auth'
-  | 'notFound'
-  | 'other';
-
-export function cloudDnsReasonOf(err: unknown): string | undefined {
-  const errors = (err as { errors?: { reason?: unknown }[] } | null)?.errors;
-  const reason = Array.isArray(errors) ? errors[0]?.reason : undefined;
-  return typeof reason === 'string' ? reason : undefined;
+interface GoogleErrorShape {
+  readonly name?: unknown;
+  readonly message?: unknown;
+  /** HTTP status (ApiError) or Node's errno code (a transport error). */
+  readonly code?: unknown;
+  readonly errors?: readonly { readonly reason?: unknown }[];
 }
 
-export function classifyCloudDnsError(err: unknown): CloudDnsFailureKind {
+const THROTTLED_REASONS: ReadonlySet<string> = new Set([
+  'rateLimitExceeded',
+  'userRateLimitExceeded',
+]);
+
+/**
+ * Cloud DNS's own reason (notFound, alreadyExists, rateLimitExceeded, ...) and message for
+ * whatever the client threw; a transport error keeps its errno code.
+ */
+export function cloudDnsFault(err: unknown): ProviderFault {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as GoogleErrorShape;
   const status = httpStatusOf(err);
-  const reason = cloudDnsReasonOf(err);
-  if (status === 429 || reason === 'rateLimitExceeded' || reason === 'userRateLimitExceeded')
-    return 'throttled';
-  if (status === undefined)
-    return err instanceof Error && err.name === 'AbortError' ? 'other' : 'unavailable';
-  if (status >= 500) return 'unavailable';
-  if (status === 409 || status === 412) return 'conflict';
-  if (status === 401 || status === 403) return 'auth';
-  if (status === 404) return 'notFound';
-  if (status === 400 || status === 413) return 'rejected';
-  return 'other';
+  const first: { readonly reason?: unknown } | undefined = Array.isArray(e.errors)
+    ? (e.errors as GoogleErrorShape['errors'])?.[0]
+    : undefined;
+  const reason = first?.reason;
+  const name = typeof e.name === 'string' ? e.name : 'Error';
+  const code =
+    typeof reason === 'string'
+      ? reason
+      : status !== undefined
+        ? `HTTP${status}`
+        : typeof e.code === 'string'
+          ? e.code
+          : name;
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  return { kind: cloudDnsFailureKind(code, name, message, status), code, message };
 }
 
-export function isRetryableCloudDnsError(err: unknown): boolean {
-  const kind = classifyCloudDnsError(err);
-  return kind === 'throttled' || kind === 'unavailable';
+function cloudDnsFailureKind(
+  code: string,
+  name: string,
+  message: string,
+  status: number | undefined,
+): FailureKind {
+  if (name === 'AbortError') return 'aborted';
+  if (status === 429 || THROTTLED_REASONS.has(code)) return 'throttled';
+  if (status === undefined || status >= 500) return 'unavailable';
+  // 409 alreadyExists, 412 conditionNotMet, and 404 for an rrset a deletion names: the zone
+  // moved under us. A 404 for the zone itself names 'parameters.managedZone'.
+  if (status === 409 || status === 412) return 'conflict';
+  if (status === 404) return /entity\.change/.test(message) ? 'conflict' : 'notFound';
+  if (status === 401 || status === 403) return 'auth';
+  return 'invalid';
 }

@@ -1,13 +1,14 @@
-import type { Endpoint } from '../endpoint';
+import type { Changes, Endpoint } from '../endpoint';
 import { NO_CHANGES } from '../endpoint';
 import type { CloudDnsRrset } from './clouddns-api';
 import {
-  concretise,
+  cloudDnsChange,
+  cloudDnsCost,
   endpointFromRrset,
-  groupIntents,
-  packChanges,
   rrsetFromEndpoint,
+  rrsetKey,
 } from './clouddns-records';
+import { groupIntents, resolveIntent } from './zone-changes';
 
 const a = (name: string, ip: string): Endpoint => ({ name, type: 'A', targets: [ip], ttl: 300 });
 const txtFor = (ep: Endpoint): Endpoint => ({
@@ -43,18 +44,12 @@ describe('Cloud DNS record conversion', () => {
   });
 });
 
-describe('Cloud DNS change planning', () => {
-  const zoneFor = (): string => 'zone';
-
-  it('keeps a record and its ownership TXT in one group', () => {
-    const ep = a('app.example.com', '192.0.2.1');
-    const { groups } = groupIntents(
-      { ...NO_CHANGES, create: [ep, txtFor(ep), a('b.example.com', '192.0.2.2')] },
-      zoneFor,
+describe('Cloud DNS changes from resolved groups', () => {
+  const zoneFor = (): string[] => ['zone'];
+  const resolved = (changes: Changes, held?: CloudDnsRrset) =>
+    groupIntents(changes, zoneFor).intents.map((intent) =>
+      resolveIntent(intent, (key) => (held && rrsetKey(held) === key ? held : undefined)),
     );
-    expect(groups.map((g) => g.groupKeys)).toEqual([['app.example.com/A'], ['b.example.com/A']]);
-    expect(groups[0]!.creates).toHaveLength(2);
-  });
 
   it('deletes with the rrset the zone holds, not the planner view', () => {
     const held: CloudDnsRrset = {
@@ -63,43 +58,31 @@ describe('Cloud DNS change planning', () => {
       ttl: 30,
       rrdatas: ['192.0.2.1'],
     };
-    const { groups } = groupIntents(
-      { ...NO_CHANGES, delete: [a('app.example.com', '192.0.2.1')] },
-      zoneFor,
-    );
-    const group = concretise(groups[0]!, () => held);
-    expect(group.deletions).toEqual([held]);
+    const [group] = resolved({ ...NO_CHANGES, delete: [a('app.example.com', '192.0.2.1')] }, held);
+    expect(cloudDnsChange(group!)).toEqual({ additions: [], deletions: [held] });
   });
 
-  it('refuses to create over an existing rrset instead of overwriting it', () => {
+  it('turns an update into the deletion of what the zone holds and the addition of the new set', () => {
     const held: CloudDnsRrset = {
       name: 'app.example.com.',
       type: 'A',
-      ttl: 60,
-      rrdatas: ['198.51.100.1'],
+      ttl: 30,
+      rrdatas: ['192.0.2.1'],
     };
-    const { groups } = groupIntents(
-      { ...NO_CHANGES, create: [a('app.example.com', '192.0.2.1')] },
-      zoneFor,
+    const next = a('app.example.com', '192.0.2.9');
+    const [group] = resolved(
+      { ...NO_CHANGES, updateOld: [a('app.example.com', '192.0.2.1')], updateNew: [next] },
+      held,
     );
-    expect(
-      concretise(groups[0]!, (_z, key) => (key === 'app.example.com/A' ? held : undefined))
-        .conflict,
-    ).toMatch(/already exists/);
+    expect(cloudDnsChange(group!)).toEqual({
+      additions: [rrsetFromEndpoint(next)],
+      deletions: [held],
+    });
   });
 
-  it('splits at the additions limit without separating a record from its TXT', () => {
-    const eps = Array.from({ length: 7 }, (_, i) => a(`h${i}.example.com`, '192.0.2.1'));
-    const { groups } = groupIntents(
-      { ...NO_CHANGES, create: eps.flatMap((ep) => [ep, txtFor(ep)]) },
-      zoneFor,
-    );
-    const packed = packChanges(
-      groups.map((g) => concretise(g, () => undefined)),
-      { additions: 5, deletions: 5, rrdataBytes: 100_000 },
-    );
-    expect(packed.map((change) => change.reduce((n, g) => n + g.additions.length, 0))).toEqual([
-      4, 4, 4, 2,
-    ]);
+  it('costs additions, deletions and rrdata bytes', () => {
+    const ep = a('app.example.com', '192.0.2.1');
+    const [group] = resolved({ ...NO_CHANGES, create: [ep, txtFor(ep)] });
+    expect(cloudDnsCost(group!)).toEqual([2, 0, '192.0.2.1'.length + '"heritage=dnsop"'.length]);
   });
 });

@@ -19,6 +19,7 @@ import { shapeForRoute53 } from './route53-alias';
 
 export type ProviderKind = 'route53' | 'cloudDNS' | 'inMemory';
 
+import type { CloudAccounts } from './accounts';
 import type { CredentialContext, SecretReader } from './credentials';
 
 export type { SecretReader };
@@ -34,6 +35,11 @@ export interface ProviderContext {
   readonly excludeDomains?: readonly string[];
   /** The process-wide in-memory store (`inMemory` policies). */
   readonly inMemoryStore: InMemoryDnsStore;
+  /**
+   * The process-wide cloud accounts: one rate limiter per account shared by every policy, and
+   * the provider metrics. Required, so no policy can call a cloud API outside its account's limit.
+   */
+  readonly accounts: CloudAccounts;
   readonly log?: Logger;
 }
 
@@ -69,10 +75,12 @@ function cloudParams(context: ProviderContext): {
   domains: readonly string[];
   excludeDomains?: readonly string[];
   credentials: CredentialContext;
+  accounts: CloudAccounts;
   log?: Logger;
 } {
   return {
     domains: context.domains,
+    accounts: context.accounts,
     ...(context.excludeDomains ? { excludeDomains: context.excludeDomains } : {}),
     credentials: {
       namespace: context.namespace,
@@ -108,3 +116,4 @@ export async function createProvider(
 }
 
 export { InMemoryDnsStore, InMemoryProvider };
+export { CloudAccounts } from './accounts';

@@ -2,7 +2,7 @@ import type { Endpoint } from '../endpoint';
 import { NO_CHANGES } from '../endpoint';
 import { ownershipRecord } from '../registry';
 import { InMemoryDnsStore, InMemoryProvider } from './inmemory';
-import { createProvider, providerKind, shapeEndpointsFor } from './index';
+import { CloudAccounts, createProvider, providerKind, shapeEndpointsFor } from './index';
 
 const a = (name: string, ip: string): Endpoint => ({
   name,
@@ -103,6 +103,7 @@ describe('provider factory', () => {
         readSecret: () => Promise.resolve(undefined),
         domains: ['example.com'],
         inMemoryStore: store,
+        accounts: new CloudAccounts(),
       },
     );
     expect(provider.kind).toBe('inMemory');

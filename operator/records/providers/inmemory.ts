@@ -8,8 +8,8 @@
 import type { Changes, Endpoint } from '../endpoint';
 import { batchGroupKey, endpointKey } from '../endpoint';
 import { DomainFilter } from '../hostname';
-import { parseOwnershipName } from '../registry';
 import type { AdjustResult, ApplyResult, FailedGroup, Provider, RecordsOptions } from './provider';
+import { policyManages } from './zone-cache';
 
 export interface ZoneChange {
   readonly zone: string;
@@ -155,11 +155,11 @@ export class InMemoryProvider implements Provider {
   }
 
   records(_options?: RecordsOptions): Promise<Endpoint[]> {
-    const inDomains = (ep: Endpoint): boolean => {
-      const described = ep.type === 'TXT' ? parseOwnershipName(ep.name) : undefined;
-      return this.#domains.matches(described?.name ?? ep.name);
-    };
-    return Promise.resolve(this.#options.store.records(this.#options.zone).filter(inDomains));
+    return Promise.resolve(
+      this.#options.store
+        .records(this.#options.zone)
+        .filter((ep) => policyManages(this.#domains, ep)),
+    );
   }
 
   applyChanges(changes: Changes, _signal?: AbortSignal): Promise<ApplyResult> {

@@ -17,7 +17,14 @@ export interface RecordsOptions {
 export interface FailedGroup {
   /** The batchGroupKey of the records that could not be applied. */
   readonly group: string;
+  /** Leads with the provider's code and message. */
   readonly message: string;
+  /**
+   * True when resending the same change cannot succeed (the provider refused it as invalid, or
+   * the name is in none of the policy's zones): retry at spec.interval, not with fast backoff.
+   * False or absent: the zone moved under us (a conflict); a re-read and re-plan may succeed.
+   */
+  readonly permanent?: boolean;
 }
 
 export interface ApplyResult {
@@ -38,9 +45,11 @@ export interface Provider {
   /** Every record in the provider's zones that falls under the policy's domains, TXT included. */
   records(options?: RecordsOptions): Promise<Endpoint[]>;
   /**
-   * Applies changes. A record and its ownership TXT (same batchGroupKey) are always applied in
-   * one batch. Throws TransientError when nothing could be applied and a retry may help,
-   * PermanentError when the request itself is wrong.
+   * Applies changes. Every change about one DNS name (a record, its ownership TXT(s), the delete
+   * half of a type change; so every change sharing a batchGroupKey) is applied in one atomic
+   * batch. Throws TransientError when a retry may help (throttled, no answer), PermanentError
+   * when it cannot (zone not found, access denied); both lead with the provider's code and
+   * message and name the call and zone.
    */
   applyChanges(changes: Changes, signal?: AbortSignal): Promise<ApplyResult>;
   /** Pure, offline provider-specific shaping of desired endpoints (e.g. Route 53 alias). */

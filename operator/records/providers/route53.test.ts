@@ -1,11 +1,14 @@
 import type { Change } from '@aws-sdk/client-route-53';
 import { awsError, FakeRoute53 } from '../../../test/fakes/route53-api';
-import { PermanentError, TransientError } from '../../runtime/errors';
+import { Registry } from 'prom-client';
+import { describeError, PermanentError, TransientError } from '../../runtime/errors';
+import { createMetrics } from '../../runtime/metrics';
 import type { Changes, Endpoint } from '../endpoint';
 import { NO_CHANGES } from '../endpoint';
 import { costOf, ROUTE53_LIMITS } from './route53-batch';
 import type { Route53ProviderOptions } from './route53';
 import { Route53Provider } from './route53';
+import type { RateLimiter } from './rate-limit';
 
 const FAST_RETRY = { maxAttempts: 4, baseMs: 1, maxMs: 2 };
 
@@ -101,7 +104,11 @@ describe('Route53Provider zones', () => {
     const result = await p.applyChanges(creating(a('app.example.net', '192.0.2.1')));
     expect(result.applied).toBe(0);
     expect(result.failed).toEqual([
-      { group: 'app.example.net/A', message: expect.stringContaining('none of the policy') },
+      {
+        group: 'app.example.net/A',
+        message: expect.stringContaining('none of the policy'),
+        permanent: true,
+      },
     ]);
   });
 });
@@ -264,7 +271,7 @@ describe('Route53Provider changes', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(500);
   });
 
-  it('applies the other groups and reports the one Route 53 refuses, without looping', async () => {
+  it('reports a create over a record it knows of without sending it, and applies the rest', async () => {
     const api = new FakeRoute53();
     const zone = api.addZone('example.com');
     api.put(zone, {
@@ -282,14 +289,78 @@ describe('Route53Provider changes', () => {
     const result = await p.applyChanges(creating(...eps.flatMap((ep) => [ep, owner(ep)])));
     expect(result.applied).toBe(4);
     expect(result.failed).toEqual([
-      { group: 'taken.example.com/A', message: expect.stringContaining('already exists') },
+      {
+        group: 'taken.example.com/A',
+        message: expect.stringContaining('already exists'),
+        permanent: false,
+      },
     ]);
-    // One rejected batch, then each of the three groups once.
-    expect(changeCalls(api)).toHaveLength(4);
+    expect(changeCalls(api)).toHaveLength(1);
     expect(
       api.recordSets(zone).find((r) => r.Name === 'taken.example.com.')?.ResourceRecords,
     ).toEqual([{ Value: '198.51.100.1' }]);
     expect(api.recordSets(zone).some((r) => r.Name === 'a-taken.example.com.')).toBe(false);
+  });
+
+  it('when Route 53 refuses a batch because the zone moved, re-reads it once and applies the rest', async () => {
+    const api = new FakeRoute53();
+    const zone = api.addZone('example.com');
+    const p = provider(api);
+    await p.records();
+    // Created by someone else after the provider read the zone.
+    api.put(zone, {
+      Name: 'taken.example.com',
+      Type: 'A',
+      TTL: 300,
+      ResourceRecords: [{ Value: '198.51.100.1' }],
+    });
+    const lists = listCalls(api).length;
+    const eps = [
+      a('ok1.example.com', '192.0.2.1'),
+      a('taken.example.com', '192.0.2.2'),
+      a('ok2.example.com', '192.0.2.3'),
+    ];
+    const result = await p.applyChanges(creating(...eps.flatMap((ep) => [ep, owner(ep)])));
+    expect(result).toEqual({
+      applied: 4,
+      failed: [
+        {
+          group: 'taken.example.com/A',
+          message: expect.stringContaining('already exists'),
+          permanent: false,
+        },
+      ],
+    });
+    // The refused batch, one re-read of the zone, the two other groups together: no loop.
+    expect(changeCalls(api).map((c) => c.outcome)).toEqual(['InvalidChangeBatch', 'ok']);
+    expect(listCalls(api).length - lists).toBe(1);
+  });
+
+  it('isolates a group Route 53 refuses as invalid by halving, in O(log n) requests', async () => {
+    const api = new FakeRoute53();
+    const zone = api.addZone('example.com');
+    const p = provider(api);
+    const eps = Array.from({ length: 8 }, (_, i) => a(`h${i}.example.com`, `192.0.2.${i + 1}`));
+    // An alias to an IP: Route 53 refuses it (the seed-004 failure), and no re-read can help.
+    eps[5] = {
+      ...eps[5]!,
+      providerSpecific: { alias: true, aliasHostedZoneId: 'Z35SXDOTRQ7X7K' },
+    };
+    const result = await p.applyChanges(creating(...eps.flatMap((ep) => [ep, owner(ep)])));
+    expect(result.applied).toBe(14);
+    expect(result.failed).toEqual([
+      {
+        group: 'h5.example.com/A',
+        message: expect.stringMatching(
+          /^InvalidChangeBatch: .*alias.*\(route53 ChangeResourceRecordSets, hosted zone ZFAKE\d+\)/,
+        ),
+        permanent: true,
+      },
+    ]);
+    // 8 groups: the batch, then halves 4+4, 2+2, 1+1 down to the refused group.
+    expect(changeCalls(api)).toHaveLength(7);
+    expect(listCalls(api)).toHaveLength(1);
+    expect(api.recordSets(zone).filter((r) => r.Type === 'A')).toHaveLength(7);
   });
 
   it('turns a CNAME into an alias A with a delete and a create in one batch', async () => {
@@ -381,3 +452,171 @@ describe('Route53Provider changes', () => {
     await expect(attempt).rejects.toThrow(/security token included in the request is invalid/);
   });
 });
+
+describe('Route53Provider errors', () => {
+  it('reports a hosted zone id that does not exist as permanent, after one request, in Route 53 words', async () => {
+    const api = new FakeRoute53();
+    api.addZone('example.com');
+    const p = provider(api, {
+      spec: { zoneType: 'any', aliasMode: 'Auto', hostedZoneIds: ['ZNOPE'] },
+    });
+    const err: unknown = await p.records().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect(err).toMatchObject({ reason: 'HostedZoneNotFound' });
+    expect((err as Error).message).toMatch(
+      /^NoSuchHostedZone: No hosted zone found with ID: ZNOPE \(route53 GetHostedZone, hosted zone ZNOPE\); check spec\.provider\.route53\.hostedZoneIds/,
+    );
+    // Printed once, although the SDK's error is kept as the cause.
+    expect(describeError(err).match(/No hosted zone found/g)).toHaveLength(1);
+    expect(api.calls).toEqual([
+      { op: 'getHostedZone', zoneId: 'ZNOPE', outcome: 'NoSuchHostedZone' },
+    ]);
+  });
+
+  it('reports a hosted zone id that cannot serve the policy', async () => {
+    const api = new FakeRoute53();
+    api.addZone('example.com', { id: 'ZPRIV', private: true });
+    const p = provider(api, {
+      spec: { zoneType: 'public', aliasMode: 'Auto', hostedZoneIds: ['ZPRIV'] },
+    });
+    await expect(p.records()).rejects.toMatchObject({
+      reason: 'HostedZoneNotFound',
+      message: expect.stringMatching(
+        /^HostedZoneNotForPolicy: example\.com is a private zone and spec\.provider\.route53\.zoneType is public \(route53 GetHostedZone, hosted zone ZPRIV\)/,
+      ),
+    });
+  });
+
+  it('reports domains that no listed zone serves as permanent', async () => {
+    const api = new FakeRoute53();
+    api.addZone('other.org');
+    const err: unknown = await provider(api)
+      .applyChanges(creating(a('app.example.com', '192.0.2.1')))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect((err as Error).message).toMatch(
+      /^NoMatchingHostedZone: none of the 1 hosted zones these credentials list serves spec\.domains \(example\.com\) with zoneType any \(route53 ListHostedZones\)/,
+    );
+    expect(changeCalls(api)).toEqual([]);
+  });
+
+  it('counts every request by operation and code, throttling apart, through the account limiter', async () => {
+    const api = new FakeRoute53();
+    api.addZone('example.com');
+    api.failNext('changeResourceRecordSets', 2, () => awsError('Throttling', 'Rate exceeded'));
+    const metrics = createMetrics(new Registry(), { processMetrics: false });
+    const limiter = new CountingLimiter();
+    const p = provider(api, { metrics, limiter });
+    await p.applyChanges(creating(a('app.example.com', '192.0.2.1')));
+    const requests = await metrics.providerRequests.get();
+    const count = (operation: string, code: string): number | undefined =>
+      requests.values.find((v) => v.labels.operation === operation && v.labels.code === code)
+        ?.value;
+    expect(count('ListHostedZones', 'OK')).toBe(1);
+    expect(count('ListResourceRecordSets', 'OK')).toBe(1);
+    expect(count('ChangeResourceRecordSets', 'Throttling')).toBe(2);
+    expect(count('ChangeResourceRecordSets', 'OK')).toBe(1);
+    expect((await metrics.providerThrottled.get()).values).toEqual([
+      expect.objectContaining({ labels: { provider: 'route53' }, value: 2 }),
+    ]);
+    // Every request, retries included, waited for the account's limiter; throttling slowed it.
+    expect(limiter.acquired).toBe(api.calls.length);
+    expect(limiter.throttles).toBe(2);
+  });
+});
+
+describe('Route53Provider caches survive failures', () => {
+  it('keeps serving its zone list while a refresh is throttled, and does not hammer', async () => {
+    const api = new FakeRoute53();
+    api.addZone('example.com');
+    let now = 0;
+    const p = provider(api, { zoneCacheTtlMs: 60_000, now: () => now });
+    await p.applyChanges(creating(a('app.example.com', '192.0.2.1')));
+    now = 61_000;
+    api.failNext('listHostedZones', 100, () => awsError('Throttling', 'Rate exceeded'));
+    const zoneLists = (): number => api.calls.filter((c) => c.op === 'listHostedZones').length;
+    const before = zoneLists();
+    expect((await p.records()).map((r) => r.name)).toEqual(['app.example.com']);
+    expect(zoneLists() - before).toBe(FAST_RETRY.maxAttempts);
+    // The next syncs within a few seconds use the kept list without asking again.
+    now = 65_000;
+    await p.applyChanges(creating(a('two.example.com', '192.0.2.2')));
+    expect(zoneLists() - before).toBe(FAST_RETRY.maxAttempts);
+    expect(listCalls(api)).toHaveLength(1);
+  });
+
+  it('keeps a zone view after a throttled change: nothing was applied', async () => {
+    const api = new FakeRoute53();
+    api.addZone('example.com');
+    const p = provider(api);
+    await p.records();
+    api.failNext('changeResourceRecordSets', 100, () => awsError('Throttling', 'Rate exceeded'));
+    const attempt = p.applyChanges(creating(a('one.example.com', '192.0.2.1')));
+    await expect(attempt).rejects.toBeInstanceOf(TransientError);
+    await expect(attempt).rejects.toThrow(
+      /^Throttling: Rate exceeded \(route53 ChangeResourceRecordSets, hosted zone ZFAKE0001\)$/,
+    );
+    api.clearFaults();
+    await p.applyChanges(creating(a('one.example.com', '192.0.2.1')));
+    expect(listCalls(api)).toHaveLength(1);
+  });
+
+  it('lists a zone again after a change that got no answer: it may have been applied', async () => {
+    const api = new FakeRoute53();
+    api.addZone('example.com');
+    const p = provider(api);
+    await p.records();
+    api.failNext('changeResourceRecordSets', FAST_RETRY.maxAttempts, () =>
+      awsError('ServiceUnavailable', 'Service Unavailable', 503),
+    );
+    await expect(
+      p.applyChanges(creating(a('one.example.com', '192.0.2.1'))),
+    ).rejects.toBeInstanceOf(TransientError);
+    await p.records();
+    expect(listCalls(api)).toHaveLength(2);
+  });
+
+  it('keeps its view exactly what the zone holds after a partly refused batch', async () => {
+    const api = new FakeRoute53();
+    const zone = api.addZone('example.com');
+    api.put(zone, {
+      Name: 'old.example.com',
+      Type: 'A',
+      TTL: 300,
+      ResourceRecords: [{ Value: '192.0.2.50' }],
+    });
+    const p = provider(api);
+    await p.records();
+    const bad: Endpoint = {
+      ...a('bad.example.com', '192.0.2.9'),
+      providerSpecific: { alias: true, aliasHostedZoneId: 'Z35SXDOTRQ7X7K' },
+    };
+    const result = await p.applyChanges({
+      create: [a('new.example.com', '192.0.2.1'), bad, a('other.example.com', '192.0.2.2')],
+      updateOld: [],
+      updateNew: [],
+      delete: [a('old.example.com', '192.0.2.50')],
+    });
+    expect(result.failed.map((f) => f.group)).toEqual(['bad.example.com/A']);
+    const cached = await p.records();
+    const listed = await provider(api).records({ refresh: true });
+    expect(cached).toEqual(listed);
+    expect(cached.map((r) => r.name).sort()).toEqual(['new.example.com', 'other.example.com']);
+  });
+});
+
+/** A limiter that never waits and counts what it was asked. */
+class CountingLimiter implements RateLimiter {
+  acquired = 0;
+  throttles = 0;
+  acquire(): Promise<void> {
+    this.acquired += 1;
+    return Promise.resolve();
+  }
+  throttled(): void {
+    this.throttles += 1;
+  }
+  pendingMs(): number {
+    return 0;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The cloud accounts the operator calls, and the one rate limiter each shares across every
+ * DNSPolicy that uses it. Quotas are per account, not per policy: Route 53 allows 5 requests a
+ * second per AWS account; Cloud DNS counts API requests per project and per IAM principal. Ten
+ * policies with their own limiters would together send ten times the quota and be throttled.
+ *
+ * What "account" means when all the operator knows is a policy's Secret (ADR 0007):
+ * - Route 53: the access key id (AWS_ACCESS_KEY_ID) plus the API endpoint. AWS counts per
+ *   account, and two different access keys of one AWS account are two keys here (finding the
+ *   account behind a key takes an STS call per key); ambient credentials (IRSA, pod identity,
+ *   instance role) are one identity for the whole operator: one key "ambient".
+ * - Cloud DNS: the project plus the service account's client_email (the IAM principal the
+ *   quota counts), plus the endpoint; ambient credentials (workload identity): project + "ambient".
+ * The key never holds a secret, and never appears in logs or metrics.
+ */
+import type { ProviderMetrics } from './calls';
+import type { RateLimiter, WindowLimit, WindowLimiterOptions } from './rate-limit';
+import { SlidingWindowLimiter } from './rate-limit';
+
+export type CloudProviderKind = 'route53' | 'cloudDNS';
+
+/** Identifies one cloud account (one quota) of one provider. */
+export interface CloudAccount {
+  readonly provider: CloudProviderKind;
+  readonly key: string;
+}
+
+/**
+ * Default request rates per account. Route 53's is its published quota. Cloud DNS's quota is
+ * set per project (default shown in the Cloud console, raisable); 10 a second stays well within
+ * the default while far above what syncs need.
+ */
+export const DEFAULT_ACCOUNT_LIMITS: Readonly<Record<CloudProviderKind, WindowLimit>> =
+  Object.freeze({
+    route53: Object.freeze({ requests: 5, perMs: 1_000 }),
+    cloudDNS: Object.freeze({ requests: 10, perMs: 1_000 }),
+  });
+
+export interface CloudAccountsOptions {
+  /** Metrics every provider built for these accounts records its requests into. */
+  readonly metrics?: ProviderMetrics;
+  /** Override the rate per provider (tests, or a raised quota). */
+  readonly limits?: Partial<Record<CloudProviderKind, WindowLimit>>;
+  readonly limiter?: WindowLimiterOptions;
+}
+
+/**
+ * One per operator process (the DNSPolicy controller owns it; tests and benches inject their
+ * own). Creates a limiter the first time an account is seen and hands the same one to every
+ * provider of that account afterwards.
+ */
+export class CloudAccounts {
+  readonly metrics: ProviderMetrics | undefined;
+  readonly #options: CloudAccountsOptions;
+  readonly #limiters = new Map<string, RateLimiter>();
+
+  constructor(options: CloudAccountsOptions = {}) {
+    this.#options = options;
+    this.metrics = options.metrics;
+  }
+
+  limiter(account: CloudAccount): RateLimiter {
+    const id = `${account.provider}\u0000${account.key}`;
+    let limiter = this.#limiters.get(id);
+    if (limiter === undefined) {
+      const limit =
+        this.#options.limits?.[account.provider] ?? DEFAULT_ACCOUNT_LIMITS[account.provider];
+      limiter = new SlidingWindowLimiter(limit, this.#options.limiter);
+      this.#limiters.set(id, limiter);
+    }
+    return limiter;
+  }
+
+  /** How many distinct accounts have been seen (for tests and diagnostics). */
+  get size(): number {
+    return this.#limiters.size;
+  }
+}
+
+/** The Route 53 account behind a policy's credentials (see the module comment). */
+export function route53Account(
+  endpoint: string | undefined,
+  credentials:
+    | { readonly kind: 'static'; readonly credentials: { readonly accessKeyId: string } }
+    | { readonly kind: 'ambient' },
+): CloudAccount {
+  const identity =
+    credentials.kind === 'static' ? `key:${credentials.credentials.accessKeyId}` : 'ambient';
+  return { provider: 'route53', key: `${endpoint ?? ''}\u0000${identity}` };
+}
+
+/** The Cloud DNS account (project and principal) behind a policy's credentials. */
+export function cloudDnsAccount(
+  endpoint: string | undefined,
+  project: string,
+  credentials:
+    | { readonly kind: 'serviceAccount'; readonly key: { readonly client_email: string } }
+    | { readonly kind: 'ambient' },
+): CloudAccount {
+  const principal =
+    credentials.kind === 'serviceAccount' ? `sa:${credentials.key.client_email}` : 'ambient';
+  return { provider: 'cloudDNS', key: `${endpoint ?? ''}\u0000${project}\u0000${principal}` };
+}

@@ -1,0 +1,159 @@
+/**
+ * route53Fault on what the real AWS SDK throws for Route 53's actual error documents, served
+ * from loopback: the SDK's parser is part of what is tested.
+ */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Route53Api } from './route53-api';
+import { route53ApiFromSdk, route53Fault } from './route53-api';
+
+let server: Server;
+let reply: (res: import('node:http').ServerResponse) => void;
+let api: Route53Api;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => reply(res));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  api = route53ApiFromSdk({
+    region: 'us-east-1',
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const xml = (status: number, body: string) => (res: import('node:http').ServerResponse) => {
+  res.writeHead(status, { 'content-type': 'text/xml' });
+  res.end(body);
+};
+const errorResponse = (code: string, message: string): string =>
+  `<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`;
+/** The document real Route 53 answers InvalidChangeBatch with (not an ErrorResponse). */
+const invalidChangeBatch = (...messages: string[]): string =>
+  `<?xml version="1.0"?>\n<InvalidChangeBatch xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Messages>${messages.map((m) => `<Message>${m}</Message>`).join('')}</Messages><RequestId>r-2</RequestId></InvalidChangeBatch>`;
+
+async function faultFor(respond: typeof reply): Promise<ReturnType<typeof route53Fault>> {
+  reply = respond;
+  try {
+    await api.changeResourceRecordSets({
+      HostedZoneId: 'Z1',
+      ChangeBatch: {
+        Changes: [
+          {
+            Action: 'CREATE',
+            ResourceRecordSet: {
+              Name: 'a.example.com',
+              Type: 'A',
+              TTL: 60,
+              ResourceRecords: [{ Value: '192.0.2.1' }],
+            },
+          },
+        ],
+      },
+    });
+  } catch (err) {
+    return route53Fault(err);
+  }
+  throw new Error('the call succeeded');
+}
+
+describe('route53Fault on what the SDK throws', () => {
+  it.each([
+    [
+      'InvalidChangeBatch document, a conflict',
+      xml(
+        400,
+        invalidChangeBatch(
+          "Tried to create resource record set [name='a.example.com.', type='A'] but it already exists",
+        ),
+      ),
+      {
+        kind: 'conflict',
+        code: 'InvalidChangeBatch',
+        message:
+          "Tried to create resource record set [name='a.example.com.', type='A'] but it already exists",
+      },
+    ],
+    [
+      'InvalidChangeBatch document with two messages, not a conflict',
+      xml(
+        400,
+        invalidChangeBatch(
+          'RRSet with DNS name a.other.org. is not permitted in zone example.com.',
+          'Invalid Resource Record',
+        ),
+      ),
+      {
+        kind: 'invalid',
+        code: 'InvalidChangeBatch',
+        message:
+          'RRSet with DNS name a.other.org. is not permitted in zone example.com.; Invalid Resource Record',
+      },
+    ],
+    [
+      'Throttling',
+      xml(400, errorResponse('Throttling', 'Rate exceeded')),
+      { kind: 'throttled', code: 'Throttling', message: 'Rate exceeded' },
+    ],
+    [
+      'PriorRequestNotComplete',
+      xml(400, errorResponse('PriorRequestNotComplete', 'still processing')),
+      { kind: 'throttled', code: 'PriorRequestNotComplete', message: 'still processing' },
+    ],
+    [
+      'NoSuchHostedZone',
+      xml(404, errorResponse('NoSuchHostedZone', 'No hosted zone found with ID: Z1')),
+      { kind: 'notFound', code: 'NoSuchHostedZone', message: 'No hosted zone found with ID: Z1' },
+    ],
+    [
+      'AccessDenied',
+      xml(403, errorResponse('AccessDenied', 'User is not authorized')),
+      { kind: 'auth', code: 'AccessDenied', message: 'User is not authorized' },
+    ],
+    [
+      'InvalidInput',
+      xml(400, errorResponse('InvalidInput', 'Invalid request')),
+      { kind: 'invalid', code: 'InvalidInput', message: 'Invalid request' },
+    ],
+    [
+      'an empty 503 from a proxy',
+      xml(503, ''),
+      {
+        kind: 'unavailable',
+        code: 'HTTP503',
+        message: 'HTTP 503 without a Route 53 error in the body',
+      },
+    ],
+    [
+      'an empty 403',
+      xml(403, ''),
+      { kind: 'auth', code: 'HTTP403', message: 'HTTP 403 without a Route 53 error in the body' },
+    ],
+  ])('%s', async (_what, respond, expected) => {
+    expect(await faultFor(respond)).toEqual(expected);
+  });
+
+  it('calls no answer at all unavailable', async () => {
+    const fault = await faultFor((res) => res.socket?.destroy());
+    // (Under Jest the SDK re-wraps the cross-realm transport error and drops its errno code.)
+    expect(fault).toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/hang up/) });
+  });
+
+  it('says an abort is ours', async () => {
+    reply = () => undefined;
+    const controller = new AbortController();
+    const call = api.listHostedZones({}, controller.signal);
+    controller.abort();
+    const err: unknown = await call.catch((e: unknown) => e);
+    expect(route53Fault(err).kind).toBe('aborted');
+  });
+});
