@@ -97,7 +97,8 @@ export class FakeCloudDns {
   readonly #zones = new Map<string, { zone: FakeZone; rrsets: Map<string, FakeRrset> }>();
   readonly #changes = new Map<string, FakeChange[]>();
   #faults: {
-    status: number;
+    /** An HTTP status to answer, or 'drop': close the connection without an answer. */
+    status: number | 'drop';
     reason: string;
     remaining: number;
     match: (m: string, p: string) => boolean;
@@ -190,6 +191,11 @@ export class FakeCloudDns {
     this.#faults.push({ status, reason, remaining: times, match });
   }
 
+  /** The next `times` matching requests get no answer at all: the connection is closed. */
+  dropNext(times: number, match: (method: string, path: string) => boolean = () => true): void {
+    this.#faults.push({ status: 'drop', reason: 'drop', remaining: times, match });
+  }
+
   reset(): void {
     this.requests.length = 0;
     this.#faults = [];
@@ -226,6 +232,10 @@ export class FakeCloudDns {
       const fault = this.#faults.find((f) => f.remaining > 0 && f.match(method, url.pathname));
       if (fault) {
         fault.remaining -= 1;
+        if (fault.status === 'drop') {
+          res.socket?.destroy();
+          return;
+        }
         throw new HttpError(fault.status, fault.reason, `Injected ${fault.reason}`);
       }
       const body = this.#route(method, url, record.body);

@@ -9,6 +9,7 @@ import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-n
 import { OAuth2Client } from 'google-auth-library';
 import type { DNSPolicy } from '../../operator/api/types';
 import { DNSPolicyController } from '../../operator/records/reconciler';
+import { cloudDnsAccount } from '../../operator/records/providers/accounts';
 import { CloudDnsProvider } from '../../operator/records/providers/clouddns';
 import { cloudDnsApiFromClient } from '../../operator/records/providers/clouddns-api';
 import { resolveCloudDnsCredentials } from '../../operator/records/providers/clouddns-credentials';
@@ -93,8 +94,13 @@ beforeAll(async () => {
     providerFactory: async (spec, ctx) => {
       if (!spec.cloudDNS) return createProvider(spec, ctx);
       // The real resolution from the policy's Secret, through the apiserver.
-      secretKinds.push((await resolveCloudDnsCredentials(spec.cloudDNS, ctx)).kind);
+      const choice = await resolveCloudDnsCredentials(spec.cloudDNS, ctx);
+      secretKinds.push(choice.kind);
       return new CloudDnsProvider({
+        // The policy's account limiter, as createProvider would pick it.
+        limiter: ctx.accounts.limiter(
+          cloudDnsAccount(spec.cloudDNS.endpoint, spec.cloudDNS.project, choice),
+        ),
         api: cloudDnsApiFromClient({
           project: spec.cloudDNS.project,
           endpoint: spec.cloudDNS.endpoint,

@@ -5,9 +5,10 @@
 import { OAuth2Client } from 'google-auth-library';
 import type { Changes, Endpoint } from '../../operator/records/endpoint';
 import { NO_CHANGES } from '../../operator/records/endpoint';
+import type { CloudDnsProviderOptions } from '../../operator/records/providers/clouddns';
 import { CloudDnsProvider } from '../../operator/records/providers/clouddns';
 import { cloudDnsApiFromClient } from '../../operator/records/providers/clouddns-api';
-import { PermanentError } from '../../operator/runtime/errors';
+import { describeError, PermanentError, TransientError } from '../../operator/runtime/errors';
 import { FakeCloudDns } from '../fakes/clouddns-server';
 
 jest.setTimeout(60_000);
@@ -31,7 +32,11 @@ function tokenClient(token: string): OAuth2Client {
   return client;
 }
 
-function newProvider(token = fake.token, managedZones?: string[]): CloudDnsProvider {
+function newProvider(
+  token = fake.token,
+  managedZones?: string[],
+  options: Partial<CloudDnsProviderOptions> = {},
+): CloudDnsProvider {
   return new CloudDnsProvider({
     api: cloudDnsApiFromClient({
       project: 'dnsop-test',
@@ -42,6 +47,7 @@ function newProvider(token = fake.token, managedZones?: string[]): CloudDnsProvi
     domains: ['example.com'],
     retry: { maxAttempts: 6, baseMs: 5, maxMs: 50 },
     pollIntervalMs: 5,
+    ...options,
   });
 }
 
@@ -196,7 +202,11 @@ describe('Cloud DNS provider against the fake API', () => {
       create: desired.flatMap((ep) => [ep, owner(ep)]),
     });
     expect(result.failed).toEqual([
-      { group: 'race.example.com/A', message: expect.stringMatching(/already exists/) },
+      {
+        group: 'race.example.com/A',
+        message: expect.stringMatching(/already exists/),
+        permanent: false,
+      },
     ]);
     expect(result.applied).toBe(2);
     expect(rrset('race.example.com', 'A')?.rrdatas).toEqual(['198.51.100.1']);
@@ -245,9 +255,94 @@ describe('Cloud DNS provider against the fake API', () => {
     await expect(attempt).rejects.toThrow(/invalid authentication credentials/);
   });
 
-  it('reports a managed zone that does not exist as a permanent error', async () => {
-    await expect(newProvider(fake.token, ['missing-zone']).records()).rejects.toMatchObject({
-      reason: 'ManagedZoneNotFound',
+  it('reports a managed zone that does not exist as permanent, after one request, in Cloud DNS words', async () => {
+    const err: unknown = await newProvider(fake.token, ['missing-zone'])
+      .records()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect(err).toMatchObject({ reason: 'ManagedZoneNotFound' });
+    expect((err as Error).message).toMatch(
+      /^notFound: The 'parameters\.managedZone' resource named 'missing-zone' does not exist\. \(cloudDNS managedZones\.get, managed zone missing-zone\); check spec\.provider\.cloudDNS/,
+    );
+    expect(describeError(err).match(/does not exist/g)).toHaveLength(1);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('reports domains that none of the project zones serves as permanent', async () => {
+    const provider = new CloudDnsProvider({
+      api: cloudDnsApiFromClient({
+        project: 'dnsop-test',
+        endpoint: fake.endpoint,
+        authClient: tokenClient(fake.token),
+      }),
+      spec: {},
+      domains: ['example.net'],
     });
+    await expect(provider.records()).rejects.toMatchObject({
+      reason: 'ManagedZoneNotFound',
+      message: expect.stringMatching(
+        /^NoMatchingManagedZone: none of the 1 managed zones of the project serves spec\.domains \(example\.net\)/,
+      ),
+    });
+  });
+
+  it("sends one request per attempt: the client library's own retries are off", async () => {
+    const isList = (method: string, path: string): boolean =>
+      method === 'GET' && path.endsWith('/rrsets');
+    const provider = newProvider(fake.token, ['example-zone'], {
+      retry: { maxAttempts: 2, baseMs: 5, maxMs: 10 },
+    });
+    fake.failNext(10, 503, 'backendError', isList);
+    await expect(provider.records()).rejects.toBeInstanceOf(TransientError);
+    expect(fake.count('GET', /\/rrsets$/)).toBe(2);
+    fake.reset();
+    fake.addZone('example-zone', 'example.com');
+    // No answer at all: the library used to try three more times on its own, for ~15 s.
+    fake.dropNext(10, isList);
+    const started = performance.now();
+    await expect(provider.records()).rejects.toMatchObject({
+      message: expect.stringMatching(/\(cloudDNS rrsets\.list, managed zone example-zone\)/),
+    });
+    expect(fake.count('GET', /\/rrsets$/)).toBe(2);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it('keeps a record and its ownership TXT in one atomic change at the per-change limits', async () => {
+    fake.limits = { additions: 10, deletions: 10, rrdataBytes: 400 };
+    const provider = newProvider(fake.token, undefined, {
+      limits: { additions: 10, deletions: 10, rrdataBytes: 400 },
+    });
+    const desired = Array.from({ length: 23 }, (_, i) =>
+      svc(`s-${i}.example.com`, [`10.3.0.${i}`]),
+    );
+    await sync(provider, desired);
+    const changes = fake.acceptedChanges('example-zone');
+    expect(changes.length).toBeGreaterThanOrEqual(5);
+    expect(fake.requests.filter((r) => r.status === 413)).toEqual([]);
+    for (const change of changes) {
+      const names = new Set(change.additions.map((r) => r.name));
+      for (const name of names) {
+        if (name.startsWith('a-')) expect(names.has(name.slice(2))).toBe(true);
+        else expect(names.has(`a-${name}`)).toBe(true);
+      }
+    }
+    // Now replace every record and its TXT, and drop a few: one change per name still.
+    const next = desired.slice(0, 20).map((ep) => ({ ...ep, targets: ['192.0.2.99'] }));
+    const before = changes.length;
+    const result = await provider.applyChanges({
+      create: [],
+      updateOld: desired.slice(0, 20),
+      updateNew: next,
+      delete: desired.slice(20).flatMap((ep) => [ep, owner(ep)]),
+    });
+    expect(result).toEqual({ applied: 26, failed: [] });
+    expect(fake.requests.filter((r) => r.status === 413)).toEqual([]);
+    const dropped = new Set(desired.slice(20).flatMap((ep) => [`${ep.name}.`, `a-${ep.name}.`]));
+    for (const change of fake.acceptedChanges('example-zone').slice(before)) {
+      // Both halves of each update travel in the same change.
+      const added = new Set(change.additions.map((r) => r.name));
+      const replaced = change.deletions.map((r) => r.name).filter((n) => !dropped.has(n));
+      expect(new Set(replaced)).toEqual(added);
+    }
   });
 });

@@ -248,3 +248,46 @@ it('injected Throttling is retried and the sync completes', async () => {
   expect(proxy.requests.filter((r) => r.injected).length - before).toBe(3);
   expect(proxy.count(isChangeBatch)).toBeGreaterThan(0);
 });
+
+it('a policy naming a hosted zone that does not exist says so in Route 53 words and does not hammer it', async () => {
+  const missing = 'Z0000MISSING';
+  const asks = (): number =>
+    proxy.requests.filter((r) => r.path.includes(`/hostedzone/${missing}`)).length;
+  await api.create({
+    apiVersion: 'dnsop.io/v1alpha1',
+    kind: 'DNSPolicy',
+    metadata: { name: 'missing-zone', namespace: NS },
+    spec: {
+      sources: [{ kind: 'Service', selector: { matchLabels: { none: 'none' } } }],
+      domains: ['example.com'],
+      interval: '60s',
+      provider: {
+        route53: {
+          region: moto.region,
+          endpoint: proxy.endpoint,
+          hostedZoneIds: [missing],
+          credentialsSecretRef: { name: 'aws-credentials' },
+        },
+      },
+    },
+  } as KubernetesObject);
+  const synced = await waitFor('the policy to say the zone is missing', async () => {
+    const policy = await readObject<DNSPolicy & KubernetesObject>(plane.kubeConfig, {
+      apiVersion: 'dnsop.io/v1alpha1',
+      kind: 'DNSPolicy',
+      namespace: NS,
+      name: 'missing-zone',
+    });
+    return policy?.status?.conditions?.find((c) => c.type === 'Synced' && c.status === 'False');
+  });
+  expect(synced.reason).toBe('HostedZoneNotFound');
+  expect(synced.message).toMatch(
+    /^NoSuchHostedZone: No hosted zone found with ID: Z0000MISSING \(route53 GetHostedZone, hosted zone Z0000MISSING\)/,
+  );
+  // Permanent: retried at spec.interval (60 s), not with fast backoff. Over the next 5 s, no more
+  // requests (today's failure mode was 8 requests in 2 s, 75 errors a minute).
+  const afterStatus = asks();
+  expect(afterStatus).toBeLessThanOrEqual(2);
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  expect(asks()).toBe(afterStatus);
+});

@@ -10,7 +10,10 @@ import {
 } from '@aws-sdk/client-route-53';
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import type { Changes, Endpoint } from '../../operator/records/endpoint';
-import { NO_CHANGES } from '../../operator/records/endpoint';
+import { batchGroupKey, NO_CHANGES } from '../../operator/records/endpoint';
+import { CloudAccounts, route53Account } from '../../operator/records/providers/accounts';
+import { PermanentError } from '../../operator/runtime/errors';
+import type { Route53ProviderOptions } from '../../operator/records/providers/route53';
 import { Route53Provider } from '../../operator/records/providers/route53';
 import { route53ApiFromSdk } from '../../operator/records/providers/route53-api';
 import { ROUTE53_LIMITS } from '../../operator/records/providers/route53-batch';
@@ -72,7 +75,10 @@ async function listAll(zoneId: string): Promise<ResourceRecordSet[]> {
   }
 }
 
-function newProvider(aliasMode: 'Auto' | 'Never' = 'Auto'): Route53Provider {
+function newProvider(
+  aliasMode: 'Auto' | 'Never' = 'Auto',
+  options: Partial<Route53ProviderOptions> = {},
+): Route53Provider {
   return new Route53Provider({
     api: route53ApiFromSdk({
       region: moto.region,
@@ -82,6 +88,7 @@ function newProvider(aliasMode: 'Auto' | 'Never' = 'Auto'): Route53Provider {
     spec: { zoneType: 'any', aliasMode },
     domains: ['example.com'],
     retry: { maxAttempts: 6, baseMs: 10, maxMs: 100 },
+    ...options,
   });
 }
 
@@ -203,16 +210,18 @@ describe('Route 53 provider against moto', () => {
     }
   });
 
-  it('retries a rejected batch group by group and reports only the refused group', async () => {
+  it('isolates the group Route 53 refuses (its InvalidChangeBatch document) and applies the rest', async () => {
     const zone = await createZone('example.com');
-    // Route 53 refuses a whole batch when one change is invalid; moto does not check conflicts,
-    // so the proxy plays Route 53 for any batch that touches the conflicting name.
+    // Route 53 refuses a whole batch when one change is invalid, in its own InvalidChangeBatch
+    // document (which the SDK cannot parse by itself); moto does not check conflicts, so the
+    // proxy plays Route 53 for any batch that touches the conflicting name.
     proxy.failNext(
       10,
       'InvalidChangeBatch',
       (method, path, body) =>
         isChangeBatch(method, path, body) && body.includes('taken.example.com'),
-      "[Tried to create resource record set [name='taken.example.com.', type='A'] but it already exists]",
+      "Tried to create resource record set [name='taken.example.com.', type='A'] but it already exists",
+      'InvalidChangeBatch',
     );
     const desired = ['ok-1', 'taken', 'ok-2'].map((n, i) => ({
       ...fromService([`192.0.2.${i + 1}`]),
@@ -225,11 +234,19 @@ describe('Route 53 provider against moto', () => {
       create: shaped.flatMap((ep) => [ep, owner(ep)]),
     });
     expect(result.failed).toEqual([
-      { group: 'taken.example.com/A', message: expect.stringMatching(/already exists/) },
+      {
+        group: 'taken.example.com/A',
+        message: expect.stringMatching(
+          /^InvalidChangeBatch: Tried to create resource record set \[name='taken\.example\.com\.', type='A'\] but it already exists \(route53 ChangeResourceRecordSets, hosted zone \w+\)$/,
+        ),
+        permanent: false,
+      },
     ]);
     expect(result.applied).toBe(4);
-    // The batch, then each of its three groups exactly once: no loop.
-    expect(proxy.count(isChangeBatch)).toBe(4);
+    // The batch; after one re-read of the zone the batch again; then halves down to the refused
+    // group: 1 + 1 + 2 * ceil(log2 3) requests at most, never a loop.
+    expect(proxy.count(isChangeBatch)).toBeLessThanOrEqual(6);
+    expect(proxy.count(isListRecordSets)).toBe(2);
     const names = (await listAll(zone)).map((r) => r.Name);
     expect(names).toEqual(
       expect.arrayContaining(['ok-1.example.com.', 'a-ok-1.example.com.', 'ok-2.example.com.']),
@@ -257,5 +274,175 @@ describe('Route 53 provider against moto', () => {
     expect((await provider.records()).map((r) => r.name)).toEqual(
       expect.arrayContaining(['app.example.com', 'second.example.com']),
     );
+  });
+});
+
+/** Endpoints for `count` names, each with its ownership TXT. */
+function owned(
+  prefix: string,
+  count: number,
+  make: (i: number) => Partial<Endpoint> = () => ({}),
+): Endpoint[] {
+  return Array.from({ length: count }, (_, i): Endpoint => ({
+    name: `${prefix}-${i}.example.com`,
+    type: 'A',
+    targets: [`10.9.${i >> 8}.${i & 255}`],
+    ttl: 300,
+    ...make(i),
+  })).flatMap((ep) => [ep, owner(ep)]);
+}
+
+describe("Route 53's per-request limits, with the proxy refusing what Route 53 would refuse", () => {
+  beforeEach(() => {
+    proxy.enforceLimits = true;
+  });
+
+  it('creates, then UPSERTs (counted twice) 600 records with their TXT without one refused request', async () => {
+    const zone = await createZone('example.com');
+    const provider = newProvider();
+    const records = owned('r', 600);
+    expect(await provider.applyChanges({ ...NO_CHANGES, create: records })).toEqual({
+      applied: 1200,
+      failed: [],
+    });
+    // 1,200 ResourceRecords: two requests are the fewest Route 53 allows.
+    expect(proxy.acceptedChangeBatches()).toHaveLength(2);
+    const plain = records.filter((ep) => ep.ownerOf === undefined);
+    proxy.reset();
+    proxy.enforceLimits = true;
+    const result = await provider.applyChanges({
+      ...NO_CHANGES,
+      updateOld: plain,
+      updateNew: plain.map((ep) => ({ ...ep, ttl: 60 })),
+    });
+    expect(result).toEqual({ applied: 600, failed: [] });
+    // 600 UPSERTs count 1,200: two requests again, none refused.
+    const batches = proxy.acceptedChangeBatches();
+    expect(batches).toHaveLength(2);
+    for (const batch of batches) expect(batch.weightedRecords).toBeLessThanOrEqual(1000);
+    expect(proxy.refusedChangeBatches()).toEqual([]);
+    const held = await listAll(zone);
+    expect(held.filter((r) => r.Type === 'A' && r.TTL === 60)).toHaveLength(600);
+  });
+
+  it('splits long TXT values at 32,000 characters, UPSERT counted twice, without one refused request', async () => {
+    const zone = await createZone('example.com');
+    const provider = newProvider();
+    const long = Array.from({ length: 130 }, (_, i): Endpoint => ({
+      name: `t-${i}.example.com`,
+      type: 'TXT',
+      targets: [`"${String(i).padStart(248, 'v')}"`],
+      ttl: 300,
+    }));
+    await provider.applyChanges({ ...NO_CHANGES, create: long });
+    // 130 x 250 = 32,500 characters: two requests.
+    expect(proxy.acceptedChangeBatches().map((b) => b.valueChars)).toEqual([32_000, 500]);
+    proxy.reset();
+    proxy.enforceLimits = true;
+    const result = await provider.applyChanges({
+      ...NO_CHANGES,
+      updateOld: long,
+      updateNew: long.map((ep) => ({ ...ep, ttl: 120 })),
+    });
+    expect(result).toEqual({ applied: 130, failed: [] });
+    // 65,000 counted characters: three requests, each within 32,000.
+    expect(proxy.acceptedChangeBatches().map((b) => b.valueChars)).toEqual([32_000, 32_000, 1_000]);
+    expect(proxy.refusedChangeBatches()).toEqual([]);
+    expect((await listAll(zone)).filter((r) => r.Type === 'TXT' && r.TTL === 120)).toHaveLength(
+      130,
+    );
+  });
+
+  it('keeps every change sharing a batchGroupKey in one request: creates, updates, deletes and TXT swaps', async () => {
+    const zone = await createZone('example.com');
+    const provider = newProvider();
+    // external-dns's ownership TXT beside each of 400 records (what adoption will replace).
+    const theirs = (ep: Endpoint): Endpoint => ({
+      name: `ext-a-${ep.name}`,
+      type: 'TXT',
+      targets: ['"heritage=external-dns,external-dns/owner=default"'],
+      ttl: 300,
+      ownerOf: `${ep.name}/A`,
+    });
+    const base = owned('g', 400).filter((ep) => ep.ownerOf === undefined);
+    await provider.applyChanges({ ...NO_CHANGES, create: [...base, ...base.map(theirs)] });
+    proxy.reset();
+    proxy.enforceLimits = true;
+    // In one sync: per name, update the record, create dnsop's TXT, delete external-dns's;
+    // plus 200 new names with their TXT and 100 deletions with their TXT.
+    const kept = base.slice(0, 300);
+    const dropped = base.slice(300);
+    const changes: Changes = {
+      create: [...kept.map(owner), ...owned('n', 200)],
+      updateOld: kept,
+      updateNew: kept.map((ep) => ({ ...ep, targets: ['192.0.2.77'] })),
+      delete: [...kept.map(theirs), ...dropped, ...dropped.map(theirs)],
+    };
+    const result = await provider.applyChanges(changes);
+    expect(result.failed).toEqual([]);
+    const groupOf = new Map<string, string>();
+    for (const ep of [...changes.create, ...changes.updateNew, ...changes.delete]) {
+      groupOf.set(`${ep.name}.`, batchGroupKey(ep).replace(/\/[A-Z]+$/, ''));
+    }
+    const batchesOf = new Map<string, Set<number>>();
+    proxy.acceptedChangeBatches().forEach((batch, i) => {
+      for (const name of batch.names) {
+        const group = groupOf.get(name.endsWith('.') ? name : `${name}.`)!;
+        batchesOf.set(group, (batchesOf.get(group) ?? new Set()).add(i));
+      }
+    });
+    expect(proxy.acceptedChangeBatches().length).toBeGreaterThan(1);
+    expect(batchesOf.size).toBe(600);
+    for (const [group, batches] of batchesOf) expect([group, batches.size]).toEqual([group, 1]);
+    expect(proxy.refusedChangeBatches()).toEqual([]);
+    const names = new Set((await listAll(zone)).map((r) => r.Name));
+    expect(names.has('ext-a-g-0.example.com.')).toBe(false);
+    expect(names.has('a-g-0.example.com.')).toBe(true);
+    expect(names.has('g-399.example.com.')).toBe(false);
+  });
+});
+
+describe('Route 53 errors and the account limiter, against moto', () => {
+  it('answers a hosted zone id that does not exist with one request and a permanent error in Route 53 words', async () => {
+    await createZone('example.com');
+    const provider = newProvider('Auto', {
+      spec: { zoneType: 'any', aliasMode: 'Auto', hostedZoneIds: ['Z0000NOPE'] },
+    });
+    const err: unknown = await provider.records({ refresh: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect(err).toMatchObject({ reason: 'HostedZoneNotFound' });
+    expect((err as Error).message).toMatch(
+      /^NoSuchHostedZone: No hosted zone found with ID: Z0000NOPE \(route53 GetHostedZone, hosted zone Z0000NOPE\)/,
+    );
+    expect(proxy.requests).toHaveLength(1);
+  });
+
+  it('keeps two policies of one account within 5 requests a second together', async () => {
+    await createZone('example.com');
+    const accounts = new CloudAccounts();
+    const limiter = accounts.limiter(
+      route53Account(proxy.endpoint, { kind: 'static', credentials: moto.credentials }),
+    );
+    const policies = [newProvider('Auto', { limiter }), newProvider('Auto', { limiter })];
+    const started = performance.now();
+    await Promise.all(
+      policies.map(async (provider, p) => {
+        for (let i = 0; i < 6; i++) {
+          await provider.applyChanges({
+            ...NO_CHANGES,
+            create: [{ ...fromService([`192.0.2.${i + 1}`]), name: `p${p}-${i}.example.com` }],
+          });
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const sent = proxy.requests.map((r) => r.at);
+    // 2 x (1 ListHostedZones + 1 ListResourceRecordSets + 6 changes) = 16 requests.
+    expect(sent).toHaveLength(16);
+    // No six within a second (a margin for delivery: unlimited, all 16 arrive within ~0.2 s).
+    for (let i = 5; i < sent.length; i++) {
+      expect(sent[i]! - sent[i - 5]!).toBeGreaterThanOrEqual(800);
+    }
+    expect(seconds).toBeGreaterThanOrEqual(2.9);
   });
 });
