@@ -1,7 +1,7 @@
 /**
  * The Google Cloud DNS provider: what is Cloud DNS's own. The zone and record caches, the
  * grouping, packing and isolation of changes, the rate limiting and retries are shared with
- * Route 53 (zone-cache.ts, zone-changes.ts, calls.ts).
+ * Route 53 (the ZonedProvider skeleton: zoned-provider.ts).
  *
  * - Zones: the spec's managedZones (managedZones.get: a missing one is notFound, a permanent
  *   error), or every managed zone of the project whose dnsName relates to the policy's domains.
@@ -12,12 +12,10 @@
 import type { CloudDnsSpec } from '../../api/types';
 import { backoffDelay, sleep } from '../../runtime/backoff';
 import { TransientError } from '../../runtime/errors';
-import type { Changes, Endpoint } from '../endpoint';
+import type { Endpoint } from '../endpoint';
 import { normaliseName } from '../endpoint';
-import { DomainFilter } from '../hostname';
 import type { CloudAccounts } from './accounts';
 import { cloudDnsAccount } from './accounts';
-import { ProviderCalls } from './calls';
 import type { CloudDnsApi, CloudDnsRrset, CloudDnsZone } from './clouddns-api';
 import { cloudDnsApiFromClient, cloudDnsFault } from './clouddns-api';
 import { resolveCloudDnsCredentials } from './clouddns-credentials';
@@ -33,11 +31,11 @@ import {
   shapeForCloudDns,
 } from './clouddns-records';
 import type { CredentialContext } from './credentials';
-import type { AdjustResult, ApplyResult, Provider, RecordsOptions } from './provider';
+import type { AdjustResult } from './provider';
 import type { CloudProviderOptions, ZoneRef } from './zone-cache';
-import { ZoneCache, zoneServesDomains } from './zone-cache';
+import { zoneServesDomains } from './zone-cache';
 import type { ResolvedGroup } from './zone-changes';
-import { ZoneChangeApplier } from './zone-changes';
+import { ZonedProvider } from './zoned-provider';
 
 export interface CloudDnsProviderOptions extends CloudProviderOptions {
   readonly api: CloudDnsApi;
@@ -56,17 +54,13 @@ export interface CloudDnsProviderOptions extends CloudProviderOptions {
 /** A managed zone: its name is the id the API takes, its dnsName the DNS name. */
 type Zone = ZoneRef;
 
-export class CloudDnsProvider implements Provider {
+export class CloudDnsProvider extends ZonedProvider<Zone, CloudDnsRrset> {
   readonly kind = 'cloudDNS';
   readonly #opts: CloudDnsProviderOptions;
-  readonly #calls: ProviderCalls;
-  readonly #cache: ZoneCache<Zone, CloudDnsRrset>;
-  readonly #applier: ZoneChangeApplier<Zone, CloudDnsRrset>;
 
   constructor(options: CloudDnsProviderOptions) {
-    this.#opts = options;
     const credentials = options.credentialsSource ?? 'the Google credentials';
-    this.#calls = new ProviderCalls({
+    super(options, {
       provider: 'cloudDNS',
       classify: cloudDnsFault,
       notFoundReason: 'ManagedZoneNotFound',
@@ -77,27 +71,8 @@ export class CloudDnsProvider implements Provider {
         auth: `check ${credentials} and its roles on the project (roles/dns.admin)`,
         invalid: 'Cloud DNS refused the request itself; a retry cannot fix it',
       },
-      ...(options.limiter ? { limiter: options.limiter } : {}),
-      ...(options.metrics ? { metrics: options.metrics } : {}),
-      ...(options.retry ? { retry: options.retry } : {}),
-    });
-    this.#cache = new ZoneCache<Zone, CloudDnsRrset>(
-      {
-        listZones: (signal) => this.#listZones(signal),
-        listRecordSets: (zone, signal) => this.#listRecordSets(zone, signal),
-        recordKey: rrsetKey,
-        endpointOf: endpointFromRrset,
-      },
-      {
-        provider: 'cloudDNS',
-        filter: new DomainFilter(options.domains, options.excludeDomains ?? []),
-        ...(options.zoneCacheTtlMs !== undefined ? { zoneTtlMs: options.zoneCacheTtlMs } : {}),
-        ...(options.now ? { now: options.now } : {}),
-        ...(options.log ? { log: options.log } : {}),
-      },
-    );
-    this.#applier = new ZoneChangeApplier<Zone, CloudDnsRrset>(this.#cache, {
-      zoneNoun: 'managed zone',
+      recordKey: rrsetKey,
+      endpointOf: endpointFromRrset,
       limits: cloudDnsLimitVector(options.limits ?? CLOUDDNS_LIMITS),
       cost: cloudDnsCost,
       describeCost: describeCloudDnsCost,
@@ -105,8 +80,8 @@ export class CloudDnsProvider implements Provider {
         const { additions, deletions } = cloudDnsChange(group);
         return { removed: deletions, written: additions };
       },
-      submit: (zone, groups, signal) => this.#submit(zone, groups, signal),
     });
+    this.#opts = options;
   }
 
   /** Cloud DNS has no alias records: provider-specific Route 53 data is dropped. */
@@ -114,16 +89,8 @@ export class CloudDnsProvider implements Provider {
     return shapeForCloudDns(endpoints);
   }
 
-  records(options: RecordsOptions = {}): Promise<Endpoint[]> {
-    return this.#cache.records(options);
-  }
-
-  applyChanges(changes: Changes, signal?: AbortSignal): Promise<ApplyResult> {
-    return this.#applier.apply(changes, signal);
-  }
-
   /** One atomic change, then polled until Cloud DNS reports it done. */
-  async #submit(
+  protected async submit(
     zone: string,
     groups: readonly ResolvedGroup<CloudDnsRrset>[],
     signal?: AbortSignal,
@@ -136,7 +103,7 @@ export class CloudDnsProvider implements Provider {
       deletions.push(...change.deletions);
     }
     if (additions.length === 0 && deletions.length === 0) return;
-    const change = await this.#calls.call(
+    const change = await this.calls.call(
       { operation: 'changes.create', zone },
       () => this.#opts.api.createChange(zone, { additions, deletions }),
       signal,
@@ -156,7 +123,7 @@ export class CloudDnsProvider implements Provider {
         );
       }
       await sleep(backoffDelay(attempt, { baseMs: base, maxMs: 2_000 }), signal);
-      const change = await this.#calls.call(
+      const change = await this.calls.call(
         { operation: 'changes.get', zone },
         () => this.#opts.api.getChange(zone, id),
         signal,
@@ -165,7 +132,7 @@ export class CloudDnsProvider implements Provider {
     }
   }
 
-  async #listZones(signal?: AbortSignal): Promise<Zone[]> {
+  protected async listZones(signal?: AbortSignal): Promise<Zone[]> {
     const wanted = this.#opts.spec.managedZones ?? [];
     const domains = this.#opts.domains.map(normaliseName);
     const toZone = (z: CloudDnsZone): Zone => ({ id: z.name, name: normaliseName(z.dnsName) });
@@ -173,14 +140,14 @@ export class CloudDnsProvider implements Provider {
       const zones: Zone[] = [];
       for (const name of wanted) {
         const zone = toZone(
-          await this.#calls.call(
+          await this.calls.call(
             { operation: 'managedZones.get', zone: name },
             () => this.#opts.api.getManagedZone(name),
             signal,
           ),
         );
         if (!zoneServesDomains(zone.name, domains)) {
-          throw this.#calls.refusal(
+          throw this.calls.refusal(
             { operation: 'managedZones.get', zone: name },
             {
               kind: 'notFound',
@@ -197,7 +164,7 @@ export class CloudDnsProvider implements Provider {
     let token: string | undefined;
     do {
       const from = token;
-      const page = await this.#calls.call(
+      const page = await this.calls.call(
         { operation: 'managedZones.list' },
         () => this.#opts.api.listManagedZones(from),
         signal,
@@ -207,7 +174,7 @@ export class CloudDnsProvider implements Provider {
     } while (token);
     const zones = listed.map(toZone).filter((z) => zoneServesDomains(z.name, domains));
     if (zones.length === 0) {
-      throw this.#calls.refusal(
+      throw this.calls.refusal(
         { operation: 'managedZones.list' },
         {
           kind: 'notFound',
@@ -219,12 +186,12 @@ export class CloudDnsProvider implements Provider {
     return zones;
   }
 
-  async #listRecordSets(zone: Zone, signal?: AbortSignal): Promise<CloudDnsRrset[]> {
+  protected async listRecordSets(zone: Zone, signal?: AbortSignal): Promise<CloudDnsRrset[]> {
     const out: CloudDnsRrset[] = [];
     let token: string | undefined;
     do {
       const from = token;
-      const page = await this.#calls.call(
+      const page = await this.calls.call(
         { operation: 'rrsets.list', zone: zone.id },
         () => this.#opts.api.listRecordSets(zone.id, from, this.#opts.pageSize ?? 1000),
         signal,

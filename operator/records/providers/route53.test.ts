@@ -39,6 +39,9 @@ const owner = (ep: Endpoint): Endpoint => ({
   ownerOf: `${ep.name}/${ep.type}`,
 });
 const creating = (...eps: Endpoint[]): Changes => ({ ...NO_CHANGES, create: eps });
+/** A record put into the zone by someone else. */
+const putA = (api: FakeRoute53, zone: string, name: string, ip: string, ttl = 300): void =>
+  api.put(zone, { Name: name, Type: 'A', TTL: ttl, ResourceRecords: [{ Value: ip }] });
 const changeCalls = (api: FakeRoute53) =>
   api.calls.filter((c) => c.op === 'changeResourceRecordSets');
 const listCalls = (api: FakeRoute53) => api.calls.filter((c) => c.op === 'listResourceRecordSets');
@@ -213,12 +216,7 @@ describe('Route53Provider records', () => {
     const zone = api.addZone('example.com');
     const p = provider(api);
     await p.records();
-    api.put(zone, {
-      Name: 'taken.example.com',
-      Type: 'A',
-      TTL: 300,
-      ResourceRecords: [{ Value: '198.51.100.1' }],
-    });
+    putA(api, zone, 'taken.example.com', '198.51.100.1');
     const result = await p.applyChanges(creating(a('taken.example.com', '192.0.2.1')));
     expect(result.failed.map((f) => f.group)).toEqual(['taken.example.com/A']);
     const records = await p.records();
@@ -274,12 +272,7 @@ describe('Route53Provider changes', () => {
   it('reports a create over a record it knows of without sending it, and applies the rest', async () => {
     const api = new FakeRoute53();
     const zone = api.addZone('example.com');
-    api.put(zone, {
-      Name: 'taken.example.com',
-      Type: 'A',
-      TTL: 300,
-      ResourceRecords: [{ Value: '198.51.100.1' }],
-    });
+    putA(api, zone, 'taken.example.com', '198.51.100.1');
     const p = provider(api);
     const eps = [
       a('ok1.example.com', '192.0.2.1'),
@@ -308,12 +301,7 @@ describe('Route53Provider changes', () => {
     const p = provider(api);
     await p.records();
     // Created by someone else after the provider read the zone.
-    api.put(zone, {
-      Name: 'taken.example.com',
-      Type: 'A',
-      TTL: 300,
-      ResourceRecords: [{ Value: '198.51.100.1' }],
-    });
+    putA(api, zone, 'taken.example.com', '198.51.100.1');
     const lists = listCalls(api).length;
     const eps = [
       a('ok1.example.com', '192.0.2.1'),
@@ -579,12 +567,7 @@ describe('Route53Provider caches survive failures', () => {
   it('keeps its view exactly what the zone holds after a partly refused batch', async () => {
     const api = new FakeRoute53();
     const zone = api.addZone('example.com');
-    api.put(zone, {
-      Name: 'old.example.com',
-      Type: 'A',
-      TTL: 300,
-      ResourceRecords: [{ Value: '192.0.2.50' }],
-    });
+    putA(api, zone, 'old.example.com', '192.0.2.50');
     const p = provider(api);
     await p.records();
     const bad: Endpoint = {

@@ -1,7 +1,7 @@
 /**
  * The AWS Route 53 provider: what is Route 53's own. The zone and record caches, the grouping,
  * packing and isolation of changes, the rate limiting and retries are shared with Cloud DNS
- * (zone-cache.ts, zone-changes.ts, calls.ts).
+ * (the ZonedProvider skeleton: zoned-provider.ts).
  *
  * - Zones: hostedZoneIds are read one by one (GetHostedZone: a missing id is NoSuchHostedZone,
  *   a permanent error); without them, ListHostedZones (paginated) filtered by zoneType and the
@@ -15,11 +15,9 @@ import type {
   ResourceRecordSet,
 } from '@aws-sdk/client-route-53';
 import type { Route53Spec } from '../../api/types';
-import type { Changes, Endpoint } from '../endpoint';
-import { DomainFilter } from '../hostname';
-import { ProviderCalls } from './calls';
+import type { Endpoint } from '../endpoint';
 import type { CredentialContext } from './credentials';
-import type { AdjustResult, ApplyResult, Provider, RecordsOptions } from './provider';
+import type { AdjustResult } from './provider';
 import { shapeForRoute53 } from './route53-alias';
 import type { Route53Api } from './route53-api';
 import { route53ApiFromSdk, route53Fault } from './route53-api';
@@ -37,9 +35,8 @@ import { endpointFromRecordSet, recordSetFromEndpoint, recordSetKey } from './ro
 import type { Route53Zone } from './route53-zones';
 import { selectZones, toRoute53Zone, zoneMismatch, cleanZoneId } from './route53-zones';
 import type { CloudProviderOptions } from './zone-cache';
-import { ZoneCache } from './zone-cache';
 import type { ResolvedGroup } from './zone-changes';
-import { ZoneChangeApplier } from './zone-changes';
+import { ZonedProvider } from './zoned-provider';
 import type { CloudAccounts } from './accounts';
 import { route53Account } from './accounts';
 
@@ -56,17 +53,13 @@ export interface Route53ProviderOptions extends CloudProviderOptions {
 
 type Rrset = ResourceRecordSet;
 
-export class Route53Provider implements Provider {
+export class Route53Provider extends ZonedProvider<Route53Zone, Rrset> {
   readonly kind = 'route53';
   readonly #opts: Route53ProviderOptions;
-  readonly #calls: ProviderCalls;
-  readonly #cache: ZoneCache<Route53Zone, Rrset>;
-  readonly #applier: ZoneChangeApplier<Route53Zone, Rrset>;
 
   constructor(options: Route53ProviderOptions) {
-    this.#opts = options;
     const credentials = options.credentialsSource ?? 'the AWS credentials';
-    this.#calls = new ProviderCalls({
+    super(options, {
       provider: 'route53',
       classify: route53Fault,
       notFoundReason: 'HostedZoneNotFound',
@@ -77,29 +70,9 @@ export class Route53Provider implements Provider {
         auth: `check ${credentials} and their IAM permissions for Route 53`,
         invalid: 'Route 53 refused the request itself; a retry cannot fix it',
       },
-      ...(options.limiter ? { limiter: options.limiter } : {}),
-      ...(options.metrics ? { metrics: options.metrics } : {}),
-      ...(options.retry ? { retry: options.retry } : {}),
-    });
-    this.#cache = new ZoneCache<Route53Zone, Rrset>(
-      {
-        listZones: (signal) => this.#listZones(signal),
-        listRecordSets: (zone, signal) => this.#listRecordSets(zone, signal),
-        recordKey: recordSetKey,
-        endpointOf: endpointFromRecordSet,
-      },
-      {
-        provider: 'route53',
-        filter: new DomainFilter(options.domains, options.excludeDomains ?? []),
-        ...(options.zoneCacheTtlMs !== undefined ? { zoneTtlMs: options.zoneCacheTtlMs } : {}),
-        ...(options.now ? { now: options.now } : {}),
-        ...(options.log ? { log: options.log } : {}),
-      },
-    );
-    const limits = options.limits ?? ROUTE53_LIMITS;
-    this.#applier = new ZoneChangeApplier<Route53Zone, Rrset>(this.#cache, {
-      zoneNoun: 'hosted zone',
-      limits: limitVector(limits),
+      recordKey: recordSetKey,
+      endpointOf: endpointFromRecordSet,
+      limits: limitVector(options.limits ?? ROUTE53_LIMITS),
       cost: (group) => costVector(costOf(route53Changes(group))),
       describeCost: describeCostVector,
       effects: (group) => ({
@@ -108,30 +81,22 @@ export class Route53Provider implements Provider {
           recordSetFromEndpoint,
         ),
       }),
-      submit: (zoneId, groups, signal) => this.#submit(zoneId, groups, signal),
     });
+    this.#opts = options;
   }
 
   adjustEndpoints(endpoints: readonly Endpoint[]): AdjustResult {
     return shapeForRoute53(endpoints, this.#opts.spec.aliasMode);
   }
 
-  records(options: RecordsOptions = {}): Promise<Endpoint[]> {
-    return this.#cache.records(options);
-  }
-
-  applyChanges(changes: Changes, signal?: AbortSignal): Promise<ApplyResult> {
-    return this.#applier.apply(changes, signal);
-  }
-
-  async #submit(
+  protected async submit(
     zoneId: string,
     groups: readonly ResolvedGroup<Rrset>[],
     signal?: AbortSignal,
   ): Promise<void> {
     const changes = groups.flatMap(route53Changes);
     this.#opts.log?.debug({ zoneId, changes: changes.length }, 'route53 ChangeResourceRecordSets');
-    await this.#calls.call(
+    await this.calls.call(
       { operation: 'ChangeResourceRecordSets', zone: zoneId },
       (s) =>
         this.#opts.api.changeResourceRecordSets(
@@ -142,13 +107,13 @@ export class Route53Provider implements Provider {
     );
   }
 
-  async #listZones(signal?: AbortSignal): Promise<Route53Zone[]> {
+  protected async listZones(signal?: AbortSignal): Promise<Route53Zone[]> {
     const filter = { domains: this.#opts.domains, zoneType: this.#opts.spec.zoneType };
     const ids = (this.#opts.spec.hostedZoneIds ?? []).map(cleanZoneId);
     if (ids.length > 0) {
       const zones: Route53Zone[] = [];
       for (const id of ids) {
-        const out = await this.#calls.call(
+        const out = await this.calls.call(
           { operation: 'GetHostedZone', zone: id },
           (s) => this.#opts.api.getHostedZone(id, s),
           signal,
@@ -156,7 +121,7 @@ export class Route53Provider implements Provider {
         const zone = toRoute53Zone(out.HostedZone ?? { Id: id, Name: '', CallerReference: '' });
         const why = zoneMismatch(zone, filter);
         if (why !== undefined) {
-          throw this.#calls.refusal(
+          throw this.calls.refusal(
             { operation: 'GetHostedZone', zone: id },
             { kind: 'notFound', code: 'HostedZoneNotForPolicy', message: `${zone.name} ${why}` },
           );
@@ -168,7 +133,7 @@ export class Route53Provider implements Provider {
     const all = [];
     let marker: string | undefined;
     do {
-      const page = await this.#calls.call(
+      const page = await this.calls.call(
         { operation: 'ListHostedZones' },
         (s) => this.#opts.api.listHostedZones({ Marker: marker }, s),
         signal,
@@ -178,7 +143,7 @@ export class Route53Provider implements Provider {
     } while (marker !== undefined);
     const zones = selectZones(all, filter);
     if (zones.length === 0) {
-      throw this.#calls.refusal(
+      throw this.calls.refusal(
         { operation: 'ListHostedZones' },
         {
           kind: 'notFound',
@@ -190,7 +155,7 @@ export class Route53Provider implements Provider {
     return zones;
   }
 
-  async #listRecordSets(zone: Route53Zone, signal?: AbortSignal): Promise<Rrset[]> {
+  protected async listRecordSets(zone: Route53Zone, signal?: AbortSignal): Promise<Rrset[]> {
     const out: Rrset[] = [];
     let from: ListResourceRecordSetsCommandInput | undefined = {
       HostedZoneId: zone.id,
@@ -198,7 +163,7 @@ export class Route53Provider implements Provider {
     };
     while (from !== undefined) {
       const input: ListResourceRecordSetsCommandInput = from;
-      const page = await this.#calls.call(
+      const page = await this.calls.call(
         { operation: 'ListResourceRecordSets', zone: zone.id },
         (s) => this.#opts.api.listResourceRecordSets(input, s),
         signal,
