@@ -22,7 +22,10 @@ export interface Endpoint {
   readonly targets: readonly string[];
   /** Seconds. */
   readonly ttl: number;
-  /** The object that asked for this record, "Kind/namespace/name". */
+  /**
+   * The object that asked for this record, "Kind/namespace/name"; when several objects want one
+   * record set (round robin over Services or Pods), all of them, sorted and comma separated.
+   */
   readonly source?: string;
   /** Ownership data attached by the registry when reading records back (owner, resource). */
   readonly labels?: Readonly<Record<string, string>>;
@@ -76,4 +79,17 @@ export function countChanges(changes: Changes): number {
 export function normaliseName(name: string): string {
   const lower = name.trim().toLowerCase();
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+/** The objects a record's `source` names (one, or several comma separated), in order. */
+export function sourcesOf(source: string | undefined): string[] {
+  return source === undefined || source === '' ? [] : source.split(',');
+}
+
+/** The `source` of a record several objects want: each object once, sorted. */
+export function joinSources(sources: Iterable<string>): string {
+  return [...new Set(sources)]
+    .filter((s) => s !== '')
+    .sort()
+    .join(',');
 }

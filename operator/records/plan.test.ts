@@ -191,23 +191,92 @@ describe('planChanges', () => {
   });
 
   describe('conflicts are reported, not thrashed', () => {
-    it('two objects wanting one record: first by name wins, stable across runs', () => {
+    it('several objects wanting one A record share it: targets merged, every source named', () => {
       const desired = [
-        a('app.example.com', ['10.0.0.2'], 'Service/shop/zeta'),
-        a('app.example.com', ['10.0.0.1'], 'Service/shop/alpha'),
+        a('app.example.com', ['1.2.3.6'], 'Service/shop/c'),
+        a('app.example.com', ['1.2.3.4'], 'Service/shop/a'),
+        a('app.example.com', ['1.2.3.5'], 'Service/shop/b', 60),
       ];
       const first = plan({ desired });
-      expect(first.changes.create.find((e) => e.type === 'A')?.source).toBe('Service/shop/alpha');
+      const record = first.changes.create.find((e) => e.type === 'A');
+      expect(record).toEqual(
+        expect.objectContaining({
+          targets: ['1.2.3.4', '1.2.3.5', '1.2.3.6'],
+          ttl: 60,
+          source: 'Service/shop/a,Service/shop/b,Service/shop/c',
+        }),
+      );
+      expect(first.diagnostics).toEqual([]);
+      const txt = first.changes.create.find((e) => e.type === 'TXT');
+      expect(txt?.targets).toEqual([
+        '"heritage=dnsop,dnsop/owner=shop/public,dnsop/resource=Service/shop/a;Service/shop/b;Service/shop/c"',
+      ]);
+      // Read back, the registry names every object again: the plan is in sync.
+      const after = apply([], first.changes);
+      expect(summary(plan({ desired, current: after }).changes)).toEqual({
+        create: [],
+        update: [],
+        delete: [],
+      });
+      // One object leaves: its target leaves the record set, the ownership record follows.
+      const two = plan({ desired: desired.slice(1), current: after });
+      expect(two.changes.updateNew.map((e) => e.targets)).toEqual([
+        ['"heritage=dnsop,dnsop/owner=shop/public,dnsop/resource=Service/shop/a;Service/shop/b"'],
+        ['1.2.3.4', '1.2.3.5'],
+      ]);
+      expect(two.changes.delete).toEqual([]);
+    });
+
+    it('two objects wanting one CNAME differently: the published one stays, stable across runs', () => {
+      const desired = [
+        cname('app.example.com', 'z.example.net', 'Service/shop/zeta'),
+        cname('app.example.com', 'a.example.net', 'Service/shop/alpha'),
+      ];
+      const first = plan({ desired });
+      expect(first.changes.create.find((e) => e.type === 'CNAME')?.source).toBe(
+        'Service/shop/alpha',
+      );
       expect(first.diagnostics).toEqual([
         expect.objectContaining({ object: 'Service/shop/zeta', reason: 'RecordConflict' }),
       ]);
       const after = apply([], first.changes);
       // A new claimant that sorts first does not take the published record over.
       const again = plan({
-        desired: [...desired, a('app.example.com', ['10.0.0.3'], 'Service/shop/aaa')],
+        desired: [...desired, cname('app.example.com', 'b.example.net', 'Service/shop/aaa')],
         current: after,
       });
       expect(summary(again.changes)).toEqual({ create: [], update: [], delete: [] });
+      expect(again.diagnostics.map((d) => d.object).sort()).toEqual([
+        'Service/shop/aaa',
+        'Service/shop/zeta',
+      ]);
+    });
+
+    it('two objects wanting the same CNAME share it', () => {
+      const result = plan({
+        desired: [
+          cname('app.example.com', 'lb.example.net', 'Ingress/shop/a'),
+          cname('app.example.com', 'lb.example.net', 'Ingress/shop/b'),
+        ],
+      });
+      expect(result.diagnostics).toEqual([]);
+      expect(result.changes.create.find((e) => e.type === 'CNAME')?.source).toBe(
+        'Ingress/shop/a,Ingress/shop/b',
+      );
+    });
+
+    it('an alias and plain addresses at one key conflict: the first object by name wins', () => {
+      const alias: Endpoint = {
+        ...a('app.example.com', ['lb-1.us-east-1.elb.amazonaws.com'], 'Service/shop/lb', 60),
+        providerSpecific: { alias: true, aliasHostedZoneId: 'Z35SXDOTRQ7X7K' },
+      };
+      const result = plan({
+        desired: [alias, a('app.example.com', ['10.0.0.1'], 'Service/shop/ip')],
+      });
+      expect(result.changes.create.find((e) => e.type === 'A')?.source).toBe('Service/shop/ip');
+      expect(result.diagnostics).toEqual([
+        expect.objectContaining({ object: 'Service/shop/lb', reason: 'RecordConflict' }),
+      ]);
     });
 
     it('a CNAME and an A at one name: A wins when nothing is published', () => {

@@ -5,9 +5,11 @@
  * Rules, in the order they apply:
  * - only names in the policy's domains are considered, desired or current;
  * - a record whose source object is held (an HTTPRoute whose status lags) stays exactly as it is;
- * - several objects wanting one record set, or a CNAME and another type at one name, are a
- *   conflict: one wins (the one already published, else A/AAAA over CNAME, else the first object
- *   by name), the others get a RecordConflict diagnostic, and nothing flips back and forth;
+ * - several objects wanting one A/AAAA record set (also SRV, TXT) share it: their targets are
+ *   merged (round robin), the lowest TTL wins, and `source` lists every object (ADR 0006);
+ * - several objects wanting one CNAME or alias differently, or a CNAME and another type at one
+ *   name, are a conflict: one wins (the one already published, else A/AAAA over CNAME, else the
+ *   first object by name), the others get a RecordConflict diagnostic, nothing flips back and forth;
  * - a record is updated or deleted only when its ownership TXT names this ownerId; a record owned
  *   by another owner or by nobody is never touched, and wanting it is a diagnostic;
  * - adoption (spec.adopt.externalDNS, adoption.ts): a wanted record that external-dns's registry
@@ -21,7 +23,7 @@
  */
 import type { SyncPolicy } from '../api/types';
 import type { Changes, Diagnostic, Endpoint, RecordType } from './endpoint';
-import { NO_CHANGES, endpointKey } from './endpoint';
+import { NO_CHANGES, endpointKey, joinSources, sourcesOf } from './endpoint';
 import {
   adoptionCandidate,
   foreignClaimDiagnostic,
@@ -39,8 +41,10 @@ import {
   LABEL_OWNER,
   LABEL_RESOURCE,
   canOwn,
+  isSafeOwnershipToken,
   ownershipRecord,
   readRegistry,
+  type OwnedTxt,
   type RegistryView,
 } from './registry';
 
@@ -137,34 +141,90 @@ function conflictDiagnostic(loser: Endpoint, winner: Endpoint, why: string): Dia
   };
 }
 
-/** One endpoint per key: the published one if it is among the candidates, else the first by source. */
+/**
+ * What a record set says, apart from which object wants it: candidates with the same shape are
+ * one record set. Plain address (and SRV, TXT) sets of any targets share one shape: they merge.
+ */
+function shapeOf(ep: Endpoint): string {
+  if (ep.providerSpecific?.alias === true) {
+    return `alias ${ep.providerSpecific.aliasHostedZoneId ?? ''} ${[...ep.targets].sort().join(' ')}`;
+  }
+  return ep.type === 'CNAME' ? `cname ${[...ep.targets].sort().join(' ')}` : 'plain';
+}
+
+/** One record set from candidates of one shape: every target, the lowest TTL, every source. */
+function mergeCandidates(group: readonly Candidate[]): Endpoint {
+  const eps = group.map((c) => c.endpoint).sort((a, b) => compare(a.source ?? '', b.source ?? ''));
+  const first = eps[0]!;
+  if (eps.length === 1) return first;
+  const source = joinSources(eps.flatMap((e) => sourcesOf(e.source)));
+  return {
+    ...first,
+    targets: [...new Set(eps.flatMap((e) => e.targets))].sort(),
+    ttl: Math.min(...eps.map((e) => e.ttl)),
+    ...(source !== '' ? { source } : {}),
+  };
+}
+
+/**
+ * One record set per key. A held (lagging) candidate is the published record: it stays as it is.
+ * Otherwise candidates of the same shape merge (several Services or Pods behind one name), and
+ * when shapes differ (two CNAME or alias targets) the published shape wins, else the first object
+ * by name; the others get a RecordConflict diagnostic.
+ */
 function resolveSameKey(
   candidates: readonly Candidate[],
   view: RegistryView,
   ownerId: string,
   out: Diagnostic[],
 ): Candidate {
+  const held = candidates.find((c) => c.held);
+  if (held !== undefined) {
+    const holders = new Set(sourcesOf(held.endpoint.source));
+    for (const other of candidates.filter((c) => !c.held)) {
+      if (sourcesOf(other.endpoint.source).every((s) => holders.has(s))) continue;
+      out.push(
+        conflictDiagnostic(
+          other.endpoint,
+          held.endpoint,
+          `the record is held unchanged while ${held.endpoint.source ?? 'its source'} waits for its Gateway status`,
+        ),
+      );
+    }
+    return held;
+  }
   const key = endpointKey(candidates[0]!.endpoint);
-  const publishedBy =
-    ownerOf(view, key) === ownerId ? view.records.get(key)?.labels?.[LABEL_RESOURCE] : undefined;
-  const sorted = [...candidates].sort(
-    (a, b) =>
-      Number(b.held) - Number(a.held) ||
-      Number(b.endpoint.source === publishedBy) - Number(a.endpoint.source === publishedBy) ||
-      compare(a.endpoint.source ?? '', b.endpoint.source ?? ''),
+  const published = new Set(
+    ownerOf(view, key) === ownerId
+      ? sourcesOf(view.records.get(key)?.labels?.[LABEL_RESOURCE])
+      : [],
   );
-  const winner = sorted[0]!;
-  for (const loser of sorted.slice(1)) {
-    if (loser.endpoint.source === winner.endpoint.source) continue;
+  const groups = new Map<string, Candidate[]>();
+  for (const c of candidates) {
+    const shape = shapeOf(c.endpoint);
+    groups.set(shape, [...(groups.get(shape) ?? []), c]);
+  }
+  const isPublished = (group: readonly Candidate[]): boolean =>
+    group.some((c) => sourcesOf(c.endpoint.source).some((s) => published.has(s)));
+  const firstSource = (group: readonly Candidate[]): string =>
+    group.map((c) => c.endpoint.source ?? '').sort()[0] ?? '';
+  const ranked = [...groups.values()].sort(
+    (a, b) =>
+      Number(isPublished(b)) - Number(isPublished(a)) || compare(firstSource(a), firstSource(b)),
+  );
+  const winner = mergeCandidates(ranked[0]!);
+  const winners = new Set(sourcesOf(winner.source));
+  for (const loser of ranked.slice(1).flat()) {
+    if (sourcesOf(loser.endpoint.source).every((s) => winners.has(s))) continue;
     out.push(
       conflictDiagnostic(
         loser.endpoint,
-        winner.endpoint,
-        `also wanted by ${winner.endpoint.source ?? 'another object'}`,
+        winner,
+        `also wanted by ${winner.source ?? 'another object'}`,
       ),
     );
   }
-  return winner;
+  return { endpoint: winner, held: false };
 }
 
 /** At one name, a CNAME excludes every other type: keep the published shape, else addresses. */
@@ -209,7 +269,8 @@ function resolveDesired(
     .map((endpoint) => ({ endpoint, held: false }));
   for (const [key, record] of view.records) {
     const resource = record.labels?.[LABEL_RESOURCE];
-    if (resource !== undefined && held.has(resource) && ownerOf(view, key) === input.ownerId) {
+    const isHeld = sourcesOf(resource).some((s) => held.has(s));
+    if (resource !== undefined && isHeld && ownerOf(view, key) === input.ownerId) {
       candidates.push({ endpoint: { ...record, source: resource }, held: true });
     }
   }
@@ -317,16 +378,24 @@ function planCreate(
     b.replacements++;
   }
   b.create.push(want);
-  const existingTxt = view.ownership.get(key)?.txt;
-  if (existingTxt === undefined) b.create.push(ownershipRecord(want, input.ownerId));
-  else planTxtRefresh(input, existingTxt, want, b);
+  const existing = view.ownership.get(key);
+  if (existing === undefined) b.create.push(ownershipRecord(want, input.ownerId));
+  else planTxtRefresh(input, existing, want, b);
 }
 
-function planTxtRefresh(input: PlanInput, existingTxt: Endpoint, want: Endpoint, b: Builder): void {
-  const txt = ownershipRecord(want, input.ownerId);
-  if (!sameTargets(existingTxt.targets, txt.targets)) {
-    b.updateOld.push(existingTxt);
-    b.updateNew.push(txt);
+/** True when an ownership TXT already says what it would say for `want` (compared as parsed). */
+function ownershipCurrent(existing: OwnedTxt, want: Endpoint, ownerId: string): boolean {
+  return (
+    existing.ownership.owner === ownerId &&
+    (existing.ownership.resource ?? '') ===
+      joinSources(sourcesOf(want.source).filter(isSafeOwnershipToken))
+  );
+}
+
+function planTxtRefresh(input: PlanInput, existing: OwnedTxt, want: Endpoint, b: Builder): void {
+  if (!ownershipCurrent(existing, want, input.ownerId)) {
+    b.updateOld.push(existing.txt);
+    b.updateNew.push(ownershipRecord(want, input.ownerId));
   }
 }
 
@@ -360,11 +429,8 @@ function planWanted(
   }
   const stale = staleClaim(b.adoption, current);
   if (stale !== undefined) b.staleClaims.push(stale);
-  const txt = view.ownership.get(key)!.txt;
-  if (
-    sameRecord(want, current) &&
-    sameTargets(txt.targets, ownershipRecord(want, input.ownerId).targets)
-  ) {
+  const owned = view.ownership.get(key)!;
+  if (sameRecord(want, current) && ownershipCurrent(owned, want, input.ownerId)) {
     b.inSync++;
     return;
   }
@@ -375,7 +441,7 @@ function planWanted(
   } else {
     b.inSync++;
   }
-  planTxtRefresh(input, txt, want, b);
+  planTxtRefresh(input, owned, want, b);
 }
 
 function planUnwanted(

@@ -53,6 +53,49 @@ describe('ownership TXT values', () => {
     });
   });
 
+  it('names every object of a merged record, sorted, separated by ";"', () => {
+    const value = formatOwnershipValue({
+      owner: 'shop/public',
+      resource: 'Service/shop/b,Service/shop/a',
+    });
+    expect(value).toBe(
+      '"heritage=dnsop,dnsop/owner=shop/public,dnsop/resource=Service/shop/b;Service/shop/a"',
+    );
+    expect(parseOwnershipValue(value)?.resource).toBe('Service/shop/a,Service/shop/b');
+  });
+
+  it('splits a value longer than one character-string (255 octets) and joins it back', () => {
+    const pods = Array.from(
+      { length: 30 },
+      (_, i) => `Pod/shop/worker-${String(i).padStart(2, '0')}`,
+    );
+    const value = formatOwnershipValue({ owner: 'shop/public', resource: pods.join(',') });
+    const strings = [...value.matchAll(/"([^"]*)"/g)].map((m) => m[1] ?? '');
+    expect(strings.length).toBeGreaterThan(1);
+    expect(strings.every((s) => s.length <= 255)).toBe(true);
+    expect(value).toBe(strings.map((s) => `"${s}"`).join(' '));
+    expect(parseOwnershipValue(value)).toEqual({ owner: 'shop/public', resource: pods.join(',') });
+  });
+
+  it('round-trips any set of source objects', () => {
+    const ref = fc
+      .tuple(
+        fc.constantFrom('Service', 'Pod', 'Ingress', 'HTTPRoute'),
+        fc.stringMatching(/^[a-z][-a-z0-9]{0,20}$/),
+        fc.stringMatching(/^[a-z][-a-z0-9]{0,40}$/),
+      )
+      .map(([k, ns, n]) => `${k}/${ns}/${n}`);
+    fc.assert(
+      fc.property(fc.uniqueArray(ref, { minLength: 1, maxLength: 40 }), (refs) => {
+        const resource = [...refs].sort().join(',');
+        expect(parseOwnershipValue(formatOwnershipValue({ owner: 'o', resource }))).toEqual({
+          owner: 'o',
+          resource,
+        });
+      }),
+    );
+  });
+
   it.each([
     ['"v=spf1 -all"'],
     ['"heritage=external-dns,external-dns/owner=x"'],

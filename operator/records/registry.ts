@@ -10,15 +10,24 @@
  * record, and the TXT always lies in the record's zone. A wildcard `*.example.com` keeps its TXT at
  * `_dnsop-a-wildcard.example.com` because `*` is only a wildcard as the first label.
  * Ownership TXT endpoints carry `ownerOf` so providers apply a record and its TXT in one batch.
+ *
+ * A record set several objects want (merged A/AAAA targets, see plan.ts) names all of them,
+ * sorted: `dnsop/resource=Service/shop/a;Service/shop/b` (`;` because `,` separates the fields).
+ * A value longer than one DNS character-string (255 octets) is written as several quoted strings,
+ * which DNS concatenates (RFC 7208 §3.3 does the same for SPF); reading joins them back.
  */
 import type { Endpoint, RecordType } from './endpoint';
-import { endpointKey } from './endpoint';
+import { endpointKey, joinSources, sourcesOf } from './endpoint';
 
 export const OWNERSHIP_PREFIX = '_dnsop-';
 const WILDCARD_SUFFIX = '-wildcard';
 const HERITAGE = 'heritage=dnsop';
 const OWNER_KEY = 'dnsop/owner';
 const RESOURCE_KEY = 'dnsop/resource';
+/** Separates the objects of a merged record in the TXT value (`,` separates its fields). */
+const RESOURCE_SEPARATOR = ';';
+/** Octets of one DNS character-string. */
+const MAX_CHARACTER_STRING = 255;
 
 /** Labels the registry puts on records it reads back. */
 export const LABEL_OWNER = 'owner';
@@ -58,6 +67,7 @@ export function canOwn(name: string, type: RecordType): boolean {
 
 export interface Ownership {
   readonly owner: string;
+  /** The object(s) the record is for, as Endpoint.source: comma separated when several. */
   readonly resource?: string;
 }
 
@@ -80,9 +90,20 @@ export function formatOwnershipValue(ownership: Ownership): string {
   if (!isSafeOwnershipToken(ownership.owner))
     throw new Error(`unsafe owner for an ownership record: ${JSON.stringify(ownership.owner)}`);
   const parts = [HERITAGE, `${OWNER_KEY}=${ownership.owner}`];
-  if (ownership.resource !== undefined && isSafeOwnershipToken(ownership.resource))
-    parts.push(`${RESOURCE_KEY}=${ownership.resource}`);
-  return `"${parts.join(',')}"`;
+  const resources = sourcesOf(ownership.resource).filter(isSafeOwnershipToken);
+  if (resources.length > 0) parts.push(`${RESOURCE_KEY}=${resources.join(RESOURCE_SEPARATOR)}`);
+  const text = parts.join(',');
+  const strings: string[] = [];
+  for (let i = 0; i < text.length; i += MAX_CHARACTER_STRING) {
+    strings.push(`"${text.slice(i, i + MAX_CHARACTER_STRING)}"`);
+  }
+  return strings.join(' ');
+}
+
+/** The text of a TXT value: its quoted character-strings concatenated, or the value as it is. */
+function txtText(value: string): string {
+  const strings = [...value.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? '');
+  return strings.length > 0 ? strings.join('') : value;
 }
 
 /**
@@ -91,8 +112,7 @@ export function formatOwnershipValue(ownership: Ownership): string {
  * things (e.g. two owners) is nobody's.
  */
 export function parseOwnershipValue(value: string): Ownership | undefined {
-  const text =
-    value.startsWith('"') && value.endsWith('"') && value.length >= 2 ? value.slice(1, -1) : value;
+  const text = txtText(value);
   const fields = new Map<string, string>();
   for (const part of text.split(',')) {
     const eq = part.indexOf('=');
@@ -105,8 +125,10 @@ export function parseOwnershipValue(value: string): Ownership | undefined {
   const owner = fields.get(OWNER_KEY);
   if (owner === undefined || !isSafeOwnershipToken(owner)) return undefined;
   const resource = fields.get(RESOURCE_KEY);
-  if (resource !== undefined && !isSafeOwnershipToken(resource)) return undefined;
-  return { owner, ...(resource ? { resource } : {}) };
+  if (resource === undefined) return { owner };
+  const resources = resource.split(RESOURCE_SEPARATOR);
+  if (!resources.every(isSafeOwnershipToken)) return undefined;
+  return { owner, resource: joinSources(resources) };
 }
 
 /** The ownership a TXT record set states: its values must agree, else it is nobody's. */
