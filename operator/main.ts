@@ -44,6 +44,12 @@ function runCommand(io: CliIO, exit: (code: number) => void): Command {
       ).env('DNSOP_SECRET_NAMESPACES'),
     )
     .addOption(
+      new Option(
+        '--controller-name <name>',
+        'also publish objects whose controller annotation has this value (e.g. dns-controller, the value external-dns answers to)',
+      ).env('DNSOP_CONTROLLER_NAME'),
+    )
+    .addOption(
       new Option('--metrics-addr <addr>', 'metrics and health listen address')
         .env('DNSOP_METRICS_ADDR')
         .default(':8080'),
@@ -166,12 +172,17 @@ function planCommand(io: CliIO, exit: (code: number) => void): Command {
       'the zones as they are now (Route 53 export JSON or RFC 1035 zone file): print the changes too',
     )
     .option('--exit-code', 'exit 1 when any policy has changes, 0 when none')
+    .option(
+      '--controller-name <name>',
+      'as dnsop run --controller-name: also publish objects whose controller annotation has this value',
+    )
     .action(
       async (opts: {
         filename: string[];
         output: 'json' | 'table';
         current?: string[];
         exitCode?: boolean;
+        controllerName?: string;
       }) => {
         exit(
           await runPlanCommand(
@@ -180,6 +191,7 @@ function planCommand(io: CliIO, exit: (code: number) => void): Command {
               output: opts.output,
               ...(opts.current ? { current: opts.current } : {}),
               ...(opts.exitCode ? { exitCode: true } : {}),
+              ...(opts.controllerName ? { controllerName: opts.controllerName } : {}),
             },
             io,
           ),

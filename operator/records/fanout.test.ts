@@ -1,33 +1,35 @@
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import type { DNSPolicy } from '../api/types';
 import {
+  affectedByDNSEndpoint,
   affectedByGateway,
+  affectedByIngress,
   affectedByNamespace,
+  affectedByNode,
   affectedByPod,
+  affectedByRoute,
   affectedByService,
   type FanoutLookups,
 } from './fanout';
-import { INDEX, offlineCaches, servicesSelectingLabels } from './objects';
+import { fanoutLookupsFrom, offlineCaches } from './objects';
 import {
+  dnsEndpoint,
   gateway,
   headless,
   httpRoute,
+  ingress,
   namespace,
+  node,
   pod,
   policy,
+  route,
   service,
 } from '../../test/support/records-fixtures';
 
 function setup(objects: KubernetesObject[], policies: DNSPolicy[]): FanoutLookups {
   const caches = offlineCaches();
   objects.forEach((o) => caches.add(o));
-  return {
-    policies: () => policies,
-    namespaceLabels: (ns) => caches.namespaces.get('', ns)?.metadata?.labels,
-    servicesSelecting: (ns, labels) => servicesSelectingLabels(caches.services, ns, labels),
-    service: (ns, name) => caches.services.get(ns, name),
-    routesOfGateway: (key) => caches.httproutes.byIndex(INDEX.routeGateway, key),
-  };
+  return { ...fanoutLookupsFrom(caches), policies: () => policies };
 }
 
 const scope = { trustedNamespaces: new Set<string>() };
@@ -149,5 +151,132 @@ describe('other fan-out', () => {
     ]);
     const same = { type: 'update' as const, obj: granted('a.com'), old: granted('a.com') };
     expect(affectedByNamespace(same, l, scope)).toEqual([]);
+  });
+});
+
+describe('fan-out of the other source kinds: only the policies an object concerns', () => {
+  const gcePolicy = policy('gce', { sources: [{ kind: 'Ingress', ingressClassNames: ['gce'] }] });
+  const anyIngress = policy('ingress', { sources: [{ kind: 'Ingress' }] });
+  const labelled = policy('labelled', {
+    sources: [{ kind: 'Ingress', selector: { matchLabels: { dns: 'public' } } }],
+  });
+  const l = setup([namespace('shop')], [gcePolicy, anyIngress, labelled, svcPolicy, routePolicy]);
+
+  it.each<[string, Parameters<typeof affectedByIngress>[0], string[]]>([
+    [
+      'a new gce Ingress',
+      { type: 'add', obj: ingress('w', { className: 'gce' }) },
+      ['shop/gce', 'shop/ingress'],
+    ],
+    [
+      'a new nginx Ingress',
+      { type: 'add', obj: ingress('w', { className: 'nginx' }) },
+      ['shop/ingress'],
+    ],
+    [
+      'a class change from gce to nginx (before or after)',
+      {
+        type: 'update',
+        obj: ingress('w', { className: 'nginx' }),
+        old: ingress('w', { className: 'gce' }),
+      },
+      ['shop/gce', 'shop/ingress'],
+    ],
+    [
+      'a status change of a labelled Ingress',
+      {
+        type: 'update',
+        obj: ingress('w', { labels: { dns: 'public' }, lb: [{ ip: '1.1.1.1' }] }),
+        old: ingress('w', { labels: { dns: 'public' }, lb: [] }),
+      },
+      ['shop/ingress', 'shop/labelled'],
+    ],
+    [
+      'an update that changes nothing',
+      { type: 'update', obj: ingress('w'), old: ingress('w') },
+      [],
+    ],
+  ])('Ingress: %s', (_name, event, expected) => {
+    expect(affectedByIngress(event, l, scope).sort()).toEqual(expected);
+  });
+
+  it('a route event reaches the policies with that route kind only', () => {
+    const tcp = policy('tcp', { sources: [{ kind: 'TCPRoute' }] });
+    const lk = setup([], [tcp, routePolicy]);
+    const r = route('TCPRoute', 'db');
+    expect(affectedByRoute('TCPRoute')({ type: 'add', obj: r }, lk, scope)).toEqual(['shop/tcp']);
+    expect(affectedByRoute('HTTPRoute')({ type: 'add', obj: httpRoute('h') }, lk, scope)).toEqual([
+      'shop/routes',
+    ]);
+  });
+
+  it('a Gateway change reaches the policies of attached routes of every kind', () => {
+    const grpc = policy('grpc', { sources: [{ kind: 'GRPCRoute' }] });
+    const udp = policy('udp', { sources: [{ kind: 'UDPRoute' }] });
+    const lk = setup(
+      [
+        route('GRPCRoute', 'g'),
+        route('UDPRoute', 'u', { parentRefs: [{ name: 'other', namespace: 'infra' }] }),
+      ],
+      [grpc, udp, routePolicy],
+    );
+    const gw = gateway('external');
+    const event = { type: 'update' as const, obj: { ...gw, status: { addresses: [] } }, old: gw };
+    expect(affectedByGateway(event, lk, scope)).toEqual(['shop/grpc']);
+  });
+
+  it('a DNSEndpoint event reaches the policies with DNSEndpoint sources selecting it', () => {
+    const dep = policy('dep', {
+      sources: [{ kind: 'DNSEndpoint', selector: { matchLabels: { team: 'a' } } }],
+    });
+    const lk = setup([], [dep, svcPolicy]);
+    const mine = dnsEndpoint('e', [], { labels: { team: 'a' } });
+    const theirs = dnsEndpoint('e', [], { labels: { team: 'b' } });
+    expect(affectedByDNSEndpoint({ type: 'add', obj: mine }, lk, scope)).toEqual(['shop/dep']);
+    expect(affectedByDNSEndpoint({ type: 'add', obj: theirs }, lk, scope)).toEqual([]);
+  });
+
+  it('a node change reaches the policies of NodePort Services only', () => {
+    const np = service('np', { type: 'NodePort', labels: { expose: 'public' } });
+    const lb = service('lb', {
+      type: 'LoadBalancer',
+      labels: { expose: 'public' },
+      namespace: 'elsewhere',
+    });
+    const lk = setup([np, lb], [svcPolicy, otherNs, podPolicy]);
+    const before = node('n1', ['ExternalIP=1.1.1.1']);
+    const after = node('n1', ['ExternalIP=1.1.1.2']);
+    expect(affectedByNode({ type: 'update', obj: after, old: before }, lk, scope)).toEqual([
+      'shop/svc',
+    ]);
+    expect(affectedByNode({ type: 'update', obj: before, old: before }, lk, scope)).toEqual([]);
+    expect(
+      affectedByNode(
+        {
+          type: 'update',
+          obj: node('n1', ['ExternalIP=1.1.1.1'], { unschedulable: true }),
+          old: before,
+        },
+        lk,
+        scope,
+      ),
+    ).toEqual(['shop/svc']);
+  });
+
+  it('a pod moving reaches the policies of node-local NodePort Services selecting it', () => {
+    const local = {
+      ...service('np', {
+        type: 'NodePort',
+        selector: { app: 'w' },
+        externalTrafficPolicy: 'Local',
+      }),
+    };
+    const lk = setup(
+      [{ ...local, metadata: { ...local.metadata, labels: { expose: 'public' } } }],
+      [svcPolicy],
+    );
+    const p = pod('w-0', { labels: { app: 'w' }, ip: '10.0.0.1', nodeName: 'n1' });
+    const moved = pod('w-0', { labels: { app: 'w' }, ip: '10.0.0.1', nodeName: 'n2' });
+    expect(affectedByPod({ type: 'update', obj: moved, old: p }, lk, scope)).toEqual(['shop/svc']);
   });
 });

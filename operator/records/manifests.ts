@@ -18,7 +18,7 @@ export class ManifestError extends Error {
 }
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
-const CLUSTER_SCOPED = new Set(['Namespace']);
+const CLUSTER_SCOPED = new Set(['Namespace', 'Node']);
 
 /** The manifest files named by `paths`, directories walked recursively, in a stable order. */
 export function listManifestFiles(paths: readonly string[]): string[] {

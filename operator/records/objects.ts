@@ -7,18 +7,22 @@ import {
   KubeConfig,
   type KubernetesObject,
   type V1EndpointSlice,
+  type V1Ingress,
   type V1Namespace,
+  type V1Node,
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
 import type { DNSPolicy } from '../api/types';
 import { InformerCache, RESOURCES, type ResourceName } from '../runtime/cache';
 import { silentLogger } from '../runtime/logger';
+import type { FanoutLookups } from './fanout';
+import type { DNSEndpoint } from './sources/dnsendpoint';
 import { parentGatewayKeys } from './sources/gateway';
-import type { Gateway, HTTPRoute } from './sources/gateway-api';
+import { ROUTE_KINDS, type Gateway, type Route, type RouteKind } from './sources/gateway-api';
 import type { SourceObjects } from './sources/index';
 import { labelPairKeys, matchesMapSelector, type Labels } from './sources/labels';
-import { selectsPods } from './sources/service';
+import { followsPods } from './sources/service';
 
 /** The part of InformerCache the records pipeline uses. */
 export interface ObjectStore<T extends KubernetesObject> {
@@ -29,15 +33,27 @@ export interface ObjectStore<T extends KubernetesObject> {
   synced(): boolean;
 }
 
-export interface RecordsCaches {
-  readonly services: ObjectStore<V1Service>;
-  readonly pods: ObjectStore<V1Pod>;
-  readonly endpointslices: ObjectStore<V1EndpointSlice>;
-  readonly namespaces: ObjectStore<V1Namespace>;
-  readonly gateways: ObjectStore<Gateway>;
-  readonly httproutes: ObjectStore<HTTPRoute>;
-  readonly dnspolicies: ObjectStore<DNSPolicy & KubernetesObject>;
+/** The object type each cache of the records pipeline holds. */
+export interface RecordsObjects {
+  readonly services: V1Service;
+  readonly pods: V1Pod;
+  readonly endpointslices: V1EndpointSlice;
+  readonly namespaces: V1Namespace;
+  readonly nodes: V1Node;
+  readonly ingresses: V1Ingress;
+  readonly gateways: Gateway;
+  readonly httproutes: Route;
+  readonly grpcroutes: Route;
+  readonly tlsroutes: Route;
+  readonly tcproutes: Route;
+  readonly udproutes: Route;
+  readonly dnsendpoints: DNSEndpoint;
+  readonly dnspolicies: DNSPolicy & KubernetesObject;
 }
+
+export type RecordsCaches = {
+  readonly [K in keyof RecordsObjects]: ObjectStore<RecordsObjects[K]>;
+};
 
 /** Resources read by the records pipeline (each becomes a shared informer in the operator). */
 export const RECORDS_RESOURCES = [
@@ -45,21 +61,51 @@ export const RECORDS_RESOURCES = [
   'pods',
   'endpointslices',
   'namespaces',
+  'nodes',
+  'ingresses',
   'gateways',
   'httproutes',
+  'grpcroutes',
+  'tlsroutes',
+  'tcproutes',
+  'udproutes',
+  'dnsendpoints',
   'dnspolicies',
-] as const satisfies readonly ResourceName[];
+] as const satisfies readonly (keyof RecordsObjects & ResourceName)[];
+
+/** The records caches, each taken from `cacheOf` (shared informers, or offline caches). */
+export function recordsCaches(
+  cacheOf: (name: (typeof RECORDS_RESOURCES)[number]) => ObjectStore<KubernetesObject>,
+): RecordsCaches {
+  return Object.fromEntries(
+    RECORDS_RESOURCES.map((name) => [name, cacheOf(name)]),
+  ) as unknown as RecordsCaches;
+}
+
+/** The cache of each route kind. */
+export const ROUTE_CACHES = {
+  HTTPRoute: 'httproutes',
+  GRPCRoute: 'grpcroutes',
+  TLSRoute: 'tlsroutes',
+  TCPRoute: 'tcproutes',
+  UDPRoute: 'udproutes',
+} as const satisfies Record<RouteKind, keyof RecordsCaches>;
 
 export const INDEX = {
   /** namespace -> objects (services, pods, routes) */
   namespace: 'records:namespace',
   /** "ns/key=value" per pod label -> pods */
   podLabel: 'records:pod-label',
-  /** "ns/key=value" per selector pair of a headless Service with a selector -> Services (seeds/000) */
+  /**
+   * "ns/key=value" per selector pair of a Service whose records follow its pods (headless with a
+   * selector, seeds/000; NodePort with externalTrafficPolicy Local) -> Services
+   */
   serviceSelector: 'records:service-selector',
+  /** spec.type -> Services (node changes reach NodePort Services) */
+  serviceType: 'records:service-type',
   /** "ns/service" -> EndpointSlices */
   sliceService: 'records:slice-service',
-  /** "ns/gateway" -> HTTPRoutes naming it as parent */
+  /** "ns/gateway" -> routes (of the cache's kind) naming it as parent */
   routeGateway: 'records:route-gateway',
 } as const;
 
@@ -69,8 +115,9 @@ const namespaceOf = (o: KubernetesObject): string[] => [o.metadata?.namespace ??
 export function installRecordsIndexes(caches: RecordsCaches): void {
   caches.services.addIndex(INDEX.namespace, namespaceOf);
   caches.services.addIndex(INDEX.serviceSelector, (svc) =>
-    selectsPods(svc) ? labelPairKeys(svc.metadata?.namespace ?? '', svc.spec?.selector) : [],
+    followsPods(svc) ? labelPairKeys(svc.metadata?.namespace ?? '', svc.spec?.selector) : [],
   );
+  caches.services.addIndex(INDEX.serviceType, (svc) => [svc.spec?.type ?? 'ClusterIP']);
   caches.pods.addIndex(INDEX.namespace, namespaceOf);
   caches.pods.addIndex(INDEX.podLabel, (pod) =>
     labelPairKeys(pod.metadata?.namespace ?? '', pod.metadata?.labels),
@@ -79,8 +126,12 @@ export function installRecordsIndexes(caches: RecordsCaches): void {
     const service = slice.metadata?.labels?.['kubernetes.io/service-name'];
     return service ? [`${slice.metadata?.namespace ?? ''}/${service}`] : [];
   });
-  caches.httproutes.addIndex(INDEX.namespace, namespaceOf);
-  caches.httproutes.addIndex(INDEX.routeGateway, parentGatewayKeys);
+  for (const kind of ROUTE_KINDS) {
+    caches[ROUTE_CACHES[kind]].addIndex(INDEX.namespace, namespaceOf);
+    caches[ROUTE_CACHES[kind]].addIndex(INDEX.routeGateway, parentGatewayKeys);
+  }
+  caches.ingresses.addIndex(INDEX.namespace, namespaceOf);
+  caches.dnsendpoints.addIndex(INDEX.namespace, namespaceOf);
 }
 
 /** Pods in `namespace` matching a Service selector map, via the smallest label bucket. */
@@ -98,7 +149,7 @@ export function podsMatching(
   return (best ?? []).filter((pod) => matchesMapSelector(selector, pod.metadata?.labels));
 }
 
-/** Headless Services (with a selector) in the pod's namespace whose selector matches these labels. */
+/** Services following their pods (see followsPods) in the namespace whose selector matches these labels. */
 export function servicesSelectingLabels(
   services: ObjectStore<V1Service>,
   namespace: string,
@@ -119,13 +170,29 @@ export function sourceObjectsFrom(caches: RecordsCaches): SourceObjects {
   return {
     services: (ns) => caches.services.byIndex(INDEX.namespace, ns),
     pods: (ns) => caches.pods.byIndex(INDEX.namespace, ns),
-    httpRoutes: (ns) => caches.httproutes.byIndex(INDEX.namespace, ns),
+    ingresses: (ns) => caches.ingresses.byIndex(INDEX.namespace, ns),
+    routes: (kind, ns) => caches[ROUTE_CACHES[kind]].byIndex(INDEX.namespace, ns),
+    dnsEndpoints: (ns) => caches.dnsendpoints.byIndex(INDEX.namespace, ns),
+    nodes: () => caches.nodes.list(),
+    node: (name) => caches.nodes.get('', name),
     namespaces: () => caches.namespaces.list(),
     namespace: (name) => caches.namespaces.get('', name),
     gateway: (ns, name) => caches.gateways.get(ns, name),
     podsSelectedBy: (ns, selector) => podsMatching(caches.pods, ns, selector),
     endpointSlicesOf: (ns, service) =>
       caches.endpointslices.byIndex(INDEX.sliceService, `${ns}/${service}`),
+  };
+}
+
+/** The lookups fan-out needs, answered from indexed caches. */
+export function fanoutLookupsFrom(caches: RecordsCaches): FanoutLookups {
+  return {
+    policies: () => caches.dnspolicies.list(),
+    namespaceLabels: (ns) => caches.namespaces.get('', ns)?.metadata?.labels,
+    servicesSelecting: (ns, labels) => servicesSelectingLabels(caches.services, ns, labels),
+    service: (ns, name) => caches.services.get(ns, name),
+    routesOfGateway: (kind, key) => caches[ROUTE_CACHES[kind]].byIndex(INDEX.routeGateway, key),
+    servicesOfType: (type) => caches.services.byIndex(INDEX.serviceType, type),
   };
 }
 
@@ -141,36 +208,24 @@ export interface OfflineCaches extends RecordsCaches {
   remove(obj: KubernetesObject): void;
 }
 
-const KIND_TO_RESOURCE: Readonly<Record<string, (typeof RECORDS_RESOURCES)[number]>> =
-  Object.fromEntries(RECORDS_RESOURCES.map((r) => [RESOURCES[r].kind, r]));
-
 export function offlineCaches(): OfflineCaches {
   const kubeConfig = new KubeConfig();
   const logger = silentLogger();
-  const make = <T extends KubernetesObject>(name: ResourceName): InformerCache<T> =>
-    new InformerCache<T>({
+  const stores = new Map<string, InformerCache<KubernetesObject>>();
+  const caches = recordsCaches((name) => {
+    const cache = new InformerCache<KubernetesObject>({
       kubeConfig,
       resource: RESOURCES[name],
       namespace: '',
       logger,
       relistMs: 3_600_000,
     });
-  const caches = {
-    services: make<V1Service>('services'),
-    pods: make<V1Pod>('pods'),
-    endpointslices: make<V1EndpointSlice>('endpointslices'),
-    namespaces: make<V1Namespace>('namespaces'),
-    gateways: make<Gateway>('gateways'),
-    httproutes: make<HTTPRoute>('httproutes'),
-    dnspolicies: make<DNSPolicy & KubernetesObject>('dnspolicies'),
-  };
+    stores.set(RESOURCES[name].kind, cache);
+    return cache;
+  });
   installRecordsIndexes(caches);
-  const cacheFor = (obj: KubernetesObject): InformerCache<KubernetesObject> | undefined => {
-    const resource = KIND_TO_RESOURCE[obj.kind ?? ''];
-    return resource === undefined
-      ? undefined
-      : (caches[resource] as unknown as InformerCache<KubernetesObject>);
-  };
+  const cacheFor = (obj: KubernetesObject): InformerCache<KubernetesObject> | undefined =>
+    stores.get(obj.kind ?? '');
   return {
     ...caches,
     add: (obj) => {

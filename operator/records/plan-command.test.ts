@@ -99,6 +99,51 @@ status: { loadBalancer: { ingress: [{ ip: 34.120.1.2 }] } }
     );
   });
 
+  it('publishes a GKE Ingress IP to Route 53 as a plain A record, never an alias (seed 004)', async () => {
+    const { out } = await run([join(examples, 'ingress-gke-route53.yaml')]);
+    const [policy] = (
+      JSON.parse(out) as {
+        policies: { records: unknown[]; diagnostics: { object: string; reason: string }[] }[];
+      }
+    ).policies;
+    expect(policy?.records).toEqual([
+      {
+        name: 'shop.example.com',
+        type: 'A',
+        targets: ['34.120.1.2'],
+        ttl: 120,
+        alias: false,
+        source: 'Ingress/web/storefront',
+      },
+      {
+        name: 'www.example.com',
+        type: 'A',
+        targets: ['34.120.1.2'],
+        ttl: 120,
+        alias: false,
+        source: 'Ingress/web/storefront',
+      },
+    ]);
+    expect(policy?.diagnostics.map((d) => `${d.object} ${d.reason}`)).toEqual([
+      'Ingress/web/blog NoLoadBalancerAddress',
+      'Ingress/web/storefront AliasNotPossibleForIP',
+      'Ingress/web/storefront AliasNotPossibleForIP',
+    ]);
+  });
+
+  it('merges one name wanted by three Services into one record set naming all three', async () => {
+    const { out } = await run([join(examples, 'more-sources.yaml')]);
+    const [policy] = (JSON.parse(out) as { policies: { records: unknown[] }[] }).policies;
+    expect(policy?.records).toContainEqual({
+      name: 'lobby.example.com',
+      type: 'A',
+      targets: ['1.2.3.4', '1.2.3.5', '1.2.3.6'],
+      ttl: 300,
+      alias: false,
+      source: 'Service/games/lobby-a,Service/games/lobby-b,Service/games/lobby-c',
+    });
+  });
+
   it('sorts records by name then type, sorts targets, and lists no ownership TXT', async () => {
     const { out } = await run([examples]);
     const { policies } = JSON.parse(out) as {
@@ -108,7 +153,8 @@ status: { loadBalancer: { ingress: [{ ip: 34.120.1.2 }] } }
     for (const p of policies) {
       const keys = p.records.map((r) => `${r.name} ${r.type}`);
       expect(keys).toEqual([...keys].sort());
-      expect(p.records.every((r) => r.type !== 'TXT')).toBe(true);
+      // Ownership TXT records are not listed; a TXT a DNSEndpoint asks for is.
+      expect(p.records.every((r) => !r.name.startsWith('_dnsop-'))).toBe(true);
       expect(p.records.every((r) => r.targets.join() === [...r.targets].sort().join())).toBe(true);
     }
   });

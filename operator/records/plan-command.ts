@@ -33,6 +33,8 @@ export interface PlanCommandOptions {
   readonly current?: readonly string[];
   /** --exit-code: exit 1 when any policy has changes. */
   readonly exitCode?: boolean;
+  /** As the operator's --controller-name: a controller annotation value to publish besides "dnsop". */
+  readonly controllerName?: string;
 }
 
 export interface PlannedRecord {
@@ -90,7 +92,10 @@ export async function planManifests(options: PlanCommandOptions): Promise<Planne
   return policies
     .map((policy) => {
       const trusted = new Set(options.trustedNamespaces ?? [policy.metadata.namespace ?? '']);
-      const evaluation = evaluatePolicy(policy, objects, { trustedNamespaces: trusted });
+      const evaluation = evaluatePolicy(policy, objects, {
+        trustedNamespaces: trusted,
+        ...(options.controllerName ? { controllerName: options.controllerName } : {}),
+      });
       const plan = planForPolicy(policy, evaluation, [], true);
       const records = plan.changes.create
         .filter((ep) => ep.ownerOf === undefined)

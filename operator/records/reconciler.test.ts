@@ -212,7 +212,9 @@ describe('DNSPolicyController', () => {
     h.controller.store.put('fin', foreign);
     h.controller.store.put('fin', ownershipRecord(foreign, 'team-b'));
     h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
-    h.apply(policy('public', { provider: { inMemory: { zone: 'fin' } } }));
+    h.apply(
+      policy('public', { provider: { inMemory: { zone: 'fin' } }, publishInternalServices: true }),
+    );
     await eventually(() =>
       expect(names(h.controller.store.records('fin'))).toContain('app.example.com A 10.0.0.9'),
     );
@@ -231,7 +233,13 @@ describe('DNSPolicyController', () => {
     h = await startControllerHarness();
     for (const n of ['a', 'b', 'c'])
       h.apply(service(n, { hostname: `${n}.example.com`, clusterIP: '10.0.0.9' }));
-    h.apply(policy('public', { provider: { inMemory: { zone: 'guard' } }, maxDeletePercent: 50 }));
+    h.apply(
+      policy('public', {
+        provider: { inMemory: { zone: 'guard' } },
+        maxDeletePercent: 50,
+        publishInternalServices: true,
+      }),
+    );
     await eventually(() => expect(h.status('shop', 'public')?.records).toBe(3));
     for (const n of ['a', 'b', 'c']) h.remove(service(n));
     await eventually(() => {
@@ -245,7 +253,13 @@ describe('DNSPolicyController', () => {
   it('dryRun computes but changes nothing', async () => {
     h = await startControllerHarness();
     h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
-    h.apply(policy('public', { provider: { inMemory: { zone: 'dry' } }, dryRun: true }));
+    h.apply(
+      policy('public', {
+        provider: { inMemory: { zone: 'dry' } },
+        dryRun: true,
+        publishInternalServices: true,
+      }),
+    );
     await eventually(() =>
       expect(h.status('shop', 'public')?.conditions?.find((c) => c.type === 'Synced')?.reason).toBe(
         'DryRun',
@@ -275,6 +289,7 @@ describe('DNSPolicyController', () => {
         {
           provider: { inMemory: { zone: 'mt1' } },
           namespaceSelector: { matchLabels: { dns: 'on' } },
+          publishInternalServices: true,
         },
         'tenant',
       ),
@@ -285,6 +300,7 @@ describe('DNSPolicyController', () => {
         {
           provider: { inMemory: { zone: 'mt2' } },
           namespaceSelector: { matchLabels: { dns: 'on' } },
+          publishInternalServices: true,
         },
         'platform',
       ),
@@ -345,7 +361,12 @@ describe('DNSPolicyController', () => {
       });
       h = await startControllerHarness({ providerFactory });
       h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
-      h.apply(policy('public', { provider: { inMemory: { zone: 'perm' } } }));
+      h.apply(
+        policy('public', {
+          provider: { inMemory: { zone: 'perm' } },
+          publishInternalServices: true,
+        }),
+      );
       await eventually(() => expect(cond('Stalled')?.reason).toBe('HostedZoneNotFound'));
       expect(kstatus()).toBe('Ready=False Reconciling=False Stalled=True');
       await sleep(100); // the echo of adding the finalizer may bring one more sync
@@ -370,7 +391,12 @@ describe('DNSPolicyController', () => {
       h = await startControllerHarness({ providerFactory });
       const off = h.caches.get('dnspolicies').onEvent(() => seen.add(kstatus()));
       h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
-      h.apply(policy('public', { provider: { inMemory: { zone: 'trans' } } }));
+      h.apply(
+        policy('public', {
+          provider: { inMemory: { zone: 'trans' } },
+          publishInternalServices: true,
+        }),
+      );
       await eventually(() => expect(cond('Ready')?.status).toBe('True'));
       off();
       expect(seen).toContain('Ready=False Reconciling=True Stalled=False');
@@ -393,7 +419,12 @@ describe('DNSPolicyController', () => {
       });
       h = await startControllerHarness({ providerFactory });
       h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
-      h.apply(policy('public', { provider: { inMemory: { zone: 'rej' } } }));
+      h.apply(
+        policy('public', {
+          provider: { inMemory: { zone: 'rej' } },
+          publishInternalServices: true,
+        }),
+      );
       await eventually(() => expect(cond('Stalled')?.reason).toBe('ProviderRejected'));
       await sleep(100);
       const settled = calls.apply;
@@ -408,7 +439,13 @@ describe('DNSPolicyController', () => {
       const names6 = ['a', 'b', 'c', 'd', 'e', 'f'];
       for (const n of names6)
         h.apply(service(n, { hostname: `${n}.example.com`, clusterIP: '10.0.0.9' }));
-      h.apply(policy('public', { provider: { inMemory: { zone: 'roll' } }, maxDeletePercent: 50 }));
+      h.apply(
+        policy('public', {
+          provider: { inMemory: { zone: 'roll' } },
+          publishInternalServices: true,
+          maxDeletePercent: 50,
+        }),
+      );
       await eventually(() => expect(h.status('shop', 'public')?.records).toBe(6));
       for (const [i, n] of names6.slice(0, 3).entries()) {
         h.remove(service(n));
@@ -431,6 +468,7 @@ describe('DNSPolicyController', () => {
       const p = policy('public', {
         provider: { inMemory: { zone: 'restart' } },
         maxDeletePercent: 50,
+        publishInternalServices: true,
       });
       const recentDeletes = [{ time: new Date(now.getTime() - 600_000).toISOString(), count: 3 }];
       h.apply({ ...p, status: { observedGeneration: 1, recentDeletes } } as typeof p);
@@ -453,7 +491,12 @@ describe('DNSPolicyController', () => {
       });
       h = await startControllerHarness({ providerFactory });
       h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
-      h.apply(policy('public', { provider: { inMemory: { zone: 'stuck' } } }));
+      h.apply(
+        policy('public', {
+          provider: { inMemory: { zone: 'stuck' } },
+          publishInternalServices: true,
+        }),
+      );
       await eventually(() => expect(h.status('shop', 'public')?.records).toBe(1));
       broken = true;
       h.deletePolicy('shop', 'public');
@@ -485,7 +528,12 @@ describe('DNSPolicyController', () => {
         cleanupBackoff: { baseMs: 20, maxMs: 40 },
       });
       h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
-      h.apply(policy('public', { provider: { inMemory: { zone: 'later' } } }));
+      h.apply(
+        policy('public', {
+          provider: { inMemory: { zone: 'later' } },
+          publishInternalServices: true,
+        }),
+      );
       await eventually(() => expect(h.status('shop', 'public')?.records).toBe(1));
       const before = calls.records;
       h.deletePolicy('shop', 'public');

@@ -20,7 +20,9 @@ import type {
   KubeConfig,
   KubernetesObject,
   V1EndpointSlice,
+  V1Ingress,
   V1Namespace,
+  V1Node,
   V1Pod,
   V1Service,
 } from '@kubernetes/client-node';
@@ -38,22 +40,25 @@ import { deletedCount, deletesInWindow, withDeletes, type DeleteEntry } from './
 import type { Changes, Diagnostic, Endpoint } from './endpoint';
 import { batchGroupKey, countChanges } from './endpoint';
 import {
+  affectedByDNSEndpoint,
   affectedByEndpointSlice,
   affectedByGateway,
-  affectedByHTTPRoute,
+  affectedByIngress,
   affectedByNamespace,
+  affectedByNode,
   affectedByPod,
+  affectedByRoute,
   affectedByService,
   type ChangeEvent,
   type FanoutLookups,
 } from './fanout';
 import { DomainFilter } from './hostname';
 import {
-  INDEX,
-  RECORDS_RESOURCES,
+  ROUTE_CACHES,
+  fanoutLookupsFrom,
   installRecordsIndexes,
+  recordsCaches,
   recordsCachesSynced,
-  servicesSelectingLabels,
   sourceObjectsFrom,
   type RecordsCaches,
 } from './objects';
@@ -79,7 +84,8 @@ import {
   type ProviderContext,
 } from './providers/index';
 import type { Provider } from './providers/provider';
-import type { Gateway, HTTPRoute } from './sources/gateway-api';
+import type { DNSEndpoint } from './sources/dnsendpoint';
+import { ROUTE_KINDS, type Gateway, type Route } from './sources/gateway-api';
 import type { PolicyScopeOptions } from './sources/index';
 import { assertPolicyAllowed, policyRefusals, type TenancyOptions } from './tenancy';
 import {
@@ -176,18 +182,7 @@ export class DNSPolicyController implements Controller {
     this.#ctx = ctx;
     this.#accounts = this.#options.cloudAccounts ?? new CloudAccounts({ metrics: ctx.metrics });
     this.#log = ctx.logger.child({ controller: this.name });
-    const get = <T extends KubernetesObject>(
-      name: (typeof RECORDS_RESOURCES)[number],
-    ): InformerCache<T> => ctx.caches.get<T>(name);
-    const caches: RecordsCaches = {
-      services: get<V1Service>('services'),
-      pods: get<V1Pod>('pods'),
-      endpointslices: get<V1EndpointSlice>('endpointslices'),
-      namespaces: get<V1Namespace>('namespaces'),
-      gateways: get<Gateway>('gateways'),
-      httproutes: get<HTTPRoute>('httproutes'),
-      dnspolicies: get<PolicyObject>('dnspolicies'),
-    };
+    const caches = recordsCaches((name) => ctx.caches.get(name));
     installRecordsIndexes(caches);
     this.#caches = caches;
     this.#secrets = new SecretWatcher({
@@ -250,12 +245,13 @@ export class DNSPolicyController implements Controller {
     return this.#options.debounceMs ?? this.#ctx?.config.debounceMs ?? DEFAULT_DEBOUNCE_MS;
   }
 
-  #scope(): TenancyOptions {
+  #scope(): TenancyOptions & PolicyScopeOptions {
     const config = this.#ctx?.config;
     return {
       trustedNamespaces: new Set(config?.trustedNamespaces ?? []),
       requireDomainGrants: config?.requireDomainGrants === true,
       ...(config?.secretNamespaces ? { secretNamespaces: new Set(config.secretNamespaces) } : {}),
+      ...(config?.controllerName ? { controllerName: config.controllerName } : {}),
     };
   }
 
@@ -264,18 +260,8 @@ export class DNSPolicyController implements Controller {
     return policyRefusals(policy, this.#scope()).length === 0 ? secretRefs(policy) : [];
   }
 
-  #lookups(caches: RecordsCaches): FanoutLookups {
-    return {
-      policies: () => caches.dnspolicies.list(),
-      namespaceLabels: (ns) => caches.namespaces.get('', ns)?.metadata?.labels,
-      servicesSelecting: (ns, labels) => servicesSelectingLabels(caches.services, ns, labels),
-      service: (ns, name) => caches.services.get(ns, name),
-      routesOfGateway: (key) => caches.httproutes.byIndex(INDEX.routeGateway, key),
-    };
-  }
-
   #watch(caches: RecordsCaches): void {
-    const lookups = this.#lookups(caches);
+    const lookups = fanoutLookupsFrom(caches);
     const on = <T extends KubernetesObject>(
       cache: unknown,
       affected: (e: ChangeEvent<T>, l: FanoutLookups, o: PolicyScopeOptions) => string[],
@@ -287,7 +273,10 @@ export class DNSPolicyController implements Controller {
     on<V1Service>(caches.services, affectedByService);
     on<V1Pod>(caches.pods, affectedByPod);
     on<V1EndpointSlice>(caches.endpointslices, affectedByEndpointSlice);
-    on<HTTPRoute>(caches.httproutes, affectedByHTTPRoute);
+    on<V1Node>(caches.nodes, affectedByNode);
+    on<V1Ingress>(caches.ingresses, affectedByIngress);
+    for (const kind of ROUTE_KINDS) on<Route>(caches[ROUTE_CACHES[kind]], affectedByRoute(kind));
+    on<DNSEndpoint>(caches.dnsendpoints, affectedByDNSEndpoint);
     on<Gateway>(caches.gateways, affectedByGateway);
     on<V1Namespace>(caches.namespaces, affectedByNamespace);
     // DNSPolicy events themselves come from the operator host (Controller.primary).

@@ -119,9 +119,13 @@ describe('ownership TXT values', () => {
     expect(() => formatOwnershipValue({ owner: 'b/x,dnsop/owner=shop/public' })).toThrow(
       /unsafe owner/,
     );
-    expect(formatOwnershipValue({ owner: 'b/x', resource: 'Service/b/a,Service/b/c' })).toBe(
-      '"heritage=dnsop,dnsop/owner=b/x"',
-    );
+    expect(
+      formatOwnershipValue({ owner: 'b/x', resource: 'Service/b/a=dnsop/owner=shop/public' }),
+    ).toBe('"heritage=dnsop,dnsop/owner=b/x"');
+    // Several objects: each is checked on its own, and ";" (not ",") separates them.
+    expect(
+      formatOwnershipValue({ owner: 'b/x', resource: 'Service/b/a,Service/b/"c,Service/b/d' }),
+    ).toBe('"heritage=dnsop,dnsop/owner=b/x,dnsop/resource=Service/b/a;Service/b/d"');
   });
 });
 

@@ -100,10 +100,20 @@ export function formatOwnershipValue(ownership: Ownership): string {
   return strings.join(' ');
 }
 
-/** The text of a TXT value: its quoted character-strings concatenated, or the value as it is. */
+const CHARACTER_STRINGS = /^\s*(?:"(?:[^"\\]|\\.)*"\s*)+$/;
+
+/**
+ * The text of a TXT value: its quoted character-strings concatenated when the value is exactly a
+ * sequence of them; otherwise the value without its outer quotes (then any stray quote stays in
+ * the text, where the strict field check refuses it).
+ */
 function txtText(value: string): string {
-  const strings = [...value.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? '');
-  return strings.length > 0 ? strings.join('') : value;
+  if (CHARACTER_STRINGS.test(value)) {
+    return [...value.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? '').join('');
+  }
+  return value.startsWith('"') && value.endsWith('"') && value.length >= 2
+    ? value.slice(1, -1)
+    : value;
 }
 
 /**

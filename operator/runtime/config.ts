@@ -25,6 +25,8 @@ export interface Config {
    * (the shipped ClusterRole). Set together with namespaced Roles (deploy/secrets-by-namespace/).
    */
   readonly secretNamespaces?: readonly string[];
+  /** A `controller` annotation value the operator answers to besides "dnsop" ("" = none). */
+  readonly controllerName: string;
   readonly metricsHost: string;
   readonly metricsPort: number;
   readonly leaderElect: boolean;
@@ -56,6 +58,7 @@ export interface RawConfig {
   readonly trustedNamespaces?: string;
   readonly requireDomainGrants?: boolean | string;
   readonly secretNamespaces?: string;
+  readonly controllerName?: string;
   readonly metricsAddr?: string;
   readonly leaderElect?: boolean | string;
   readonly leaderElectionNamespace?: string;
@@ -220,6 +223,7 @@ export function buildConfig(raw: RawConfig, env: NodeJS.ProcessEnv = {}): Config
   return Object.freeze({
     namespace: namespace === '' ? '' : namespaceName('namespace', namespace),
     ...tenancy(raw, env),
+    controllerName: (raw.controllerName ?? '').trim(),
     metricsHost: host,
     metricsPort: port,
     ...leaderElection(raw, env),

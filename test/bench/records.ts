@@ -10,9 +10,8 @@ import type { DNSPolicy } from '../../operator/api/types';
 import type { Endpoint } from '../../operator/records/endpoint';
 import { affectedByPod, type FanoutLookups } from '../../operator/records/fanout';
 import {
-  INDEX,
+  fanoutLookupsFrom,
   offlineCaches,
-  servicesSelectingLabels,
   sourceObjectsFrom,
 } from '../../operator/records/objects';
 import { evaluatePolicy, planForPolicy } from '../../operator/records/pipeline';
@@ -141,13 +140,7 @@ export async function benchRecords(): Promise<void> {
   );
 
   // Incremental: one pod label flip -> fan-out -> the affected policy's sources + plan.
-  const lookups: FanoutLookups = {
-    policies: () => all,
-    namespaceLabels: (ns) => caches.namespaces.get('', ns)?.metadata?.labels,
-    servicesSelecting: (ns, labels) => servicesSelectingLabels(caches.services, ns, labels),
-    service: (ns, name) => caches.services.get(ns, name),
-    routesOfGateway: (key) => caches.httproutes.byIndex(INDEX.routeGateway, key),
-  };
+  const lookups: FanoutLookups = { ...fanoutLookupsFrom(caches), policies: () => all };
   const incremental: number[] = [];
   for (let i = 0; i < 200; i++) {
     const n = i % NAMESPACES;

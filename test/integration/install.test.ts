@@ -128,7 +128,12 @@ it('the operator runs with the shipped RBAC and is never refused', async () => {
     apiVersion: 'dnsop.io/v1alpha1',
     kind: 'DNSPolicy',
     metadata: { name: 'public', namespace: 'shop' },
-    spec: { sources: [{ kind: 'Service' }], domains: ['example.com'], provider: { inMemory: {} } },
+    spec: {
+      sources: [{ kind: 'Service' }],
+      domains: ['example.com'],
+      provider: { inMemory: {} },
+      publishInternalServices: true,
+    },
   } as KubernetesObject);
   // A policy naming a credentials Secret: the operator reads it and watches it by name.
   await admin.create({

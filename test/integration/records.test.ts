@@ -366,7 +366,7 @@ it('(d) deleting a DNSPolicy removes exactly its records and leaves a foreign ow
     },
     spec: { ports: [{ port: 80 }] },
   } as KubernetesObject);
-  await api.create(dnsPolicy('fin', 'public', 'd'));
+  await api.create(dnsPolicy('fin', 'public', 'd', { publishInternalServices: true }));
   await waitFor('published', () => (addresses('d', 'app.example.com') ? true : undefined));
   await api.delete(dnsPolicy('fin', 'public', 'd'));
   await waitForDeletion(kc, {

@@ -5,13 +5,19 @@
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import type { DNSPolicy, DNSPolicyStatus } from '../../operator/api/types';
-import { SharedCaches, objectKey, type InformerCache } from '../../operator/runtime/cache';
+import {
+  RESOURCES,
+  SharedCaches,
+  objectKey,
+  type InformerCache,
+} from '../../operator/runtime/cache';
 import { buildConfig } from '../../operator/runtime/config';
 import { subscribePrimary, type ControllerContext } from '../../operator/runtime/controller';
 import { MemoryEventSink } from '../../operator/runtime/events';
 import { silentLogger } from '../../operator/runtime/logger';
 import { createMetrics, type Metrics } from '../../operator/runtime/metrics';
 import type { ObjectRef, StatusWriter } from '../../operator/runtime/status';
+import { RECORDS_RESOURCES } from '../../operator/records/objects';
 import {
   DNSPolicyController,
   type DNSPolicyControllerOptions,
@@ -34,15 +40,10 @@ export interface ControllerHarness {
   stop(): Promise<void>;
 }
 
-const KIND_TO_CACHE: Record<string, string> = {
-  Service: 'services',
-  Pod: 'pods',
-  EndpointSlice: 'endpointslices',
-  Namespace: 'namespaces',
-  Gateway: 'gateways',
-  HTTPRoute: 'httproutes',
-  DNSPolicy: 'dnspolicies',
-};
+/** Every cache the records pipeline reads, by the kind of object it holds. */
+const KIND_TO_CACHE: Record<string, string> = Object.fromEntries(
+  RECORDS_RESOURCES.map((r) => [RESOURCES[r].kind, r]),
+);
 
 export async function startControllerHarness(
   options: DNSPolicyControllerOptions & { trustedNamespaces?: string } = {},

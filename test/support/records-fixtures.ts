@@ -1,15 +1,39 @@
 /** Builders for the Kubernetes objects the records tests use; defaults are the common case. */
-import type { V1EndpointSlice, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
+import type {
+  V1EndpointSlice,
+  V1Ingress,
+  V1Namespace,
+  V1Node,
+  V1Pod,
+  V1Service,
+  V1ServicePort,
+} from '@kubernetes/client-node';
 import type { DNSPolicy, DNSPolicySpec } from '../../operator/api/types';
+import type { DNSEndpoint, DNSEndpointRecord } from '../../operator/records/sources/dnsendpoint';
 import type {
   Gateway,
   HTTPRoute,
   Listener,
   ParentReference,
+  Route,
+  RouteKind,
   RouteParentStatus,
 } from '../../operator/records/sources/gateway-api';
 
 type Ann = Record<string, string>;
+
+/** Namespaced metadata with the common defaults (namespace shop, no labels or annotations). */
+function objectMeta(
+  name: string,
+  opts: { namespace?: string; labels?: Ann; annotations?: Ann },
+): { name: string; namespace: string; labels: Ann; annotations: Ann } {
+  return {
+    name,
+    namespace: opts.namespace ?? 'shop',
+    labels: opts.labels ?? {},
+    annotations: opts.annotations ?? {},
+  };
+}
 
 export function service(
   name: string,
@@ -25,6 +49,9 @@ export function service(
     ingress?: { ip?: string; hostname?: string }[];
     externalName?: string;
     publishNotReadyAddresses?: boolean;
+    externalIPs?: string[];
+    ports?: V1ServicePort[];
+    externalTrafficPolicy?: 'Cluster' | 'Local';
   } = {},
 ): V1Service {
   const annotations = {
@@ -42,6 +69,9 @@ export function service(
       ...(opts.selector ? { selector: opts.selector } : {}),
       ...(opts.externalName ? { externalName: opts.externalName } : {}),
       ...(opts.publishNotReadyAddresses ? { publishNotReadyAddresses: true } : {}),
+      ...(opts.externalIPs ? { externalIPs: opts.externalIPs } : {}),
+      ...(opts.ports ? { ports: opts.ports } : {}),
+      ...(opts.externalTrafficPolicy ? { externalTrafficPolicy: opts.externalTrafficPolicy } : {}),
     },
     status: { loadBalancer: { ingress: opts.ingress ?? [] } },
   };
@@ -73,6 +103,7 @@ export function pod(
     annotations?: Ann;
     phase?: string;
     terminating?: boolean;
+    nodeName?: string;
   } = {},
 ): V1Pod {
   const ips = opts.ips ?? (opts.ip ? [opts.ip] : []);
@@ -86,7 +117,11 @@ export function pod(
       annotations: opts.annotations ?? {},
       ...(opts.terminating ? { deletionTimestamp: new Date('2026-01-01T00:00:00Z') } : {}),
     },
-    spec: { containers: [], ...(opts.hostname ? { hostname: opts.hostname } : {}) },
+    spec: {
+      containers: [],
+      ...(opts.hostname ? { hostname: opts.hostname } : {}),
+      ...(opts.nodeName ? { nodeName: opts.nodeName } : {}),
+    },
     status: {
       phase: opts.phase ?? 'Running',
       ...(ips[0] ? { podIP: ips[0] } : {}),
@@ -115,6 +150,64 @@ export function endpointSlice(
       ...(e.ready !== undefined ? { conditions: { ready: e.ready } } : {}),
       ...(e.hostname ? { hostname: e.hostname } : {}),
     })),
+  };
+}
+
+/** A node with the given addresses: "ExternalIP=1.2.3.4" or "InternalIP=10.0.0.1". */
+export function node(
+  name: string,
+  addresses: string[],
+  opts: { unschedulable?: boolean } = {},
+): V1Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name },
+    spec: opts.unschedulable ? { unschedulable: true } : {},
+    status: {
+      addresses: addresses.map((a) => {
+        const [type, address] = a.split('=');
+        return { type: type ?? '', address: address ?? '' };
+      }),
+    },
+  };
+}
+
+export function ingress(
+  name: string,
+  opts: {
+    namespace?: string;
+    hosts?: string[];
+    tlsHosts?: string[];
+    className?: string;
+    annotations?: Ann;
+    labels?: Ann;
+    lb?: { ip?: string; hostname?: string }[];
+  } = {},
+): V1Ingress {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: objectMeta(name, opts),
+    spec: {
+      ...(opts.className ? { ingressClassName: opts.className } : {}),
+      rules: (opts.hosts ?? ['web.example.com']).map((host) => ({ host })),
+      ...(opts.tlsHosts ? { tls: [{ hosts: opts.tlsHosts }] } : {}),
+    },
+    status: { loadBalancer: { ingress: opts.lb ?? [{ ip: '203.0.113.30' }] } },
+  };
+}
+
+export function dnsEndpoint(
+  name: string,
+  endpoints: DNSEndpointRecord[],
+  opts: { namespace?: string; labels?: Ann; annotations?: Ann } = {},
+): DNSEndpoint {
+  return {
+    apiVersion: 'externaldns.k8s.io/v1alpha1',
+    kind: 'DNSEndpoint',
+    metadata: objectMeta(name, opts),
+    spec: { endpoints },
   };
 }
 
@@ -199,6 +292,28 @@ export function httpRoute(
     },
     spec: { parentRefs, hostnames: opts.hostnames ?? ['checkout.example.com'] },
     status: { parents: opts.status ?? parentRefs.map((ref) => parentStatus(ref, generation)) },
+  };
+}
+
+/** A route of any kind, built like httpRoute (TCPRoute/UDPRoute get no spec.hostnames). */
+export function route(
+  kind: RouteKind,
+  name: string,
+  opts: Parameters<typeof httpRoute>[1] = {},
+): Route {
+  const base = httpRoute(name, opts);
+  const hasHostnames = kind !== 'TCPRoute' && kind !== 'UDPRoute';
+  return {
+    ...base,
+    apiVersion:
+      kind === 'HTTPRoute' || kind === 'GRPCRoute'
+        ? 'gateway.networking.k8s.io/v1'
+        : 'gateway.networking.k8s.io/v1alpha2',
+    kind,
+    spec: {
+      parentRefs: base.spec?.parentRefs ?? [],
+      ...(hasHostnames ? { hostnames: base.spec?.hostnames ?? [] } : {}),
+    },
   };
 }
 

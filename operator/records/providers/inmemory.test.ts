@@ -124,6 +124,7 @@ describe('provider factory', () => {
     ]);
     expect(endpoints.map((e) => [e.name, e.type, e.providerSpecific?.alias ?? false])).toEqual([
       ['lb.example.com', 'A', true],
+      ['lb.example.com', 'AAAA', true],
       ['ip.example.com', 'A', false],
     ]);
   });

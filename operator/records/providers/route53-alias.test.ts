@@ -51,17 +51,18 @@ describe('shapeForRoute53', () => {
       'Z7HUB22UULQXV',
       false,
     ],
-  ])('makes %s an alias A to its canonical zone', (_label, host, zone, health) => {
+  ])('makes %s an alias A and AAAA to its canonical zone', (_label, host, zone, health) => {
     const { endpoints, diagnostics } = shapeForRoute53([ep('CNAME', [host])], 'Auto');
     expect(diagnostics).toEqual([]);
+    const alias = {
+      ...base,
+      targets: [host],
+      ttl: ALIAS_RECORD_TTL,
+      providerSpecific: { alias: true, aliasHostedZoneId: zone, evaluateTargetHealth: health },
+    };
     expect(endpoints).toEqual([
-      {
-        ...base,
-        type: 'A',
-        targets: [host],
-        ttl: ALIAS_RECORD_TTL,
-        providerSpecific: { alias: true, aliasHostedZoneId: zone, evaluateTargetHealth: health },
-      },
+      { ...alias, type: 'A' },
+      { ...alias, type: 'AAAA' },
     ]);
   });
 
@@ -70,11 +71,19 @@ describe('shapeForRoute53', () => {
       [ep('CNAME', ['app.example.com.s3-website-us-east-1.amazonaws.com'])],
       'Auto',
     );
-    expect(endpoints[0]).toMatchObject({
-      type: 'A',
-      targets: ['s3-website-us-east-1.amazonaws.com'],
-      providerSpecific: { aliasHostedZoneId: 'Z3AQBSTGFYJSTF' },
-    });
+    expect(endpoints).toEqual([
+      expect.objectContaining({
+        type: 'A',
+        targets: ['s3-website-us-east-1.amazonaws.com'],
+        providerSpecific: expect.objectContaining({ aliasHostedZoneId: 'Z3AQBSTGFYJSTF' }),
+      }),
+    ]);
+  });
+
+  it('an AAAA endpoint stays one AAAA alias', () => {
+    const host = 'my-lb-1.us-east-2.elb.amazonaws.com';
+    const { endpoints } = shapeForRoute53([ep('AAAA', [host])], 'Auto');
+    expect(endpoints.map((e) => e.type)).toEqual(['AAAA']);
   });
 
   it('adds an AAAA alias for a dualstack load balancer name', () => {

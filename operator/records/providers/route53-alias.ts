@@ -5,9 +5,9 @@
  * Rules:
  * - An IP target is never an alias, whatever the `dnsop.io/alias` annotation says; a diagnostic
  *   tells the user when the annotation asked for one.
- * - A hostname target becomes an alias A (and AAAA when asked: an AAAA endpoint, or a
- *   `dualstack.` load balancer name) only with aliasMode Auto, when the hostname belongs to an
- *   AWS service with a published canonical hosted zone. `dnsop.io/alias: "false"` forces CNAME.
+ * - A hostname target becomes an alias A and an alias AAAA (A only for S3 website endpoints)
+ *   only with aliasMode Auto, when the hostname belongs to an AWS service with a published
+ *   canonical hosted zone. `dnsop.io/alias: "false"` forces CNAME.
  * - Any other hostname is a CNAME; aliasMode Never always gives CNAMEs.
  */
 import { isIP } from 'node:net';
@@ -138,8 +138,10 @@ function shapeOne(ep: Endpoint, aliasMode: AliasMode): Shaped {
       ttl: ALIAS_RECORD_TTL,
       providerSpecific,
     });
+  // Both families, as external-dns does: a dual-stack target then answers IPv6 clients, and an
+  // IPv4-only one answers AAAA queries with no data. S3 website endpoints are IPv4 only.
   const types: ('A' | 'AAAA')[] =
-    ep.type === 'AAAA' ? ['AAAA'] : host.startsWith('dualstack.') ? ['A', 'AAAA'] : ['A'];
+    ep.type === 'AAAA' ? ['AAAA'] : canonical.service === 's3website' ? ['A'] : ['A', 'AAAA'];
   return { endpoints: types.map(alias), diagnostics };
 }
 

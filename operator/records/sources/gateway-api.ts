@@ -26,13 +26,42 @@ export interface RouteParentStatus {
   readonly conditions?: readonly V1Condition[];
 }
 
-export interface HTTPRoute extends KubernetesObject {
+/** The Gateway API route kinds dnsop publishes. */
+export const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute'] as const;
+export type RouteKind = (typeof ROUTE_KINDS)[number];
+
+/**
+ * Any route kind: the fields dnsop reads are common to all of them. TCPRoute and UDPRoute have no
+ * spec.hostnames; their names come from the hostname annotation.
+ */
+export interface Route extends KubernetesObject {
   readonly metadata?: V1ObjectMeta;
   readonly spec?: {
     readonly parentRefs?: readonly ParentReference[];
     readonly hostnames?: readonly string[];
   };
   readonly status?: { readonly parents?: readonly RouteParentStatus[] };
+}
+
+export type HTTPRoute = Route;
+
+export interface RouteKindRules {
+  /** Listener protocols a route of this kind attaches to. */
+  readonly protocols: ReadonlySet<string>;
+  /** Whether the kind has spec.hostnames (matched against listener hostnames). */
+  readonly specHostnames: boolean;
+}
+
+export const ROUTE_KIND_RULES: Readonly<Record<RouteKind, RouteKindRules>> = {
+  HTTPRoute: { protocols: new Set(['HTTP', 'HTTPS']), specHostnames: true },
+  GRPCRoute: { protocols: new Set(['HTTP', 'HTTPS']), specHostnames: true },
+  TLSRoute: { protocols: new Set(['TLS']), specHostnames: true },
+  TCPRoute: { protocols: new Set(['TCP']), specHostnames: false },
+  UDPRoute: { protocols: new Set(['UDP']), specHostnames: false },
+};
+
+export function isRouteKind(kind: string): kind is RouteKind {
+  return (ROUTE_KINDS as readonly string[]).includes(kind);
 }
 
 export interface RouteGroupKind {

@@ -6,15 +6,24 @@ import {
   namespace,
   parentStatus,
 } from '../../../test/support/records-fixtures';
+import { DEFAULT_SOURCE_CONTEXT } from './context';
 import {
   attachRouteToGateways,
   gatewayTargets,
   hostnamesThroughListener,
   intersectHostnames,
   type AttachmentInputs,
+  type RouteRequest,
 } from './gateway';
-import type { Gateway } from './gateway-api';
-import { httpRouteEndpoints } from './httproute';
+import type { Gateway, Route } from './gateway-api';
+import { routeEndpoints, routeHostnames } from './routes';
+
+const ctx = DEFAULT_SOURCE_CONTEXT;
+const req = (route: Route): RouteRequest => ({
+  route,
+  kind: 'HTTPRoute',
+  hostnames: routeHostnames(route, 'HTTPRoute', []),
+});
 
 function inputs(gateways: Gateway[], namespaces: V1Namespace[] = []): AttachmentInputs {
   return {
@@ -169,14 +178,14 @@ describe('attachRouteToGateways: each reason a route yields no record', () => {
       'GatewayHasNoAddresses',
     ],
   ])('%s', (_name, route, gateways, reason) => {
-    const attachment = attachRouteToGateways(route, inputs(gateways, [namespace('shop')]));
+    const attachment = attachRouteToGateways(req(route), inputs(gateways, [namespace('shop')]));
     expect(attachment.diagnostics).toEqual([
       expect.objectContaining({ object: 'HTTPRoute/shop/r', reason, message: expect.any(String) }),
     ]);
     expect(attachment.parents.every((p) => p.outcome.kind !== 'Attached')).toBe(true);
-    expect(httpRouteEndpoints(route, 300, inputs(gateways, [namespace('shop')])).endpoints).toEqual(
-      [],
-    );
+    expect(
+      routeEndpoints(route, 'HTTPRoute', ctx, inputs(gateways, [namespace('shop')])).endpoints,
+    ).toEqual([]);
   });
 
   it('prefers our precise reason when the controller refused too', () => {
@@ -184,14 +193,14 @@ describe('attachRouteToGateways: each reason a route yields no record', () => {
       status: [parentStatus(ref, 1, 'False', 'NotAllowedByListeners')],
     });
     const gw = gateway('external', { listeners: [listener('http')] });
-    const [diag] = attachRouteToGateways(route, inputs([gw])).diagnostics;
+    const [diag] = attachRouteToGateways(req(route), inputs([gw])).diagnostics;
     expect(diag?.reason).toBe('NotAllowedByListeners');
     expect(diag?.message).toContain('Accepted=False');
   });
 
   it('names the listeners and namespaces in the NotAllowedByListeners message (seeds/002)', () => {
     const gw = gateway('external', { listeners: [listener('http')] });
-    const [diag] = attachRouteToGateways(httpRoute('r'), inputs([gw])).diagnostics;
+    const [diag] = attachRouteToGateways(req(httpRoute('r')), inputs([gw])).diagnostics;
     expect(diag?.message).toContain('namespace "shop"');
     expect(diag?.message).toContain('http: namespaces from Same');
   });
@@ -209,9 +218,10 @@ describe('attachRouteToGateways: attachment', () => {
       ],
     });
     const route = httpRoute('r');
-    const result = httpRouteEndpoints(
+    const result = routeEndpoints(
       route,
-      300,
+      'HTTPRoute',
+      ctx,
       inputs([gw], [namespace('shop', { gateway: 'yes' })]),
     );
     expect(result.endpoints).toEqual([
@@ -227,7 +237,7 @@ describe('attachRouteToGateways: attachment', () => {
   it('attaches in the same namespace with the default allowedRoutes', () => {
     const gw = gateway('local', { namespace: 'shop', listeners: [listener('http')] });
     const route = httpRoute('r', { parentRefs: [{ name: 'local' }] });
-    expect(httpRouteEndpoints(route, 300, inputs([gw])).endpoints).toHaveLength(1);
+    expect(routeEndpoints(route, 'HTTPRoute', ctx, inputs([gw])).endpoints).toHaveLength(1);
   });
 
   it('publishes only the hostnames the listener accepts', () => {
@@ -242,9 +252,9 @@ describe('attachRouteToGateways: attachment', () => {
       ],
     });
     const route = httpRoute('r', { hostnames: ['a.example.com', 'b.example.net'] });
-    expect(httpRouteEndpoints(route, 300, inputs([gw])).endpoints.map((e) => e.name)).toEqual([
-      'a.example.com',
-    ]);
+    expect(
+      routeEndpoints(route, 'HTTPRoute', ctx, inputs([gw])).endpoints.map((e) => e.name),
+    ).toEqual(['a.example.com']);
   });
 
   it('uses the listener hostname when the route has none', () => {
@@ -257,9 +267,9 @@ describe('attachRouteToGateways: attachment', () => {
       ],
     });
     const route = httpRoute('r', { hostnames: [] });
-    expect(httpRouteEndpoints(route, 300, inputs([gw])).endpoints.map((e) => e.name)).toEqual([
-      'gw.example.com',
-    ]);
+    expect(
+      routeEndpoints(route, 'HTTPRoute', ctx, inputs([gw])).endpoints.map((e) => e.name),
+    ).toEqual(['gw.example.com']);
   });
 
   it('picks the listener named by sectionName and port', () => {
@@ -278,9 +288,9 @@ describe('attachRouteToGateways: attachment', () => {
     });
     const ref = { name: 'external', namespace: 'infra', sectionName: 'b', port: 8080 };
     const route = httpRoute('r', { hostnames: [], parentRefs: [ref] });
-    expect(httpRouteEndpoints(route, 300, inputs([gw])).endpoints.map((e) => e.name)).toEqual([
-      'b.example.com',
-    ]);
+    expect(
+      routeEndpoints(route, 'HTTPRoute', ctx, inputs([gw])).endpoints.map((e) => e.name),
+    ).toEqual(['b.example.com']);
   });
 
   it('a hostname served by two Gateways points at both', () => {
@@ -291,7 +301,7 @@ describe('attachRouteToGateways: attachment', () => {
         { name: 'second', namespace: 'infra' },
       ],
     });
-    expect(httpRouteEndpoints(route, 300, inputs([external, second])).endpoints).toEqual([
+    expect(routeEndpoints(route, 'HTTPRoute', ctx, inputs([external, second])).endpoints).toEqual([
       expect.objectContaining({ type: 'A', targets: ['203.0.113.10', '203.0.113.20'] }),
     ]);
   });
@@ -301,7 +311,7 @@ describe('attachRouteToGateways: attachment', () => {
       gatewayTargets(gateway('g', { annotations: { 'dnsop.io/target': 'lb.example.net' } })),
     ).toEqual(['lb.example.net']);
     const gw = gateway('external', { addresses: [{ type: 'Hostname', value: 'lb.example.net' }] });
-    expect(httpRouteEndpoints(httpRoute('r'), 300, inputs([gw])).endpoints).toEqual([
+    expect(routeEndpoints(httpRoute('r'), 'HTTPRoute', ctx, inputs([gw])).endpoints).toEqual([
       expect.objectContaining({ type: 'CNAME', targets: ['lb.example.net'] }),
     ]);
   });
@@ -318,7 +328,7 @@ describe('status generation check (seeds/001)', () => {
       parentRefs: [int],
       status: [parentStatus(ext, 1), parentStatus(int, 2)],
     });
-    const result = httpRouteEndpoints(route, 300, inputs([external, internal]));
+    const result = routeEndpoints(route, 'HTTPRoute', ctx, inputs([external, internal]));
     expect(result.endpoints).toEqual([expect.objectContaining({ targets: ['10.0.0.50'] })]);
     expect(result.held).toBeUndefined();
   });
@@ -329,7 +339,7 @@ describe('status generation check (seeds/001)', () => {
       parentRefs: [int],
       status: [parentStatus(ext, 1)],
     });
-    const result = httpRouteEndpoints(route, 300, inputs([external, internal]));
+    const result = routeEndpoints(route, 'HTTPRoute', ctx, inputs([external, internal]));
     expect(result.endpoints).toEqual([]);
     expect(result.held).toBe('HTTPRoute/shop/r');
     expect(result.diagnostics.map((d) => d.reason)).toEqual(['StatusLagging']);
@@ -337,7 +347,12 @@ describe('status generation check (seeds/001)', () => {
 
   it('while status lags, reports a refusal it can already tell and still holds the route', () => {
     const sameOnly = gateway('external', { listeners: [listener('http')] });
-    const result = httpRouteEndpoints(httpRoute('r', { status: [] }), 300, inputs([sameOnly]));
+    const result = routeEndpoints(
+      httpRoute('r', { status: [] }),
+      'HTTPRoute',
+      ctx,
+      inputs([sameOnly]),
+    );
     expect(result.held).toBe('HTTPRoute/shop/r');
     expect(result.diagnostics).toEqual([
       expect.objectContaining({
@@ -353,7 +368,7 @@ describe('status generation check (seeds/001)', () => {
       parentRefs: [ext],
       status: [parentStatus(ext, 2)],
     });
-    const result = httpRouteEndpoints(route, 300, inputs([external]));
+    const result = routeEndpoints(route, 'HTTPRoute', ctx, inputs([external]));
     expect(result.held).toBe('HTTPRoute/shop/r');
     expect(result.diagnostics[0]?.message).toContain('generation 2');
   });

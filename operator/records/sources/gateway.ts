@@ -7,13 +7,15 @@
 import type { V1Condition, V1Namespace } from '@kubernetes/client-node';
 import type { Diagnostic } from '../endpoint';
 import { normaliseName } from '../endpoint';
-import { ANNOTATION_TARGET, splitList } from './annotations';
+import { ANNOTATION_TARGET, otherController, readTargets } from './annotations';
 import {
   GATEWAY_API_GROUP,
+  ROUTE_KIND_RULES,
   type Gateway,
-  type HTTPRoute,
   type Listener,
   type ParentReference,
+  type Route,
+  type RouteKind,
   type RouteParentStatus,
 } from './gateway-api';
 import { matchesLabelSelector } from './labels';
@@ -28,7 +30,8 @@ export type AttachmentReason =
   | 'NoMatchingListener'
   | 'NoMatchingHostname'
   | 'NoHostname'
-  | 'GatewayHasNoAddresses';
+  | 'GatewayHasNoAddresses'
+  | 'OtherController';
 
 /** Lookups the attachment rules need, answered from caches. */
 export interface AttachmentInputs {
@@ -36,10 +39,30 @@ export interface AttachmentInputs {
   namespace(name: string): V1Namespace | undefined;
 }
 
+/** The names a route asks for: spec.hostnames and the hostname annotation, normalised. */
+export interface RouteHostnames {
+  /** spec.hostnames; empty means "whatever the listener accepts" (Gateway API semantics). */
+  readonly spec: readonly string[];
+  readonly annotation: readonly string[];
+  /** False for TCPRoute/UDPRoute: listener hostnames do not apply, annotation names pass as they are. */
+  readonly matchListener: boolean;
+}
+
+/** A route of one kind, with the names it asks for and the controllers the operator answers to. */
+export interface RouteRequest {
+  readonly route: Route;
+  readonly kind: RouteKind;
+  readonly hostnames: RouteHostnames;
+  /** Accepted values of the controller annotation besides "dnsop" (a Gateway naming another is skipped). */
+  readonly controllers?: ReadonlySet<string>;
+}
+
 export type ParentOutcome =
   | {
       readonly kind: 'Attached';
       readonly hostnames: readonly string[];
+      /** The route hostnames (spec or annotation) that produced a name through this parent. */
+      readonly matched: readonly string[];
       readonly targets: readonly string[];
     }
   | {
@@ -108,19 +131,24 @@ type StatusState =
   | { readonly state: 'Lagging'; readonly message: string }
   | { readonly state: 'NotAccepted'; readonly condition: V1Condition };
 
-function stateOfEntry(entry: RouteParentStatus, generation: number): StatusState {
+function stateOfEntry(entry: RouteParentStatus, generation: number | undefined): StatusState {
   const accepted = entry.conditions?.find((c) => c.type === 'Accepted');
   if (accepted === undefined) {
     return { state: 'Lagging', message: 'its status entry has no Accepted condition yet' };
   }
-  if (accepted.observedGeneration !== generation) {
+  // A manifest that never met an API server has no generation; nor does its status then claim one.
+  const current =
+    generation === undefined
+      ? accepted.observedGeneration === undefined || accepted.observedGeneration === 1
+      : accepted.observedGeneration === generation;
+  if (!current) {
     const seen =
       accepted.observedGeneration === undefined
         ? 'no generation'
         : `generation ${accepted.observedGeneration}`;
     return {
       state: 'Lagging',
-      message: `its Accepted condition was observed at ${seen}, the route is at generation ${generation}`,
+      message: `its Accepted condition was observed at ${seen}, the route is at generation ${generation ?? 1}`,
     };
   }
   return accepted.status === 'True'
@@ -132,8 +160,8 @@ function stateOfEntry(entry: RouteParentStatus, generation: number): StatusState
  * The status.parents verdict for one parentRef. Entries for parents no longer in spec.parentRefs
  * are never consulted (seeds/001: status keeps stale parents around).
  */
-export function parentStatusState(route: HTTPRoute, ref: ResolvedParentRef): StatusState {
-  const generation = route.metadata?.generation ?? 1;
+export function parentStatusState(route: Route, ref: ResolvedParentRef): StatusState {
+  const generation = route.metadata?.generation;
   const routeNamespace = route.metadata?.namespace ?? '';
   const states = (route.status?.parents ?? [])
     .filter((entry) => sameParent(resolveParentRef(entry.parentRef, routeNamespace), ref))
@@ -146,7 +174,7 @@ export function parentStatusState(route: HTTPRoute, ref: ResolvedParentRef): Sta
   if (refused !== undefined) return refused;
   return {
     state: 'Lagging',
-    message: `the gateway controller has not reported on this parent for generation ${generation} yet`,
+    message: `the gateway controller has not reported on this parent for generation ${generation ?? 1} yet`,
   };
 }
 
@@ -203,15 +231,11 @@ export function hostnamesThroughListener(
 
 // ---- listeners ------------------------------------------------------------------------------
 
-const HTTP_ROUTE_PROTOCOLS = new Set(['HTTP', 'HTTPS']);
-
-function listenerAllowsHTTPRoute(listener: Listener): boolean {
+function listenerAllowsKind(listener: Listener, kind: RouteKind): boolean {
   const kinds = listener.allowedRoutes?.kinds;
-  // No kinds: the protocol's default kinds, which for HTTP and HTTPS include HTTPRoute.
+  // No kinds: the protocol's default kinds, which include the route kinds of that protocol.
   if (kinds === undefined || kinds.length === 0) return true;
-  return kinds.some(
-    (k) => k.kind === 'HTTPRoute' && (k.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP,
-  );
+  return kinds.some((k) => k.kind === kind && (k.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP);
 }
 
 function listenerAllowsNamespace(
@@ -252,7 +276,11 @@ function describeAllowed(listener: Listener): string {
 }
 
 type ListenerMatch =
-  | { readonly ok: true; readonly hostnames: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly hostnames: readonly string[];
+      readonly matched: readonly string[];
+    }
   | { readonly ok: false; readonly reason: AttachmentReason; readonly message: string };
 
 type ListenerFilter =
@@ -286,22 +314,47 @@ function listenersNamedByRef(ref: ResolvedParentRef, all: readonly Listener[]): 
   return { ok: true, listeners };
 }
 
+/** Names one route hostname publishes through the listeners (none when it intersects none). */
+function throughListeners(hostname: string, listeners: readonly Listener[]): string[] {
+  return listeners
+    .map((l) => (l.hostname ? intersectHostnames(hostname, l.hostname) : normaliseName(hostname)))
+    .filter((h): h is string => h !== undefined);
+}
+
 /** Hostnames published through the admitting listeners, or why there are none. */
-function hostnamesThroughListeners(route: HTTPRoute, allowed: readonly Listener[]): ListenerMatch {
-  const routeHostnames = route.spec?.hostnames ?? [];
+function hostnamesThroughListeners(
+  hostnames: RouteHostnames,
+  allowed: readonly Listener[],
+): ListenerMatch {
   const names = new Set<string>();
+  const matched = new Set<string>();
   let unnamed = false;
-  for (const listener of allowed) {
-    const through = hostnamesThroughListener(routeHostnames, listener.hostname);
-    through.names.forEach((n) => names.add(n));
-    unnamed ||= through.unnamed;
+  const routeHostnames = [...hostnames.spec, ...hostnames.annotation];
+  if (!hostnames.matchListener) {
+    hostnames.annotation.forEach((h) => (names.add(h), matched.add(h)));
+    unnamed = names.size === 0;
+  } else {
+    if (hostnames.spec.length === 0) {
+      for (const listener of allowed) {
+        const through = hostnamesThroughListener([], listener.hostname);
+        through.names.forEach((n) => names.add(n));
+        unnamed ||= through.unnamed;
+      }
+    }
+    for (const hostname of routeHostnames) {
+      const through = throughListeners(hostname, allowed);
+      through.forEach((n) => names.add(n));
+      if (through.length > 0) matched.add(hostname);
+    }
   }
-  if (names.size > 0) return { ok: true, hostnames: [...names].sort() };
+  if (names.size > 0) return { ok: true, hostnames: [...names].sort(), matched: [...matched] };
   if (unnamed) {
     return {
       ok: false,
       reason: 'NoHostname',
-      message: 'neither the route nor its listener sets a hostname: there is no name to publish',
+      message: hostnames.matchListener
+        ? 'neither the route nor its listener sets a hostname: there is no name to publish'
+        : 'this route kind has no spec.hostnames: set the hostname annotation to publish a name',
     };
   }
   return {
@@ -316,42 +369,44 @@ function hostnamesThroughListeners(route: HTTPRoute, allowed: readonly Listener[
  * allowedRoutes (kinds, namespaces), hostname intersection.
  */
 export function matchListeners(
-  route: HTTPRoute,
+  request: RouteRequest,
   ref: ResolvedParentRef,
   gateway: Gateway,
   inputs: AttachmentInputs,
 ): ListenerMatch {
+  const { route, kind } = request;
   const routeNamespace = route.metadata?.namespace ?? '';
   const gatewayNamespace = gateway.metadata?.namespace ?? '';
   const named = listenersNamedByRef(ref, gateway.spec?.listeners ?? []);
   if (!named.ok) return named;
-  const http = named.listeners.filter((l) => HTTP_ROUTE_PROTOCOLS.has(l.protocol.toUpperCase()));
-  if (http.length === 0) {
+  const protocols = ROUTE_KIND_RULES[kind].protocols;
+  const fitting = named.listeners.filter((l) => protocols.has(l.protocol.toUpperCase()));
+  if (fitting.length === 0) {
     return {
       ok: false,
       reason: 'NoMatchingListener',
-      message: `an HTTPRoute needs an HTTP or HTTPS listener; candidates: ${listenerNames(named.listeners) || 'none'}`,
+      message: `this ${kind} needs a listener of protocol ${[...protocols].join(' or ')}; candidates: ${listenerNames(named.listeners) || 'none'}`,
     };
   }
-  const allowed = http.filter(
+  const allowed = fitting.filter(
     (l) =>
-      listenerAllowsHTTPRoute(l) &&
+      listenerAllowsKind(l, kind) &&
       listenerAllowsNamespace(l, gatewayNamespace, routeNamespace, inputs),
   );
   if (allowed.length === 0) {
     return {
       ok: false,
       reason: 'NotAllowedByListeners',
-      message: `no listener admits an HTTPRoute from namespace "${routeNamespace}" (${http.map(describeAllowed).join('; ')})`,
+      message: `no listener admits this ${kind} from namespace "${routeNamespace}" (${fitting.map(describeAllowed).join('; ')})`,
     };
   }
-  return hostnamesThroughListeners(route, allowed);
+  return hostnamesThroughListeners(request.hostnames, allowed);
 }
 
-/** Addresses a Gateway's records point at: `dnsop.io/target` if set, else status.addresses. */
+/** Addresses a Gateway's records point at: the `target` annotation if set, else status.addresses. */
 export function gatewayTargets(gateway: Gateway): string[] {
-  const override = gateway.metadata?.annotations?.[ANNOTATION_TARGET];
-  if (override !== undefined) return splitList(override);
+  const override = readTargets(gateway.metadata?.annotations);
+  if (override !== undefined) return override;
   return (gateway.status?.addresses ?? [])
     .filter((a) => a.type === undefined || a.type === 'IPAddress' || a.type === 'Hostname')
     .map((a) => a.value)
@@ -359,10 +414,11 @@ export function gatewayTargets(gateway: Gateway): string[] {
 }
 
 function attachParent(
-  route: HTTPRoute,
+  request: RouteRequest,
   ref: ResolvedParentRef,
   inputs: AttachmentInputs,
 ): ParentOutcome {
+  const { route } = request;
   const gateway = inputs.gateway(ref.namespace, ref.name);
   if (gateway === undefined) {
     return {
@@ -371,8 +427,16 @@ function attachParent(
       message: `Gateway ${ref.namespace}/${ref.name} does not exist`,
     };
   }
+  const other = otherController(
+    gateway.metadata,
+    `Gateway/${ref.namespace}/${ref.name}`,
+    request.controllers ?? new Set(),
+  );
+  if (other !== undefined) {
+    return { kind: 'Refused', reason: 'OtherController', message: `the Gateway: ${other.message}` };
+  }
   const status = parentStatusState(route, ref);
-  const listeners = matchListeners(route, ref, gateway, inputs);
+  const listeners = matchListeners(request, ref, gateway, inputs);
   if (status.state === 'Lagging') {
     // Records stay held, but a user should see a refusal we can already tell (e.g. no gateway
     // controller has written status yet, and allowedRoutes excludes the route's namespace).
@@ -404,12 +468,29 @@ function attachParent(
       message: `Gateway ${ref.namespace}/${ref.name} has no status.addresses (and no ${ANNOTATION_TARGET} annotation)`,
     };
   }
-  return { kind: 'Attached', hostnames: listeners.hostnames, targets };
+  return { kind: 'Attached', hostnames: listeners.hostnames, matched: listeners.matched, targets };
+}
+
+/**
+ * Route hostnames that publish through no attached parent although another does: the listener
+ * intersection dropped them, and a user should hear why there are fewer records.
+ */
+function droppedHostnames(request: RouteRequest, parents: readonly ParentAttachment[]): string[] {
+  const attached = parents.flatMap((p) => (p.outcome.kind === 'Attached' ? [p.outcome] : []));
+  if (attached.length === 0 || !request.hostnames.matchListener) return [];
+  const matched = new Set(attached.flatMap((o) => o.matched));
+  return [...request.hostnames.spec, ...request.hostnames.annotation].filter(
+    (h) => !matched.has(h),
+  );
 }
 
 /** Evaluates every Gateway parentRef of a route. Pure: reads only the route and the lookups. */
-export function attachRouteToGateways(route: HTTPRoute, inputs: AttachmentInputs): RouteAttachment {
-  const routeRef = objectRef('HTTPRoute', route.metadata);
+export function attachRouteToGateways(
+  request: RouteRequest,
+  inputs: AttachmentInputs,
+): RouteAttachment {
+  const { route } = request;
+  const routeRef = objectRef(request.kind, route.metadata);
   const routeNamespace = route.metadata?.namespace ?? '';
   const refs = (route.spec?.parentRefs ?? [])
     .map((r) => resolveParentRef(r, routeNamespace))
@@ -433,7 +514,7 @@ export function attachRouteToGateways(route: HTTPRoute, inputs: AttachmentInputs
   }
   const parents: ParentAttachment[] = refs.map((ref) => ({
     parent: describeParent(ref),
-    outcome: attachParent(route, ref, inputs),
+    outcome: attachParent(request, ref, inputs),
   }));
   const diagnostics: Diagnostic[] = [];
   for (const { parent, outcome } of parents) {
@@ -451,6 +532,14 @@ export function attachRouteToGateways(route: HTTPRoute, inputs: AttachmentInputs
       });
     }
   }
+  const dropped = droppedHostnames(request, parents);
+  if (dropped.length > 0) {
+    diagnostics.push({
+      object: routeRef,
+      reason: 'NoMatchingHostname',
+      message: `${dropped.join(', ')}: no attached listener accepts ${dropped.length > 1 ? 'these hostnames' : 'this hostname'}, so ${dropped.length > 1 ? 'they are' : 'it is'} not published (the route's other hostnames are)`,
+    });
+  }
   return {
     route: routeRef,
     lagging: parents.some((p) => p.outcome.kind === 'Lagging'),
@@ -460,7 +549,7 @@ export function attachRouteToGateways(route: HTTPRoute, inputs: AttachmentInputs
 }
 
 /** Gateways a route names as parents, "namespace/name", for the route-by-gateway index. */
-export function parentGatewayKeys(route: HTTPRoute): string[] {
+export function parentGatewayKeys(route: Route): string[] {
   const routeNamespace = route.metadata?.namespace ?? '';
   return (route.spec?.parentRefs ?? [])
     .map((r) => resolveParentRef(r, routeNamespace))

@@ -3,15 +3,24 @@
  * `sources` select, and the in-domain Endpoints they ask for. Pure over `SourceObjects`, which the
  * operator answers from informer caches and `dnsop plan` from manifests.
  */
-import type { V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Ingress,
+  V1Namespace,
+  V1Pod,
+  V1Service,
+} from '@kubernetes/client-node';
 import type { DNSPolicy, PolicySource, SourceKind } from '../../api/types';
 import type { Diagnostic, Endpoint } from '../endpoint';
-import { DomainFilter } from '../hostname';
+import { DomainFilter, isNameUnder } from '../hostname';
+import type { SourceContext } from './context';
+import { dnsEndpointEndpoints, type DNSEndpoint } from './dnsendpoint';
 import type { AttachmentInputs } from './gateway';
-import type { HTTPRoute } from './gateway-api';
-import { httpRouteEndpoints } from './httproute';
+import { isRouteKind, type Route, type RouteKind } from './gateway-api';
+import { ingressEndpoints, sourceAdmitsIngressClass } from './ingress';
 import { matchesLabelSelector } from './labels';
 import { podEndpoints } from './pod';
+import { routeEndpoints } from './routes';
 import { serviceEndpoints, type ServiceInputs } from './service';
 import { objectRef } from './targets';
 
@@ -19,13 +28,17 @@ import { objectRef } from './targets';
 export interface SourceObjects extends ServiceInputs, AttachmentInputs {
   services(namespace: string): readonly V1Service[];
   pods(namespace: string): readonly V1Pod[];
-  httpRoutes(namespace: string): readonly HTTPRoute[];
+  ingresses(namespace: string): readonly V1Ingress[];
+  routes(kind: RouteKind, namespace: string): readonly Route[];
+  dnsEndpoints(namespace: string): readonly DNSEndpoint[];
   namespaces(): readonly V1Namespace[];
 }
 
 export interface PolicyScopeOptions {
   /** Namespaces whose policies may use spec.namespaceSelector. */
   readonly trustedNamespaces: ReadonlySet<string>;
+  /** The operator's --controller-name: a `controller` annotation value it answers to besides "dnsop". */
+  readonly controllerName?: string;
 }
 
 export interface DesiredRecords {
@@ -102,6 +115,38 @@ export function sourcesSelect(
   return sources.some((s) => s.kind === kind && matchesLabelSelector(s.selector, labels));
 }
 
+/** True when a source entry selects this object: kind, label selector, and Ingress class. */
+export function sourceSelects(
+  source: PolicySource,
+  kind: SourceKind,
+  obj: KubernetesObject,
+): boolean {
+  return (
+    source.kind === kind &&
+    matchesLabelSelector(source.selector, obj.metadata?.labels) &&
+    (kind !== 'Ingress' || sourceAdmitsIngressClass(source, obj))
+  );
+}
+
+/** True when any of a policy's source entries selects this object of this kind. */
+export function sourcesSelectObject(
+  sources: readonly PolicySource[],
+  kind: SourceKind,
+  obj: KubernetesObject,
+): boolean {
+  return sources.some((s) => sourceSelects(s, kind, obj));
+}
+
+/** The source context of one policy. */
+export function sourceContextOf(policy: DNSPolicy, options: PolicyScopeOptions): SourceContext {
+  const name = options.controllerName?.trim();
+  return {
+    ttl: policy.spec.ttl,
+    controllers: new Set(name ? [name] : []),
+    publishInternalServices: policy.spec.publishInternalServices === true,
+  };
+}
+
 interface Collector {
   readonly endpoints: Endpoint[];
   readonly diagnostics: Diagnostic[];
@@ -111,35 +156,59 @@ interface Collector {
 function collectKind(
   kind: SourceKind,
   namespace: string,
-  policy: DNSPolicy,
-  objects: SourceObjects,
+  scope: {
+    readonly policy: DNSPolicy;
+    readonly ctx: SourceContext;
+    readonly objects: SourceObjects;
+  },
   out: Collector,
 ): void {
-  const sources = policy.spec.sources;
-  const ttl = policy.spec.ttl;
-  const selected = <T extends { metadata?: { labels?: Record<string, string> } }>(
-    items: readonly T[],
-  ): T[] => items.filter((o) => sourcesSelect(sources, kind, o.metadata?.labels));
-  const add = (r: { endpoints: readonly Endpoint[]; diagnostics: readonly Diagnostic[] }): void => {
+  const { policy, ctx, objects } = scope;
+  const selected = <T extends KubernetesObject>(items: readonly T[]): T[] =>
+    items.filter((o) => sourcesSelectObject(policy.spec.sources, kind, o));
+  const add = (r: {
+    endpoints: readonly Endpoint[];
+    diagnostics: readonly Diagnostic[];
+    held?: string;
+  }): void => {
     out.endpoints.push(...r.endpoints);
     out.diagnostics.push(...r.diagnostics);
+    if (r.held !== undefined) out.held.push(r.held);
   };
+  if (isRouteKind(kind)) {
+    for (const route of selected(objects.routes(kind, namespace)))
+      add(routeEndpoints(route, kind, ctx, objects));
+    return;
+  }
   switch (kind) {
     case 'Service':
       for (const svc of selected(objects.services(namespace)))
-        add(serviceEndpoints(svc, ttl, objects));
+        add(serviceEndpoints(svc, ctx, objects));
       return;
     case 'Pod':
-      for (const pod of selected(objects.pods(namespace))) add(podEndpoints(pod, ttl));
+      for (const pod of selected(objects.pods(namespace))) add(podEndpoints(pod, ctx));
       return;
-    case 'HTTPRoute':
-      for (const route of selected(objects.httpRoutes(namespace))) {
-        const result = httpRouteEndpoints(route, ttl, objects);
-        add(result);
-        if (result.held !== undefined) out.held.push(result.held);
-      }
+    case 'Ingress':
+      for (const ing of selected(objects.ingresses(namespace))) add(ingressEndpoints(ing, ctx));
+      return;
+    case 'DNSEndpoint':
+      for (const obj of selected(objects.dnsEndpoints(namespace)))
+        add(dnsEndpointEndpoints(obj, ctx));
       return;
   }
+}
+
+/** Why a name the sources asked for is not managed by the policy (OutsideDomains). */
+function outsideDomains(ep: Endpoint, domains: DomainFilter): Diagnostic {
+  const excluded = domains.excluded.find((d) => isNameUnder(ep.name, d));
+  return {
+    object: ep.source ?? '',
+    reason: 'OutsideDomains',
+    message:
+      excluded !== undefined
+        ? `${ep.name} is under excludeDomains entry ${excluded}; not published`
+        : `${ep.name} is not under the policy's domains (${domains.domains.join(', ')}); not published`,
+  };
 }
 
 /** Everything the policy's sources ask for, in its domains. */
@@ -151,15 +220,21 @@ export function collectDesiredRecords(
   const scope = policyNamespaces(policy, objects, options);
   const out: Collector = { endpoints: [], diagnostics: [...scope.diagnostics], held: [] };
   const kinds = [...new Set(policy.spec.sources.map((s) => s.kind))];
+  const kindScope = { policy, ctx: sourceContextOf(policy, options), objects };
   for (const namespace of scope.namespaces) {
-    for (const kind of kinds) collectKind(kind, namespace, policy, objects, out);
+    for (const kind of kinds) collectKind(kind, namespace, kindScope, out);
   }
   const domains = new DomainFilter(policy.spec.domains, policy.spec.excludeDomains ?? []);
   // Unordered: the planner resolves and sorts; `dnsop plan` sorts its output.
-  const endpoints = out.endpoints.filter((ep) => domains.matches(ep.name));
+  const endpoints: Endpoint[] = [];
+  const outside = new Map<string, Diagnostic>();
+  for (const ep of out.endpoints) {
+    if (domains.matches(ep.name)) endpoints.push(ep);
+    else outside.set(`${ep.source ?? ''}\u0000${ep.name}`, outsideDomains(ep, domains));
+  }
   return {
     endpoints,
-    diagnostics: out.diagnostics,
+    diagnostics: [...out.diagnostics, ...outside.values()],
     held: [...new Set(out.held)].sort(),
     namespaces: scope.namespaces,
   };

@@ -1,13 +1,18 @@
-/** Pod -> Endpoints: `dnsop.io/hostname` on a Pod publishes A/AAAA records for the pod's IPs. */
+/**
+ * Pod -> Endpoints: the `hostname` (and `internal-hostname`) annotation on a Pod publishes A/AAAA
+ * records for the pod's IPs, or for the `target` annotation's targets.
+ */
 import type { V1Pod } from '@kubernetes/client-node';
-import { readRecordAnnotations } from './annotations';
+import { readSourceObject, requestBase, type SourceContext } from './context';
 import { isPodTerminated, podIPs } from './pods';
-import { buildEndpoints, objectRef, type BuiltEndpoints } from './targets';
+import { buildEndpoints, type BuiltEndpoints } from './targets';
 
-export function podEndpoints(pod: V1Pod, defaultTtl: number): BuiltEndpoints {
-  const object = objectRef('Pod', pod.metadata);
-  const ann = readRecordAnnotations(pod.metadata, object);
-  if (ann.hostnames.length === 0) return { endpoints: [], diagnostics: ann.diagnostics };
+export function podEndpoints(pod: V1Pod, ctx: SourceContext): BuiltEndpoints {
+  const src = readSourceObject('Pod', pod.metadata, ctx);
+  if (src.skipped) return src.result;
+  const { object, ann } = src;
+  const names = [...new Set([...ann.hostnames, ...ann.internalHostnames])];
+  if (names.length === 0) return { endpoints: [], diagnostics: ann.diagnostics };
   if (isPodTerminated(pod) || pod.metadata?.deletionTimestamp !== undefined) {
     return { endpoints: [], diagnostics: ann.diagnostics };
   }
@@ -21,12 +26,6 @@ export function podEndpoints(pod: V1Pod, defaultTtl: number): BuiltEndpoints {
       ],
     };
   }
-  const built = buildEndpoints({
-    object,
-    names: ann.hostnames,
-    targets,
-    ttl: ann.ttl ?? defaultTtl,
-    ...(ann.alias !== undefined ? { alias: ann.alias } : {}),
-  });
+  const built = buildEndpoints({ ...requestBase(object, ann, ctx), names, targets });
   return { endpoints: built.endpoints, diagnostics: [...ann.diagnostics, ...built.diagnostics] };
 }

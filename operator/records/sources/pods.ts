@@ -38,6 +38,8 @@ export function podRecordFingerprint(pod: V1Pod): string {
     isPodTerminated(pod),
     pod.metadata?.deletionTimestamp !== undefined,
     pod.spec?.hostname ?? '',
+    pod.spec?.nodeName ?? '',
+    pod.status?.phase ?? '',
     pod.metadata?.annotations ?? {},
   ]);
 }

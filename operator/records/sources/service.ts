@@ -1,17 +1,25 @@
 /**
- * Service -> Endpoints. LoadBalancer: ingress IPs (A/AAAA) or hostname (CNAME); ExternalName: CNAME;
- * ClusterIP: the cluster IPs; headless with a selector: the selected pods that back it, plus
- * `<pod hostname>.<name>` per pod; headless without a selector: its EndpointSlices.
+ * Service -> Endpoints, per type (external-dns parity, seeds/000):
+ * - `spec.externalIPs`, when set, win over every other address of a non-headless Service;
+ * - LoadBalancer: the ingress IPs (A/AAAA) or hostname (CNAME, or a provider alias);
+ * - NodePort: the ExternalIP (else InternalIP) of its nodes, plus `_<port>._<proto>.<name>` SRV;
+ * - ExternalName: a CNAME, or A/AAAA when the external name is an IP;
+ * - ClusterIP: the cluster IPs, only with spec.publishInternalServices (else InternalService);
+ * - headless with a selector: the selected pods that back it, plus `<pod hostname>.<name>` per pod;
+ *   headless without a selector: its EndpointSlices.
+ * `internal-hostname` names always get the cluster-internal address (the cluster IPs).
  */
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { Diagnostic, Endpoint } from '../endpoint';
-import { readRecordAnnotations } from './annotations';
+import { hostnameProblem } from '../hostname';
+import { readSourceObject, requestBase, type SourceContext } from './context';
 import type { Labels } from './labels';
+import { nodeAddresses, nodePortNodes, type NodeInputs } from './nodes';
 import { podBacksService, podIPs } from './pods';
-import { buildEndpoints, objectRef, type BuiltEndpoints } from './targets';
+import { buildEndpoints, type BuiltEndpoints, type RecordRequest } from './targets';
 
 /** What the Service source needs besides the Service itself (answered from caches). */
-export interface ServiceInputs {
+export interface ServiceInputs extends NodeInputs {
   /** Pods in `namespace` whose labels satisfy the Service's selector map. */
   podsSelectedBy(namespace: string, selector: Labels): readonly V1Pod[];
   /** EndpointSlices labelled kubernetes.io/service-name=<service> in `namespace`. */
@@ -22,9 +30,26 @@ export function isHeadless(svc: V1Service): boolean {
   return svc.spec?.clusterIP === 'None';
 }
 
+function hasSelector(svc: V1Service): boolean {
+  return Object.keys(svc.spec?.selector ?? {}).length > 0;
+}
+
 /** A headless Service with a non-empty selector: its records follow its pods (seeds/000). */
 export function selectsPods(svc: V1Service): boolean {
-  return isHeadless(svc) && Object.keys(svc.spec?.selector ?? {}).length > 0;
+  return isHeadless(svc) && hasSelector(svc);
+}
+
+/**
+ * Services whose records depend on their pods: headless ones with a selector, and NodePort ones
+ * with externalTrafficPolicy Local (their nodes are the nodes running their pods).
+ */
+export function followsPods(svc: V1Service): boolean {
+  return (
+    selectsPods(svc) ||
+    (svc.spec?.type === 'NodePort' &&
+      svc.spec.externalTrafficPolicy === 'Local' &&
+      hasSelector(svc))
+  );
 }
 
 interface Backend {
@@ -32,13 +57,17 @@ interface Backend {
   readonly hostname?: string;
 }
 
+function selectedPods(svc: V1Service, inputs: ServiceInputs): readonly V1Pod[] {
+  const selector = svc.spec?.selector;
+  if (selector === undefined || Object.keys(selector).length === 0) return [];
+  return inputs.podsSelectedBy(svc.metadata?.namespace ?? '', selector);
+}
+
 function headlessBackends(svc: V1Service, inputs: ServiceInputs): Backend[] {
   const namespace = svc.metadata?.namespace ?? '';
   const publishNotReady = svc.spec?.publishNotReadyAddresses === true;
-  const selector = svc.spec?.selector;
-  if (selector !== undefined && Object.keys(selector).length > 0) {
-    return inputs
-      .podsSelectedBy(namespace, selector)
+  if (hasSelector(svc)) {
+    return selectedPods(svc, inputs)
       .filter((pod) => podBacksService(pod, publishNotReady))
       .map((pod) => ({
         ips: podIPs(pod),
@@ -58,85 +87,187 @@ function headlessBackends(svc: V1Service, inputs: ServiceInputs): Backend[] {
   return backends;
 }
 
-function statusTargets(svc: V1Service): string[] {
-  switch (svc.spec?.type) {
-    case 'ExternalName':
-      return svc.spec.externalName ? [svc.spec.externalName] : [];
-    case 'LoadBalancer':
-      return (svc.status?.loadBalancer?.ingress ?? [])
-        .flatMap((i) => [i.ip, i.hostname])
-        .filter((t): t is string => !!t);
-    default: {
-      const ips = svc.spec?.clusterIPs ?? (svc.spec?.clusterIP ? [svc.spec.clusterIP] : []);
-      return ips.filter((ip) => ip !== 'None' && ip !== '');
+function clusterIPs(svc: V1Service): string[] {
+  const ips = svc.spec?.clusterIPs ?? (svc.spec?.clusterIP ? [svc.spec.clusterIP] : []);
+  return ips.filter((ip) => ip !== 'None' && ip !== '');
+}
+
+/** One Service's request: the object, TTL and alias wish shared by every record it makes. */
+interface ServiceRequest {
+  readonly svc: V1Service;
+  readonly base: Pick<RecordRequest, 'object' | 'ttl' | 'alias'>;
+  readonly ctx: SourceContext;
+  readonly inputs: ServiceInputs;
+  readonly out: { endpoints: Endpoint[]; diagnostics: Diagnostic[] };
+}
+
+function add(req: ServiceRequest, built: BuiltEndpoints): void {
+  req.out.endpoints.push(...built.endpoints);
+  req.out.diagnostics.push(...built.diagnostics);
+}
+
+function publish(req: ServiceRequest, names: readonly string[], targets: readonly string[]): void {
+  add(req, buildEndpoints({ ...req.base, names, targets }));
+}
+
+function diagnose(req: ServiceRequest, reason: string, message: string): void {
+  req.out.diagnostics.push({ object: req.base.object, reason, message });
+}
+
+function publishHeadless(req: ServiceRequest, names: readonly string[]): void {
+  const backends = headlessBackends(req.svc, req.inputs);
+  if (backends.length === 0) {
+    diagnose(
+      req,
+      'NoReadyEndpoints',
+      selectsPods(req.svc)
+        ? 'no ready pod matches the selector; records for this Service are removed until one is ready'
+        : 'no ready address in the EndpointSlices of this headless Service',
+    );
+    return;
+  }
+  publish(
+    req,
+    names,
+    backends.flatMap((b) => b.ips),
+  );
+  const plainNames = names.filter((h) => !h.startsWith('*.'));
+  for (const backend of backends) {
+    if (backend.hostname === undefined) continue;
+    publish(
+      req,
+      plainNames.map((h) => `${backend.hostname}.${h}`),
+      backend.ips,
+    );
+  }
+}
+
+function publishInternal(req: ServiceRequest, names: readonly string[], why: string): void {
+  if (req.ctx.publishInternalServices) {
+    publish(req, names, clusterIPs(req.svc));
+    return;
+  }
+  diagnose(
+    req,
+    'InternalService',
+    `${why}; its cluster IP is published only when the policy sets spec.publishInternalServices (or use the internal-hostname annotation)`,
+  );
+}
+
+/** `_<port name, else Service name>._<protocol>.<name>` -> "0 50 <nodePort> <name>." per node port. */
+function nodePortSrv(req: ServiceRequest, names: readonly string[]): void {
+  for (const name of names.filter((n) => !n.startsWith('*.'))) {
+    for (const port of req.svc.spec?.ports ?? []) {
+      if (port.nodePort === undefined || port.nodePort <= 0) continue;
+      const service = port.name ? port.name : (req.svc.metadata?.name ?? '');
+      const proto = (port.protocol ?? 'TCP').toLowerCase();
+      const srvName = `_${service}._${proto}.${name}`;
+      if (hostnameProblem(srvName, { allowWildcard: false, allowMetadataLabels: true })) continue;
+      req.out.endpoints.push({
+        name: srvName,
+        type: 'SRV',
+        targets: [`0 50 ${port.nodePort} ${name}.`],
+        ttl: req.base.ttl,
+        source: req.base.object,
+      });
     }
   }
 }
 
+function publishNodePort(req: ServiceRequest, names: readonly string[]): void {
+  const nodes = nodePortNodes(req.svc, selectedPods(req.svc, req.inputs), req.inputs);
+  const addresses = nodeAddresses(nodes);
+  if (addresses.length === 0) {
+    publishInternal(
+      req,
+      names,
+      req.svc.spec?.externalTrafficPolicy === 'Local'
+        ? 'no node runs a backend of this NodePort Service (externalTrafficPolicy Local)'
+        : 'no schedulable node has an address for this NodePort Service',
+    );
+    return;
+  }
+  publish(req, names, addresses);
+  nodePortSrv(req, names);
+}
+
+function publishLoadBalancer(req: ServiceRequest, names: readonly string[]): void {
+  const targets = (req.svc.status?.loadBalancer?.ingress ?? [])
+    .flatMap((i) => [i.ip, i.hostname])
+    .filter((t): t is string => !!t);
+  if (targets.length === 0) {
+    diagnose(
+      req,
+      'LoadBalancerPending',
+      'the load balancer has no ingress address yet (status.loadBalancer.ingress is empty)',
+    );
+    return;
+  }
+  publish(req, names, targets);
+}
+
+/** Records for the `hostname` names: the Service's externally reachable addresses. */
+function publishHostnames(req: ServiceRequest, names: readonly string[]): void {
+  const { svc } = req;
+  if (isHeadless(svc)) return publishHeadless(req, names);
+  const externalIPs = svc.spec?.externalIPs ?? [];
+  if (externalIPs.length > 0) return publish(req, names, externalIPs);
+  switch (svc.spec?.type) {
+    case 'LoadBalancer':
+      return publishLoadBalancer(req, names);
+    case 'NodePort':
+      return publishNodePort(req, names);
+    case 'ExternalName': {
+      const target = svc.spec.externalName;
+      if (target) return publish(req, names, [target]);
+      return diagnose(req, 'NoTargets', 'the ExternalName Service has no spec.externalName');
+    }
+    default:
+      return publishInternal(
+        req,
+        names,
+        'a ClusterIP Service is reachable only inside the cluster',
+      );
+  }
+}
+
+/** Records for the `internal-hostname` names: the cluster-internal address. */
+function publishInternalHostnames(req: ServiceRequest, names: readonly string[]): void {
+  const { svc } = req;
+  if (isHeadless(svc)) return publishHeadless(req, names);
+  if (svc.spec?.type === 'ExternalName') {
+    if (svc.spec.externalName) publish(req, names, [svc.spec.externalName]);
+    return;
+  }
+  const ips = clusterIPs(svc);
+  if (ips.length === 0) return diagnose(req, 'NoTargets', 'the Service has no cluster IP');
+  publish(req, names, ips);
+}
+
 export function serviceEndpoints(
   svc: V1Service,
-  defaultTtl: number,
+  ctx: SourceContext,
   inputs: ServiceInputs,
 ): BuiltEndpoints {
-  const object = objectRef('Service', svc.metadata);
-  const ann = readRecordAnnotations(svc.metadata, object);
-  if (ann.hostnames.length === 0) return { endpoints: [], diagnostics: ann.diagnostics };
-  const ttl = ann.ttl ?? defaultTtl;
-  const alias = ann.alias !== undefined ? { alias: ann.alias } : {};
-  const endpoints: Endpoint[] = [];
-  const diagnostics: Diagnostic[] = [...ann.diagnostics];
-  const add = (built: BuiltEndpoints): void => {
-    endpoints.push(...built.endpoints);
-    diagnostics.push(...built.diagnostics);
+  const src = readSourceObject('Service', svc.metadata, ctx);
+  if (src.skipped) return src.result;
+  const { object, ann } = src;
+  const out = { endpoints: [] as Endpoint[], diagnostics: [...ann.diagnostics] };
+  if (ann.hostnames.length === 0 && ann.internalHostnames.length === 0) return out;
+  const req: ServiceRequest = {
+    svc,
+    base: requestBase(object, ann, ctx),
+    ctx,
+    inputs,
+    out,
   };
-
   if (ann.targets !== undefined) {
-    add(buildEndpoints({ object, names: ann.hostnames, targets: ann.targets, ttl, ...alias }));
-    return { endpoints, diagnostics };
+    publish(req, [...ann.hostnames, ...ann.internalHostnames], ann.targets);
+  } else {
+    if (ann.hostnames.length > 0) publishHostnames(req, ann.hostnames);
+    if (ann.internalHostnames.length > 0) publishInternalHostnames(req, ann.internalHostnames);
   }
-  if (!isHeadless(svc)) {
-    const targets = statusTargets(svc);
-    if (targets.length === 0) {
-      const pending = svc.spec?.type === 'LoadBalancer';
-      diagnostics.push({
-        object,
-        reason: pending ? 'LoadBalancerPending' : 'NoTargets',
-        message: pending
-          ? 'the load balancer has no ingress address yet (status.loadBalancer.ingress is empty)'
-          : 'the Service has no cluster IP or external name to publish',
-      });
-    }
-    add(buildEndpoints({ object, names: ann.hostnames, targets, ttl, ...alias }));
-    return { endpoints, diagnostics };
-  }
-
-  const backends = headlessBackends(svc, inputs);
-  if (backends.length === 0) {
-    diagnostics.push({
-      object,
-      reason: 'NoReadyEndpoints',
-      message: selectsPods(svc)
-        ? 'no ready pod matches the selector; records for this Service are removed until one is ready'
-        : 'no ready address in the EndpointSlices of this headless Service',
-    });
-    return { endpoints, diagnostics };
-  }
-  add(
-    buildEndpoints({
-      object,
-      names: ann.hostnames,
-      targets: backends.flatMap((b) => b.ips),
-      ttl,
-      ...alias,
-    }),
-  );
-  const plainNames = ann.hostnames.filter((h) => !h.startsWith('*.'));
-  for (const backend of backends) {
-    if (backend.hostname === undefined) continue;
-    const names = plainNames.map((h) => `${backend.hostname}.${h}`);
-    add(buildEndpoints({ object, names, targets: backend.ips, ttl, ...alias }));
-  }
-  return { endpoints: mergeSameRecord(endpoints), diagnostics };
+  return { endpoints: mergeSameRecord(out.endpoints), diagnostics: out.diagnostics };
 }
 
 /** Joins record sets at the same name and type (e.g. two pods with one hostname) into one. */
