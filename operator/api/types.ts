@@ -98,6 +98,28 @@ export interface DiagnosticStatus {
   readonly message: string;
 }
 
+/** One record change a dry run (or a guard) left unapplied; see status-changes.ts. */
+export interface PlannedChangeStatus {
+  readonly action: 'Create' | 'Update' | 'Delete' | 'Adopt';
+  readonly name: string;
+  readonly type: string;
+  readonly targets: readonly string[];
+  readonly ttl: number;
+  readonly alias?: boolean;
+  /** Update: the targets the record holds now. */
+  readonly previousTargets?: readonly string[];
+  /** Adopt: the registry and owner the record is taken from. */
+  readonly from?: string;
+}
+
+/** A record this policy took over from another registry. */
+export interface AdoptionStatus {
+  readonly name: string;
+  readonly type: string;
+  readonly from: string;
+  readonly time: string;
+}
+
 export interface DNSPolicyStatus {
   observedGeneration?: number;
   conditions?: V1Condition[];
@@ -109,6 +131,8 @@ export interface DNSPolicyStatus {
   diagnostics?: DiagnosticStatus[];
   /** Deletions within the delete guard's rolling hour (records/delete-history.ts). */
   recentDeletes?: { time: string; count: number }[];
+  plannedChanges?: PlannedChangeStatus[];
+  adoptions?: AdoptionStatus[];
 }
 
 export interface DNSPolicy {

@@ -4,7 +4,12 @@
  * runtime/conditions.ts) plus Synced and SourcesResolved.
  */
 import type { V1Condition } from '@kubernetes/client-node';
-import type { DNSPolicy, DNSPolicyStatus, DiagnosticStatus } from '../api/types';
+import type {
+  DNSPolicy,
+  DNSPolicyStatus,
+  DiagnosticStatus,
+  PlannedChangeStatus,
+} from '../api/types';
 import {
   kstatusConditions,
   setConditions,
@@ -15,6 +20,7 @@ import type { DeleteEntry } from './delete-history';
 import type { Diagnostic } from './endpoint';
 import { countChanges } from './endpoint';
 import type { Plan } from './plan';
+import { adoptionHistory, listChanges, MAX_STATUS_CHANGES } from './status-changes';
 import { providerKind } from './providers/index';
 
 export const MAX_STATUS_DIAGNOSTICS = 50;
@@ -26,6 +32,8 @@ export type SyncOutcome =
       readonly applied: number;
       readonly failedRecords: number;
       readonly failures: readonly string[];
+      /** The batch groups the provider rejected (their adoptions did not happen). */
+      readonly failedGroups?: readonly string[];
       /** With failures: true while a retry may still help (Reconciling), false once it cannot (Stalled). */
       readonly retrying?: boolean;
     }
@@ -97,7 +105,7 @@ function syncedCondition(input: StatusInput): ConditionInput {
         type: 'Synced',
         status: 'False',
         reason: 'DryRun',
-        message: `dryRun: ${plan ? countChanges(plan.changes) : 0} changes computed, none applied`,
+        message: `dryRun: ${plan ? listChanges(plan.changes, plan.adopted).length : 0} record changes planned, none applied; see status.plannedChanges`,
       };
     case 'Guarded':
       return {
@@ -202,6 +210,33 @@ export function computePolicyStatus(
         : {}),
     diagnostics: statusDiagnostics(diagnostics, policy.status?.diagnostics),
     ...(input.recentDeletes.length > 0 ? { recentDeletes: [...input.recentDeletes] } : {}),
+    ...recordChangeFields(input),
+  };
+}
+
+/**
+ * status.plannedChanges (what a dry run or a guard left unapplied, record by record, capped) and
+ * status.adoptions (the records taken over, kept across syncs).
+ */
+function recordChangeFields({
+  plan,
+  outcome,
+  policy,
+  now,
+}: StatusInput): Pick<DNSPolicyStatus, 'plannedChanges' | 'adoptions'> {
+  let planned: PlannedChangeStatus[] = [];
+  if (plan !== undefined && outcome.kind === 'DryRun') {
+    planned = listChanges(plan.changes, plan.adopted);
+  } else if (plan !== undefined && outcome.kind === 'Guarded') {
+    planned = listChanges(plan.refused);
+  }
+  const adoptions =
+    plan !== undefined && outcome.kind === 'Applied'
+      ? adoptionHistory(policy.status?.adoptions, plan.adopted, new Set(outcome.failedGroups), now)
+      : (policy.status?.adoptions ?? []);
+  return {
+    ...(planned.length > 0 ? { plannedChanges: planned.slice(0, MAX_STATUS_CHANGES) } : {}),
+    ...(adoptions.length > 0 ? { adoptions } : {}),
   };
 }
 
@@ -253,6 +288,8 @@ export function sameStatusContent(a: DNSPolicyStatus | undefined, b: DNSPolicySt
     pendingChanges: s?.pendingChanges,
     diagnostics: s?.diagnostics ?? [],
     recentDeletes: s?.recentDeletes ?? [],
+    plannedChanges: s?.plannedChanges ?? [],
+    adoptions: s?.adoptions ?? [],
     conditions: (s?.conditions ?? []).map((c) => [
       c.type,
       c.status,

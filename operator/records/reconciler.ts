@@ -462,6 +462,7 @@ export class DNSPolicyController implements Controller {
       applied: result.applied,
       failedRecords,
       failures: result.failed.map((f) => `${f.group}: ${f.message}`),
+      failedGroups: [...failedGroups],
       deleted,
     };
   }
