@@ -195,7 +195,14 @@ async function patchMetadata(namespace: string, name: string, metadata: unknown)
 async function start(): Promise<void> {
   ({ operator } = await startOperator(
     plane.kubeConfig,
-    [new DNSPolicyController({ debounceMs: 100 })],
+    // A cleanup retried only after a minute: what finishes a blocked deletion within seconds is
+    // the Secret watch (the backoff itself has unit tests).
+    [
+      new DNSPolicyController({
+        debounceMs: 100,
+        cleanupBackoff: { baseMs: 60_000, maxMs: 120_000 },
+      }),
+    ],
     // Trusted: these policies point the provider at the loopback proxy (an endpoint override).
     { metrics, config: { trustedNamespaces: NAMESPACES.join(',') } },
   ));
