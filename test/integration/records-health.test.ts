@@ -17,11 +17,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  CreateHostedZoneCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
+import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { KubernetesObjectApi, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import type { DNSPolicy } from '../../operator/api/types';
@@ -40,6 +36,7 @@ import { argoHealthOf, kstatusOf } from '../envtest/health';
 import { MotoServer } from '../envtest/moto';
 import { waitFor } from '../envtest/wait';
 import { Route53Proxy } from '../fakes/route53-proxy';
+import { listRecordSets } from '../support/route53-zone';
 import { startOperator } from './operator-fixture';
 
 jest.setTimeout(240_000);
@@ -160,22 +157,11 @@ async function events(
   return list.items;
 }
 
+/** Names of the A records in the zone. */
 async function zoneNames(): Promise<string[]> {
-  const out: string[] = [];
-  let start: { name?: string; type?: string } = {};
-  for (;;) {
-    const page = await admin.send(
-      new ListResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
-        ...(start.name
-          ? { StartRecordName: start.name, StartRecordType: start.type as never }
-          : {}),
-      }),
-    );
-    out.push(...(page.ResourceRecordSets ?? []).filter((r) => r.Type === 'A').map((r) => r.Name!));
-    if (!page.IsTruncated) return out.map((n) => n.replace(/\.$/, ''));
-    start = { name: page.NextRecordName, type: page.NextRecordType };
-  }
+  return (await listRecordSets(admin, zoneId))
+    .filter((r) => r.Type === 'A')
+    .map((r) => (r.Name ?? '').replace(/\.$/, ''));
 }
 
 async function syncErrors(policy: string): Promise<number> {

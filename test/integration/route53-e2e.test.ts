@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import {
   ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
-  ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
@@ -23,6 +22,7 @@ import { MotoServer } from '../envtest/moto';
 import { waitFor } from '../envtest/wait';
 import { ROUTE53_LIMITS } from '../../operator/records/providers/route53-batch';
 import { isChangeBatch, Route53Proxy } from '../fakes/route53-proxy';
+import { listRecordSets } from '../support/route53-zone';
 import { startOperator } from './operator-fixture';
 
 jest.setTimeout(240_000);
@@ -37,23 +37,7 @@ let proxy: Route53Proxy;
 let admin: Route53Client;
 let zoneId: string;
 
-async function listAll(): Promise<ResourceRecordSet[]> {
-  const out: ResourceRecordSet[] = [];
-  let start: { name?: string; type?: string } = {};
-  for (;;) {
-    const page = await admin.send(
-      new ListResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
-        ...(start.name
-          ? { StartRecordName: start.name, StartRecordType: start.type as never }
-          : {}),
-      }),
-    );
-    out.push(...(page.ResourceRecordSets ?? []));
-    if (!page.IsTruncated) return out;
-    start = { name: page.NextRecordName, type: page.NextRecordType };
-  }
-}
+const listAll = (): Promise<ResourceRecordSet[]> => listRecordSets(admin, zoneId);
 
 async function record(name: string, type: string): Promise<ResourceRecordSet | undefined> {
   return (await listAll()).find((r) => r.Name === `${name}.` && r.Type === type);

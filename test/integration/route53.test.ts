@@ -5,7 +5,6 @@
 import {
   ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
-  ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
@@ -19,6 +18,7 @@ import { route53ApiFromSdk } from '../../operator/records/providers/route53-api'
 import { ROUTE53_LIMITS } from '../../operator/records/providers/route53-batch';
 import { MotoServer } from '../envtest/moto';
 import { isChangeBatch, isListRecordSets, Route53Proxy } from '../fakes/route53-proxy';
+import { listRecordSets } from '../support/route53-zone';
 
 jest.setTimeout(120_000);
 
@@ -57,23 +57,7 @@ async function createZone(name: string): Promise<string> {
   return (out.HostedZone?.Id ?? '').replace('/hostedzone/', '');
 }
 
-async function listAll(zoneId: string): Promise<ResourceRecordSet[]> {
-  const out: ResourceRecordSet[] = [];
-  let start: { name?: string; type?: string } = {};
-  for (;;) {
-    const page = await admin.send(
-      new ListResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
-        ...(start.name
-          ? { StartRecordName: start.name, StartRecordType: start.type as never }
-          : {}),
-      }),
-    );
-    out.push(...(page.ResourceRecordSets ?? []));
-    if (!page.IsTruncated) return out;
-    start = { name: page.NextRecordName, type: page.NextRecordType };
-  }
-}
+const listAll = (zoneId: string): Promise<ResourceRecordSet[]> => listRecordSets(admin, zoneId);
 
 function newProvider(
   aliasMode: 'Auto' | 'Never' = 'Auto',
