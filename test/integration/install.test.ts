@@ -135,17 +135,18 @@ it('the operator runs with the shipped RBAC and is never refused', async () => {
       publishInternalServices: true,
     },
   } as KubernetesObject);
-  // A policy naming a credentials Secret: the operator reads it and watches it by name.
+  // A policy naming a credentials Secret: the operator reads it and watches it by name. In the
+  // trusted namespace, as only there may a policy point the provider at another endpoint.
   await admin.create({
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: 'aws', namespace: 'shop' },
+    metadata: { name: 'aws', namespace: 'dnsop-system' },
     stringData: { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' },
   } as KubernetesObject);
   await admin.create({
     apiVersion: 'dnsop.io/v1alpha1',
     kind: 'DNSPolicy',
-    metadata: { name: 'route53', namespace: 'shop' },
+    metadata: { name: 'route53', namespace: 'dnsop-system' },
     spec: {
       sources: [{ kind: 'Service' }],
       domains: ['example.com'],
@@ -191,7 +192,7 @@ it('the operator runs with the shipped RBAC and is never refused', async () => {
     await waitFor('the route53 policy seen (its Secret read and watched)', async () => {
       const p = await kubeRequest<{ status?: { observedGeneration?: number } }>(plane.kubeConfig, {
         method: 'GET',
-        path: '/apis/dnsop.io/v1alpha1/namespaces/shop/dnspolicies/route53',
+        path: '/apis/dnsop.io/v1alpha1/namespaces/dnsop-system/dnspolicies/route53',
       });
       return p.status?.observedGeneration === 1 ? true : undefined;
     });
