@@ -291,6 +291,27 @@ describe('dnsop plan --current', () => {
     expect(err.startsWith(`dnsop plan: ${path}${reason}`)).toBe(true);
   });
 
+  it('the migration example does what docs/migration-from-external-dns.md says', async () => {
+    const examples = join(__dirname, '..', '..', 'examples');
+    const { code, out } = await run(
+      '-f',
+      join(examples, 'migration-external-dns.yaml'),
+      '--current',
+      join(examples, 'migration-external-dns.zone'),
+      '--exit-code',
+      '-o',
+      'json',
+    );
+    expect(code).toBe(1);
+    const changes = (JSON.parse(out) as Out).policies[0]?.changes;
+    expect(changes?.adopt.map((r) => `${r.name} ${r.type}`)).toEqual([
+      'checkout.example.com A',
+      'pay.example.com CNAME',
+    ]);
+    expect(changes?.create.map((r) => r.name)).toEqual(['portal.example.com']);
+    expect([...(changes?.update ?? []), ...(changes?.delete ?? [])]).toEqual([]);
+  });
+
   it('exits 2 for a zone file that does not exist', async () => {
     const { code, err } = await run('-f', manifests, '--current', join(dir, 'missing.zone'));
     expect(code).toBe(2);
