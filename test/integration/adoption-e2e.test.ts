@@ -13,7 +13,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
-  ListResourceRecordSetsCommand,
   Route53Client,
   type ResourceRecordSet,
 } from '@aws-sdk/client-route-53';
@@ -34,6 +33,7 @@ import { MotoServer } from '../envtest/moto';
 import { waitFor } from '../envtest/wait';
 import { FakeCloudDns, type FakeRrset } from '../fakes/clouddns-server';
 import { isChangeBatch, Route53Proxy } from '../fakes/route53-proxy';
+import { listRecordSets } from '../support/route53-zone';
 import { startOperator } from './operator-fixture';
 
 jest.setTimeout(300_000);
@@ -167,21 +167,7 @@ function fromRoute53(rrs: ResourceRecordSet): Rec {
 }
 
 async function route53Zone(): Promise<Rec[]> {
-  const out: Rec[] = [];
-  let start: { name?: string; type?: string } = {};
-  for (;;) {
-    const page = await admin.send(
-      new ListResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
-        ...(start.name
-          ? { StartRecordName: start.name, StartRecordType: start.type as never }
-          : {}),
-      }),
-    );
-    out.push(...(page.ResourceRecordSets ?? []).map(fromRoute53));
-    if (!page.IsTruncated) return out;
-    start = { name: page.NextRecordName, type: page.NextRecordType };
-  }
+  return (await listRecordSets(admin, zoneId)).map(fromRoute53);
 }
 
 /** Counts what every snapshot of the zone showed while the operator adopted. */
