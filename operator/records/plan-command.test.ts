@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { runPlanCommand } from './plan-command';
 
 const examples = resolve(__dirname, '..', '..', 'examples');
+const fixtures = resolve(__dirname, '..', '..', 'test', 'fixtures', 'plan');
 
 async function run(
   files: string[],
@@ -27,7 +28,7 @@ function tempFile(name: string, text: string): string {
 
 describe('dnsop plan', () => {
   it('prints the DESIGN.md JSON shape, Route 53 alias records included', async () => {
-    const { code, out } = await run([join(examples, 'services-route53.yaml')]);
+    const { code, out } = await run([join(fixtures, 'services-route53.yaml')]);
     expect(code).toBe(0);
     const parsed = JSON.parse(out) as {
       policies: { policy: string; provider: string; records: unknown[]; diagnostics: unknown[] }[];
@@ -159,10 +160,10 @@ status: { loadBalancer: { ingress: [{ ip: 34.120.1.2 }] } }
     }
   });
 
-  it('shows every HTTPRoute diagnostic reason from the examples', async () => {
+  it('shows every HTTPRoute diagnostic reason', async () => {
     const { out } = await run([
-      join(examples, 'httproute-diagnostics.yaml'),
-      join(examples, 'httproute-gateway.yaml'),
+      join(fixtures, 'httproute-diagnostics.yaml'),
+      join(fixtures, 'httproute-gateway.yaml'),
     ]);
     const reasons = new Set(
       (JSON.parse(out) as { policies: { diagnostics: { reason: string }[] }[] }).policies.flatMap(
@@ -184,7 +185,7 @@ status: { loadBalancer: { ingress: [{ ip: 34.120.1.2 }] } }
   });
 
   it('prints a table by default', async () => {
-    const { out } = await run([join(examples, 'pods.yaml')], 'table');
+    const { out } = await run([join(fixtures, 'pods.yaml')], 'table');
     expect(out).toMatch(/^POLICY\s+PROVIDER\s+NAME\s+TYPE\s+TTL\s+TARGETS\s+SOURCE/);
     expect(out).toContain('a.workers.example.com');
     expect(out).toContain('NoTargets');
