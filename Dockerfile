@@ -1,20 +1,37 @@
 # syntax=docker/dockerfile:1
+# Node 26, the Active LTS line since October 2026 (Node 20 reached its end of life in April 2026).
+ARG NODE_IMAGE=node:26-trixie-slim
+
 # Build stage: compile TypeScript with the full dev toolchain.
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
-RUN npm ci --ignore-scripts
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY operator ./operator
 RUN npm run build
 
-# Runtime stage: production dependencies only, compiled output, non-root.
-FROM node:20-bookworm-slim
-ENV NODE_ENV=production
+# Production dependencies only, installed in a stage of their own so that nothing of the dev
+# toolchain (nor npm's cache) can reach the runtime stage.
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
-COPY --from=build /app/dist ./dist
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# Runtime: node and the program. npm, npx and corepack are removed: nothing runs them (the
+# entrypoint is node itself) and their own dependency trees are attack surface. Non-root; the
+# Deployment mounts the root filesystem read-only (nothing here writes to it).
+FROM ${NODE_IMAGE} AS runtime
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
+ENV NODE_ENV=production
+WORKDIR /app
+# package.json: the version `dnsop version` prints; crds/: the schemas `dnsop plan` validates with.
+COPY package.json ./
 COPY bin ./bin
+COPY crds ./crds
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
 USER 65532:65532
 EXPOSE 8080
 ENTRYPOINT ["node", "/app/bin/dnsop.js", "run"]

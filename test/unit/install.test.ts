@@ -103,22 +103,71 @@ describe('deploy/ (kubectl apply -k deploy/)', () => {
 
 describe('Dockerfile', () => {
   const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const stages = text.split(/^FROM /m).slice(1);
-  const final = stages[stages.length - 1] ?? '';
+  const nodeImage = /^ARG NODE_IMAGE=(\S+)$/m.exec(text)?.[1] ?? '';
+  /** Stages by name, each its instruction lines (continuations joined). */
+  const stages = new Map(
+    text
+      .replace(/\\\n\s*/g, ' ')
+      .split(/^FROM /m)
+      .slice(1)
+      .map((body) => {
+        const [from = '', ...lines] = body.split('\n');
+        const name = / AS (\S+)/.exec(from)?.[1] ?? '';
+        return [name, { from, lines: lines.filter((l) => l.trim() && !l.startsWith('#')) }];
+      }),
+  );
+  const runtime = stages.get('runtime')!;
+  // Node's release schedule: an even major is LTS until its end of life.
+  const END_OF_LIFE: Readonly<Record<number, string>> = {
+    20: '2026-04-30',
+    22: '2027-04-30',
+    24: '2028-04-30',
+    26: '2029-04-30',
+  };
 
-  it('is multi-stage', () => {
-    expect(stages.length).toBeGreaterThanOrEqual(2);
+  it('builds every stage on one Node LTS line that has not reached its end of life', () => {
+    const major = Number(/^node:(\d+)-/.exec(nodeImage)?.[1]);
+    expect(END_OF_LIFE[major]).toBeDefined();
+    expect(new Date(END_OF_LIFE[major]!).getTime()).toBeGreaterThan(Date.now());
+    expect(major).toBeGreaterThanOrEqual(26);
+    for (const stage of stages.values()) expect(stage.from).toMatch(/^\$\{NODE_IMAGE\} AS /);
   });
 
-  it('installs production dependencies only in the final stage', () => {
-    expect(final).toMatch(/npm ci --omit=dev/);
-    expect(final).not.toMatch(/npm (ci|install)(?![^\n]*--omit=dev)/);
-    expect(final).toMatch(/COPY --from=\S+ \/app\/dist/);
+  it('has a build, a production-dependencies and a runtime stage', () => {
+    expect([...stages.keys()]).toEqual(['build', 'deps', 'runtime']);
+    expect(stages.get('deps')!.lines).toContain(
+      'RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund',
+    );
   });
 
-  it('runs as a non-root user with `dnsop run` as entrypoint', () => {
-    const user = /^USER\s+(\S+)/m.exec(final)?.[1] ?? 'root';
+  it('ships only dist, production node_modules, bin, crds and package.json in the runtime stage', () => {
+    const copies = runtime.lines.filter((l) => l.startsWith('COPY'));
+    expect(copies.sort()).toEqual(
+      [
+        'COPY --from=build /app/dist ./dist',
+        'COPY --from=deps /app/node_modules ./node_modules',
+        'COPY bin ./bin',
+        'COPY crds ./crds',
+        'COPY package.json ./',
+      ].sort(),
+    );
+    // Nothing is installed or built at run time.
+    expect(runtime.lines.filter((l) => /\bnpm (ci|install|run)\b/.test(l))).toEqual([]);
+  });
+
+  it('runs node directly, without npm, npx or corepack in the image, as a non-root user', () => {
+    const removal = runtime.lines.find((l) => l.startsWith('RUN rm -rf')) ?? '';
+    for (const tool of ['/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/bin/corepack']) {
+      expect(removal).toContain(tool);
+    }
+    expect(removal).toContain('/usr/local/lib/node_modules/npm');
+    const user = runtime.lines.find((l) => l.startsWith('USER'))?.split(/\s+/)[1] ?? 'root';
     expect(user).not.toMatch(/^(root|0)(:|$)/);
-    expect(final).toMatch(/ENTRYPOINT \["node", "\/app\/bin\/dnsop\.js", "run"\]/);
+    expect(runtime.lines).toContain('ENTRYPOINT ["node", "/app/bin/dnsop.js", "run"]');
+  });
+
+  it('keeps tests, examples and the local tools out of the build context', () => {
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['test', 'node_modules', 'dist', '.tools']));
   });
 });
