@@ -113,6 +113,18 @@ describe("the README's install, with kubectl", () => {
   });
 });
 
+describe('deploy/monitoring, the optional kustomize component', () => {
+  it('renders into an overlay of deploy/ with kubectl kustomize', async () => {
+    const out = await sh('kubectl kustomize test/fixtures/monitoring-overlay');
+    expect(out).toMatchObject({ code: 0, stderr: '' });
+    const kinds = [...out.stdout.matchAll(/^kind: (\S+)$/gm)].map((m) => m[1]);
+    expect(kinds).toEqual(
+      expect.arrayContaining(['ServiceMonitor', 'PrometheusRule', 'ConfigMap']),
+    );
+    expect(out.stdout).toMatch(/name: dnsop-grafana-dashboard\n\s+namespace: dnsop-system/);
+  });
+});
+
 describe("the README's examples, with kubectl", () => {
   const store = new InMemoryDnsStore();
   let operator: DnsopOperator | undefined;
