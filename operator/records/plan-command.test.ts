@@ -101,7 +101,7 @@ status: { loadBalancer: { ingress: [{ ip: 34.120.1.2 }] } }
   });
 
   it('publishes a GKE Ingress IP to Route 53 as a plain A record, never an alias (seed 004)', async () => {
-    const { out } = await run([join(examples, 'ingress-gke-route53.yaml')]);
+    const { out } = await run([join(fixtures, 'ingress-gke-route53.yaml')]);
     const [policy] = (
       JSON.parse(out) as {
         policies: { records: unknown[]; diagnostics: { object: string; reason: string }[] }[];
@@ -133,7 +133,7 @@ status: { loadBalancer: { ingress: [{ ip: 34.120.1.2 }] } }
   });
 
   it('merges one name wanted by three Services into one record set naming all three', async () => {
-    const { out } = await run([join(examples, 'more-sources.yaml')]);
+    const { out } = await run([join(fixtures, 'more-sources.yaml')]);
     const [policy] = (JSON.parse(out) as { policies: { records: unknown[] }[] }).policies;
     expect(policy?.records).toContainEqual({
       name: 'lobby.example.com',
