@@ -215,6 +215,19 @@ describe('serviceEndpoints', () => {
       expect(result.diagnostics.map((d) => d.reason)).toEqual(['NoReadyEndpoints']);
     });
 
+    it("a pod's target annotation stands in for its IP", () => {
+      const annotated = [
+        pod('pg-0', {
+          labels: { app: 'pg', role: 'primary' },
+          ip: '10.1.0.1',
+          annotations: { 'external-dns.alpha.kubernetes.io/target': '1.2.3.4' },
+        }),
+      ];
+      expect(records(serviceEndpoints(pg, ctx, inputs(annotated)))).toEqual([
+        ['pg.example.com', 'A', ['1.2.3.4']],
+      ]);
+    });
+
     it('dual-stack pods give A and AAAA', () => {
       const dual = [
         pod('pg-0', { labels: { app: 'pg', role: 'primary' }, ips: ['10.1.0.1', 'fd00::1'] }),

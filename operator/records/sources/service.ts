@@ -5,13 +5,15 @@
  * - NodePort: the ExternalIP (else InternalIP) of its nodes, plus `_<port>._<proto>.<name>` SRV;
  * - ExternalName: a CNAME, or A/AAAA when the external name is an IP;
  * - ClusterIP: the cluster IPs, only with spec.publishInternalServices (else InternalService);
- * - headless with a selector: the selected pods that back it, plus `<pod hostname>.<name>` per pod;
+ * - headless with a selector: the selected pods that back it (a pod's `target` annotation
+ *   replacing its IPs), plus `<pod hostname>.<name>` per pod;
  *   headless without a selector: its EndpointSlices.
  * `internal-hostname` names always get the cluster-internal address (the cluster IPs).
  */
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { Diagnostic, Endpoint } from '../endpoint';
 import { hostnameProblem } from '../hostname';
+import { readTargets } from './annotations';
 import { readSourceObject, requestBase, type SourceContext } from './context';
 import type { Labels } from './labels';
 import { nodeAddresses, nodePortNodes, type NodeInputs } from './nodes';
@@ -70,7 +72,8 @@ function headlessBackends(svc: V1Service, inputs: ServiceInputs): Backend[] {
     return selectedPods(svc, inputs)
       .filter((pod) => podBacksService(pod, publishNotReady))
       .map((pod) => ({
-        ips: podIPs(pod),
+        // A pod's own target annotation stands in for its IP (as external-dns reads it).
+        ips: readTargets(pod.metadata?.annotations) ?? podIPs(pod),
         ...(pod.spec?.hostname ? { hostname: pod.spec.hostname } : {}),
       }));
   }
