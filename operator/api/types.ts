@@ -200,12 +200,20 @@ export interface AnomalyStatus {
   threshold: number;
 }
 
+/** One eviction a DNSProbe made (status.evictions: the last hour, what the hourly cap counts). */
+export interface EvictionStatus {
+  pod: string;
+  uid?: string;
+  time: string;
+}
+
 export interface DNSProbeStatus {
   observedGeneration?: number;
   conditions?: V1Condition[];
   targetsHealthy?: string;
   targets?: ProbeTargetStatus[];
   anomalies?: AnomalyStatus[];
+  evictions?: EvictionStatus[];
   lastRemediation?: { pod: string; time: string; reason: string };
 }
 

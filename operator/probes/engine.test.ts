@@ -5,7 +5,7 @@
  */
 import { DEADLINE_LIMITS } from './deadline';
 import { ProbeEngine, type TargetChange } from './engine';
-import { NO_LAG } from './loop-lag';
+import { NO_LAG, type LagSource } from './loop-lag';
 import type { PreparedQuery } from './query';
 import type { ProbeDeadline, ProbeResult, ProbeTarget, ResultHandler } from './resolver';
 import { makeTarget } from './resolver';
@@ -86,7 +86,7 @@ function seeded(seed: number): () => number {
 beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
 
-function setup(spec: PartialSpec = {}, seed = 7) {
+function setup(spec: PartialSpec = {}, seed = 7, lag: LagSource = NO_LAG) {
   let ms = 0;
   const now = (): number => ms;
   let server!: VirtualServer;
@@ -96,7 +96,7 @@ function setup(spec: PartialSpec = {}, seed = 7) {
       queries: [{ name: 'kubernetes.default.svc.cluster.local' }],
       ...spec,
     }),
-    lag: NO_LAG,
+    lag,
     now,
     random: seeded(seed),
     sender: (onResult) => (server = new VirtualServer(now, onResult)),
@@ -191,6 +191,21 @@ describe('ProbeEngine speed (adaptive deadlines, confirmation probes)', () => {
     expect(left[0]!.at - entered[0]!.at).toBeLessThanOrEqual(10);
     expect(engine.entries()[0]!.window.failing).toBe(false);
     expect(engine.entries()[0]!.deadline.ms).toBeGreaterThanOrEqual(45);
+    engine.stop();
+  });
+
+  it('a late answer to a timeout that lag kept out of the counts does not count either', () => {
+    let stallMs = 0;
+    const { engine, run, server, now } = setup({}, 7, { maxStallSince: () => stallMs });
+    run(2000);
+    // Our own loop stalls (10 ms > half the 12 ms deadline) while the server slows to 30 ms:
+    // every timeout is excluded, and so must be its late answer.
+    stallMs = 10;
+    server().rttMs = 30;
+    run(2000);
+    const w = engine.entries()[0]!.window.snapshot(now());
+    expect(engine.scheduler.stats.lateAnswers).toBeGreaterThan(5);
+    expect(w.window.success).toBeLessThanOrEqual(w.window.total);
     engine.stop();
   });
 

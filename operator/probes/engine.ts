@@ -38,15 +38,34 @@ export interface EngineTarget {
   readonly identity: TargetIdentity;
 }
 
+/** Timeouts (by send time) still waiting for a late answer, per target; older ones drop off. */
+const MAX_AWAITING_LATE = 64;
+
 /** Per-target state the engine keeps; the slot data every probe of the target carries. */
 export class TargetEntry {
   failing = false;
+  /** Send times of counted timeouts whose late answer would still count. */
+  readonly #awaitingLate: bigint[] = [];
   constructor(
     readonly target: ProbeTarget,
     readonly identity: TargetIdentity,
     readonly window: TargetWindow,
     readonly deadline: AdaptiveDeadline,
   ) {}
+
+  /** A counted timeout: its late answer, if one comes, corrects the window. */
+  awaitLate(sentAtNs: bigint): void {
+    this.#awaitingLate.push(sentAtNs);
+    if (this.#awaitingLate.length > MAX_AWAITING_LATE) this.#awaitingLate.shift();
+  }
+
+  /** True (once) when the late answer belongs to a counted timeout. */
+  takeLate(sentAtNs: bigint): boolean {
+    const i = this.#awaitingLate.indexOf(sentAtNs);
+    if (i < 0) return false;
+    this.#awaitingLate.splice(i, 1);
+    return true;
+  }
 }
 
 /** Sees every probe result (metrics). Must be cheap: it runs at probe rate. */
@@ -206,6 +225,7 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
       entry.deadline.observe(result.rttMs);
     this.#noteFailing(entry);
     if (result.outcome === 'success') return false;
+    if (result.outcome === 'timeout') entry.awaitLate(result.sentAtNs);
     if (before === 0) this.#options.onSuspect?.(entry);
     return (
       this.settings.adaptiveTimeout &&
@@ -217,6 +237,9 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
   onLateResult(slot: ProbeSlot<TargetEntry>, result: ProbeResult, rttUsable: boolean): void {
     const entry = slot.data;
     this.#options.observer?.onLate?.(entry, slot.query, result);
+    // Only the answer to a timeout the window counted may correct it (a lag-excluded one was
+    // never counted).
+    if (!entry.takeLate(result.sentAtNs)) return;
     entry.window.observeLate(slot.queryIndex, result.outcome, result.rttMs, this.#now(), {
       rttUsable,
       expectNx: slot.query.expectRcode === 'NXDOMAIN',

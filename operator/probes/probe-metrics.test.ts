@@ -75,13 +75,13 @@ describe('ProbeMetricsRecorder', () => {
       signals: [],
       message: '',
     };
-    rec.onAssessment(failing);
+    rec.onVerdict(failing, true);
     let text = await m.registry.metrics();
     expect(text).toContain(
       'dnsop_probe_anomaly{probe="ns/p",target="10.0.0.2",signal="ConsecutiveFailures"} 1',
     );
     expect(text).toContain('dnsop_dns_unavailable{probe="ns/p"} 1');
-    rec.onAssessment({ ...failing, state: 'Healthy', targets: [] });
+    rec.onVerdict({ ...failing, state: 'Healthy', targets: [] }, false);
     text = await m.registry.metrics();
     expect(text).toContain(
       'dnsop_probe_anomaly{probe="ns/p",target="10.0.0.2",signal="ConsecutiveFailures"} 0',

@@ -83,16 +83,19 @@ export class ProbeMetricsRecorder implements ProbeObserver {
     return c;
   }
 
-  /** Anomaly gauges (1 while active, 0 once cleared) and dns_unavailable. */
-  onAssessment(a: Assessment): void {
+  /**
+   * Anomaly gauges (1 while active, 0 once cleared) and dns_unavailable, which follows the probe's
+   * verdict (a missing Service is unavailable DNS too, with no assessment at all).
+   */
+  onVerdict(a: Assessment | undefined, unavailable: boolean): void {
     const active = new Set<string>();
-    for (const s of a.signals) active.add(`*|${s.signal}`);
-    for (const t of a.targets)
+    for (const s of a?.signals ?? []) active.add(`*|${s.signal}`);
+    for (const t of a?.targets ?? [])
       for (const s of t.signals) active.add(`${t.identity.address}|${s.signal}`);
     for (const key of active) if (!this.#active.has(key)) this.#setAnomaly(key, 1);
     for (const key of this.#active) if (!active.has(key)) this.#setAnomaly(key, 0);
     this.#active = active;
-    this.#m.dnsUnavailable.labels(this.#probe).set(a.state === 'DNSUnavailable' ? 1 : 0);
+    this.#m.dnsUnavailable.labels(this.#probe).set(unavailable ? 1 : 0);
   }
 
   #setAnomaly(key: string, value: number): void {

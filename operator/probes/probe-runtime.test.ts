@@ -11,7 +11,7 @@ import type { DNSProbe, DNSProbeStatus } from '../api/types';
 import { MemoryEventSink } from '../runtime/events';
 import { createMetrics, type Metrics } from '../runtime/metrics';
 import { NO_LAG } from './loop-lag';
-import { ProbeRuntime } from './probe-runtime';
+import { ProbeRuntime, STATUS_BURST, type ProbeRuntimeOptions } from './probe-runtime';
 import type { EvictionApi, EvictionResult, PodFacts } from './remediation';
 import { makeTarget } from './resolver';
 import { probeSettings, type PartialSpec } from './settings';
@@ -127,7 +127,7 @@ describe('ProbeRuntime on loopback', () => {
     }
   });
 
-  function start(spec: PartialSpec = {}): ProbeRuntime {
+  function start(spec: PartialSpec = {}, extra: Partial<ProbeRuntimeOptions> = {}): ProbeRuntime {
     const logger = pino(
       { level: 'info' },
       new Writable({
@@ -174,6 +174,7 @@ describe('ProbeRuntime on loopback', () => {
         deleting: false,
       }),
       statusPeriodMs: 500,
+      ...extra,
     });
     const targets: DiscoveredTarget[] = pods.map((p) => {
       const target = makeTarget(p.dns.host, p.dns.port);
@@ -281,5 +282,222 @@ describe('ProbeRuntime on loopback', () => {
       /would evict pod coredns-b/,
     );
     expect(eviction.calls).toEqual([]);
+  });
+});
+
+describe('ProbeRuntime status, history and Events', () => {
+  // Reuses the loopback pods of the suite above through a small local copy of its setup.
+  let pods: Pod[];
+  let readyPort: number;
+  let runtime: ProbeRuntime | undefined;
+  let events: MemoryEventSink;
+  let eviction: FakeEviction;
+  let metrics: Metrics;
+  let live: DNSProbe;
+  let writes: number[];
+
+  beforeEach(async () => {
+    ({ pods, readyPort } = await startPods());
+    events = new MemoryEventSink();
+    eviction = new FakeEviction();
+    metrics = createMetrics(new Registry(), { processMetrics: false });
+    writes = [];
+    live = {
+      apiVersion: 'dnsop.io/v1alpha1',
+      kind: 'DNSProbe',
+      metadata: { name: 'cluster-dns', namespace: 'kube-system', generation: 1 },
+      spec: {} as DNSProbe['spec'],
+    };
+  });
+
+  afterEach(async () => {
+    runtime?.stop(true);
+    runtime = undefined;
+    for (const p of pods) {
+      await p.dns.close();
+      await new Promise((r) => p.ready.close(r));
+    }
+  });
+
+  function make(
+    spec: PartialSpec,
+    extra: Partial<ProbeRuntimeOptions> = {},
+    targets: DiscoveredTarget[] | undefined = undefined,
+    problems: { reason: string; message: string }[] = [],
+  ): ProbeRuntime {
+    const settings = probeSettings({
+      queries: [{ name: 'kubernetes.default.svc.cluster.local' }],
+      interval: '50ms',
+      timeout: '50ms',
+      readiness: { port: readyPort, path: '/ready' },
+      ...spec,
+    });
+    runtime = new ProbeRuntime({
+      key: 'kube-system/cluster-dns',
+      regarding: {
+        apiVersion: 'dnsop.io/v1alpha1',
+        kind: 'DNSProbe',
+        namespace: 'kube-system',
+        name: 'cluster-dns',
+      },
+      generation: 1,
+      settings,
+      lag: NO_LAG,
+      metrics,
+      events,
+      logger: pino({ level: 'silent' }),
+      identity: 'dnsop-test-0',
+      eviction,
+      writeStatus: (compute) => {
+        writes.push(Date.now());
+        const status: DNSProbeStatus | undefined = compute(live);
+        if (status !== undefined) live = { ...live, status: { ...live.status, ...status } };
+        return Promise.resolve();
+      },
+      podFacts: (name) => ({
+        name,
+        namespace: 'kube-system',
+        uid: `uid-${name}`,
+        controller: { kind: 'ReplicaSet', name: 'coredns-5d78c' },
+        deleting: false,
+      }),
+      ...extra,
+    });
+    runtime.setTargets({
+      targets:
+        targets ??
+        pods.map((p) => {
+          const target = makeTarget(p.dns.host, p.dns.port);
+          return {
+            target,
+            identity: { key: target.key, address: target.address, kind: 'Pod', pod: p.name },
+            podUid: `uid-${p.name}`,
+            endpointReady: true,
+          };
+        }),
+      problems,
+    });
+    runtime.start();
+    return runtime;
+  }
+
+  const condition = (type: string): string | undefined => {
+    const c = live.status?.conditions?.find((x) => x.type === type);
+    return c === undefined ? undefined : `${c.status}/${c.reason}`;
+  };
+
+  it('bounds status writes while a target flaps: state changes within a small budget, numbers every period', async () => {
+    make(
+      { remediation: { mode: 'Off' }, thresholds: { recoverySuccesses: 1 } },
+      { statusPeriodMs: 10_000 },
+    );
+    await until('Healthy', () => condition('Healthy') === 'True/AllTargetsHealthy');
+    const before = writes.length;
+    // Flap pod c between answering and dropping every 150 ms for 3 s: dozens of state changes.
+    const flapUntil = Date.now() + 3000;
+    let drop = false;
+    while (Date.now() < flapUntil) {
+      drop = !drop;
+      pods[2]!.dns.set(drop ? { kind: 'drop' } : { kind: 'answer' });
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    // Burst, then one per 2 s: at most STATUS_BURST + 2 in 3 s (no periodic write: 10 s period).
+    expect(writes.length - before).toBeLessThanOrEqual(STATUS_BURST + 2);
+    expect(writes.length - before).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a missing Service: DNSUnavailable/ServiceNotFound in status and metrics, and an Event', async () => {
+    make(
+      {},
+      {},
+      [],
+      [
+        {
+          reason: 'ServiceNotFound',
+          message: 'Service kube-system/kube-dnss not found: create it',
+        },
+      ],
+    );
+    await until('ServiceNotFound', () => condition('DNSUnavailable') === 'True/ServiceNotFound');
+    expect(condition('Stalled')).toBe('True/ServiceNotFound');
+    expect(events.events.find((e) => e.reason === 'ServiceNotFound')).toMatchObject({
+      type: 'Warning',
+      note: 'Service kube-system/kube-dnss not found: create it',
+    });
+    expect(await metrics.registry.metrics()).toMatch(
+      /dnsop_dns_unavailable\{probe="kube-system\/cluster-dns"\} 1/,
+    );
+  });
+
+  it('counts the evictions in status towards the hourly cap (a new leader, a spec edit)', async () => {
+    const tenMinutesAgo = new Date(Date.now() - 600_000).toISOString();
+    const fiveMinutesAgo = new Date(Date.now() - 300_000).toISOString();
+    make(
+      { remediation: { mode: 'Evict', cooldown: '1s', maxEvictionsPerHour: 2, minReadyPods: 1 } },
+      {
+        initialStatus: {
+          evictions: [
+            { pod: 'coredns-x', time: tenMinutesAgo },
+            { pod: 'coredns-y', time: fiveMinutesAgo },
+          ],
+          lastRemediation: { pod: 'coredns-y', time: fiveMinutesAgo, reason: 'r' },
+        },
+      },
+    );
+    await until('Healthy', () => condition('Healthy') === 'True/AllTargetsHealthy');
+    pods[0]!.dns.set({ kind: 'drop' });
+    pods[0]!.healthy = false;
+    await until('HourlyCapReached', () => condition('Remediating') === 'False/HourlyCapReached');
+    expect(eviction.calls).toEqual([]);
+    expect(live.status?.evictions?.map((e) => e.pod)).toEqual(['coredns-x', 'coredns-y']);
+  });
+
+  it('hands its evictions to the runtime that replaces it, before status has them', async () => {
+    const first = make({
+      remediation: { mode: 'Evict', cooldown: '1s', maxEvictionsPerHour: 1, minReadyPods: 1 },
+    });
+    await until('Healthy', () => condition('Healthy') === 'True/AllTargetsHealthy');
+    pods[1]!.dns.set({ kind: 'drop' });
+    pods[1]!.healthy = false;
+    await until('an eviction', () => eviction.calls.length === 1);
+    await until('history', () => first.evictions.length === 1);
+    const handed = first.evictions;
+    first.stop(false);
+    // A spec edit: a new runtime with a status that does not show the eviction yet.
+    live = { ...live, status: {} };
+    make(
+      { remediation: { mode: 'Evict', cooldown: '1s', maxEvictionsPerHour: 1, minReadyPods: 1 } },
+      { evictions: handed },
+    );
+    await until('HourlyCapReached', () => condition('Remediating') === 'False/HourlyCapReached');
+    expect(eviction.calls).toHaveLength(1);
+    expect(live.status?.evictions?.map((e) => e.pod)).toEqual(['coredns-b']);
+  });
+
+  it('emits target Events with a stable note per target and state, so the recorder can aggregate them', async () => {
+    make({ remediation: { mode: 'Off' }, thresholds: { recoverySuccesses: 1 } });
+    await until('Healthy', () => condition('Healthy') === 'True/AllTargetsHealthy');
+    for (let i = 0; i < 3; i++) {
+      pods[2]!.dns.set({ kind: 'drop' });
+      await until(
+        'Failing',
+        () => events.events.filter((e) => e.reason === 'TargetFailing').length > i,
+      );
+      pods[2]!.dns.set({ kind: 'answer' });
+      await until(
+        'recovered',
+        () => events.events.filter((e) => e.reason === 'TargetRecovered').length > i,
+      );
+    }
+    const notes = new Set(
+      events.events.filter((e) => e.reason === 'TargetFailing').map((e) => e.note),
+    );
+    const series = new Set(
+      events.events.filter((e) => e.reason === 'TargetFailing').map((e) => e.aggregateBy),
+    );
+    expect([...series]).toEqual(['127.0.0.4']);
+    expect([...notes]).toEqual([
+      `pod coredns-c (127.0.0.4) Failing: ConsecutiveFailures; last error timeout`,
+    ]);
   });
 });

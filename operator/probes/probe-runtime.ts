@@ -4,19 +4,32 @@
  * DNSProbe generation and feeds it targets from the caches.
  *
  * Rates: probes run at spec rate; assessment every 100 ms; Events, audit lines and remediation
- * counters only when a decision or a state changes; status on a change of state (at most every
- * STATUS_MIN_GAP_MS) and otherwise every STATUS_PERIOD_MS.
+ * counters only when a decision or a state changes (Events aggregated per target and reason by the
+ * recorder); status on a change of state, within a budget (STATUS_BURST writes, then one per
+ * STATUS_REFILL_MS), and otherwise every STATUS_PERIOD_MS.
+ *
+ * The eviction history the hourly cap counts lives in status.evictions: a runtime starts from the
+ * live status's and from the runtime it replaces (a spec edit), so neither an edit nor a failover
+ * resets the cap.
  */
 import type { DNSProbe, DNSProbeStatus } from '../api/types';
 import { describeError } from '../runtime/errors';
 import type { EventSink, EventTarget } from '../runtime/events';
 import type { Logger } from '../runtime/logger';
 import type { Metrics } from '../runtime/metrics';
-import { describeSignals, type Assessment } from './detector';
+import type { Assessment, TargetAssessment } from './detector';
 import { ProbeEngine, type TargetChange } from './engine';
 import type { LagSource } from './loop-lag';
 import { ProbeMetricsRecorder } from './probe-metrics';
-import { buildProbeStatus, statusSignature, type RemediationStatus } from './probe-status';
+import {
+  buildProbeStatus,
+  evictionRecords,
+  probeVerdict,
+  statusSignature,
+  type DiscoveryProblem,
+  type ProbeVerdict,
+  type RemediationStatus,
+} from './probe-status';
 import { ReadinessChecker } from './readiness';
 import {
   decideRemediation,
@@ -25,15 +38,18 @@ import {
   type ActDecision,
   type Decision,
   type EvictionApi,
+  type EvictionRecord,
   type PodFacts,
   type RemediationHistory,
 } from './remediation';
-import type { TokenBucket } from './scheduler';
+import { TokenBucket } from './scheduler';
 import type { ProbeSettings } from './settings';
 import type { Discovery } from './targets';
 
 export const STATUS_PERIOD_MS = 10_000;
-export const STATUS_MIN_GAP_MS = 250;
+/** Writes for state changes: this many at once, then one per STATUS_REFILL_MS. */
+export const STATUS_BURST = 4;
+export const STATUS_REFILL_MS = 2_000;
 /** Wait before trying an eviction again after a PDB refusal or an API error. */
 export const EVICTION_RETRY_MS = 10_000;
 
@@ -55,8 +71,10 @@ export interface ProbeRuntimeOptions {
     compute: (live: DNSProbe) => DNSProbeStatus | undefined,
   ) => Promise<unknown>;
   readonly podFacts: (name: string) => PodFacts | undefined;
-  /** The status when the runtime starts (seeds the cooldown from lastRemediation). */
+  /** The status when the runtime starts (seeds the eviction history: cooldown, hourly cap). */
   readonly initialStatus?: DNSProbeStatus;
+  /** The evictions of the runtime this one replaces (its last may not be in status yet). */
+  readonly evictions?: readonly EvictionRecord[];
   /** Wall-clock ms. */
   readonly now?: () => number;
   readonly statusPeriodMs?: number;
@@ -71,15 +89,18 @@ export class ProbeRuntime {
   readonly #readiness: ReadinessChecker;
   readonly #metrics: ProbeMetricsRecorder;
   readonly #now: () => number;
-  #problems: Discovery['problems'] = [];
+  #problems: readonly DiscoveryProblem[] = [];
+  #problemKey = '';
   #history: RemediationHistory;
   #lastDecision = '';
   #retryAtMs: number | undefined;
   #evicting = false;
   #rem: RemediationStatus;
-  #probeState = 'Unknown';
+  #verdictKey = 'Unknown/Starting';
   #writtenSig = '';
   #lastWriteMs = -Infinity;
+  readonly #writeBudget = new TokenBucket(1000 / STATUS_REFILL_MS, STATUS_BURST, performance.now());
+  #writes = 0;
   #writing = false;
   #stopped = false;
 
@@ -91,9 +112,8 @@ export class ProbeRuntime {
     this.#log = o.logger.child({ controller: 'dnsprobe', key: o.key });
     this.#metrics = new ProbeMetricsRecorder(o.metrics, o.key);
     const last = o.initialStatus?.lastRemediation;
-    const lastMs = last !== undefined ? Date.parse(last.time) : NaN;
     this.#history = {
-      evictions: Number.isFinite(lastMs) ? [{ pod: last!.pod, atMs: lastMs }] : [],
+      evictions: mergeEvictions(evictionRecords(o.initialStatus), o.evictions ?? []),
     };
     this.#rem = {
       remediating: false,
@@ -107,7 +127,8 @@ export class ProbeRuntime {
     this.#readiness = new ReadinessChecker({
       port: o.settings.readiness.port,
       path: o.settings.readiness.path,
-      timeoutMs: Math.min(1000, Math.max(200, 2 * o.settings.timeoutMs)),
+      // A hung pod accepts the connection and never answers: "not ready" is this timeout.
+      timeoutMs: Math.min(1000, Math.max(100, o.settings.timeoutMs)),
       periodMs: 1000,
       onChange: () => {
         if (!this.#stopped) this.#engine.assessNow();
@@ -120,7 +141,21 @@ export class ProbeRuntime {
       observer: this.#metrics,
       readiness: () => this.#readiness.snapshot(),
       onAssessment: (a, changes) => this.#onAssessment(a, changes),
+      // A pod's first failure: ask its ready endpoint now, while the confirmations run.
+      onSuspect: (entry) => {
+        if (entry.identity.kind === 'Pod') this.#readiness.checkNow(entry.target.key);
+      },
     });
+  }
+
+  /** The evictions this runtime knows of (handed to the runtime that replaces it). */
+  get evictions(): readonly EvictionRecord[] {
+    return this.#history.evictions;
+  }
+
+  /** Status writes made so far (tests). */
+  get statusWrites(): number {
+    return this.#writes;
   }
 
   get engine(): ProbeEngine {
@@ -151,7 +186,7 @@ export class ProbeRuntime {
   }
 
   setTargets(discovery: Discovery): void {
-    this.#problems = discovery.problems;
+    this.#setProblems(discovery.problems);
     this.#engine.setTargets(discovery.targets);
     this.#readiness.setTargets(
       discovery.targets
@@ -161,19 +196,45 @@ export class ProbeRuntime {
     this.#metrics.retainTargets(new Set(discovery.targets.map((t) => t.identity.address)));
   }
 
+  /** A new set of discovery problems: one Warning per problem, and the verdict re-evaluated. */
+  #setProblems(problems: readonly DiscoveryProblem[]): void {
+    this.#problems = problems;
+    const key = problems.map((p) => `${p.reason}:${p.message}`).join('|');
+    if (key === this.#problemKey) return;
+    this.#problemKey = key;
+    for (const p of problems) {
+      this.#o.events.emit({
+        regarding: this.#o.regarding,
+        type: 'Warning',
+        reason: p.reason,
+        action: 'Probe',
+        note: p.message,
+      });
+    }
+    // No target to assess: the verdict (e.g. ServiceNotFound) still goes to status and metrics.
+    if (!this.#stopped && this.#engine.last !== undefined) this.#engine.assessNow();
+    else if (!this.#stopped && problems.length > 0) this.#onVerdict(undefined);
+  }
+
   // --- every assessment (about 10 per second) ---
 
   #onAssessment(a: Assessment, changes: readonly TargetChange[]): void {
     if (this.#stopped) return;
-    this.#metrics.onAssessment(a);
     for (const change of changes) this.#onTargetChange(change);
-    const probeState = a.state === 'DNSUnavailable' ? `DNSUnavailable/${a.reason ?? ''}` : a.state;
-    if (probeState !== this.#probeState) {
-      this.#onProbeChange(this.#probeState, probeState, a);
-      this.#probeState = probeState;
-    }
+    this.#onVerdict(a);
     this.#remediate(a);
     this.#maybeWriteStatus(a);
+  }
+
+  #onVerdict(a: Assessment | undefined): void {
+    const v = probeVerdict(a, this.#problems);
+    this.#metrics.onVerdict(a, v.state === 'DNSUnavailable');
+    const key = `${v.state}/${v.reason}`;
+    if (key === this.#verdictKey) return;
+    const from = this.#verdictKey;
+    this.#verdictKey = key;
+    this.#onProbeChange(from, v);
+    if (a === undefined) this.#maybeWriteStatus(undefined);
   }
 
   #onTargetChange(change: TargetChange): void {
@@ -182,32 +243,32 @@ export class ProbeRuntime {
       this.#readiness.checkNow(t.identity.key);
     if (change.from === 'Unknown' && change.to === 'Healthy') return; // startup, not news
     if (change.to === 'Unknown') return;
-    const who =
-      t.identity.pod !== undefined
-        ? `pod ${t.identity.pod} (${t.identity.address})`
-        : `${t.identity.kind} ${t.identity.address}`;
-    const why = t.signals.length > 0 ? `: ${describeSignals(t.signals)}` : '';
-    const error =
-      t.state === 'Failing' && t.lastError !== undefined ? `, last error ${t.lastError}` : '';
+    // One Event series per target and reason (aggregateBy), with a stable note (no counts or
+    // values): the recorder raises its count instead of posting a new Event (at most one write a
+    // minute).
     this.#o.events.emit({
       regarding: this.#o.regarding,
       type: change.to === 'Healthy' ? 'Normal' : 'Warning',
       reason: change.to === 'Healthy' ? 'TargetRecovered' : `Target${change.to}`,
       action: 'Probe',
-      note: `${who} ${change.from} -> ${change.to}${why}${error}`,
+      note: targetNote(t),
+      aggregateBy: t.identity.address,
     });
   }
 
-  #onProbeChange(from: string, to: string, a: Assessment): void {
-    if (from === 'Unknown' && to === 'Healthy') return;
-    this.#log.info({ from, to, message: a.message }, 'DNSProbe state changed');
-    const [state, reason] = to.split('/');
+  #onProbeChange(from: string, v: ProbeVerdict): void {
+    if (from.startsWith('Unknown/') && v.state === 'Healthy') return;
+    if (v.state === 'Unknown') return;
+    this.#log.info(
+      { from, to: `${v.state}/${v.reason}`, message: v.message },
+      'DNSProbe state changed',
+    );
     this.#o.events.emit({
       regarding: this.#o.regarding,
-      type: state === 'Healthy' ? 'Normal' : 'Warning',
-      reason: state === 'DNSUnavailable' ? (reason ?? 'DNSUnavailable') : (state ?? to),
+      type: v.state === 'Healthy' ? 'Normal' : 'Warning',
+      reason: v.state === 'Healthy' ? 'Recovered' : v.reason,
       action: 'Probe',
-      note: `${from} -> ${to}: ${a.message}`,
+      note: v.message,
     });
   }
 
@@ -377,17 +438,17 @@ export class ProbeRuntime {
 
   // --- status ---
 
-  #maybeWriteStatus(a: Assessment): void {
-    if (this.#writing) return;
+  #maybeWriteStatus(a: Assessment | undefined): void {
+    if (this.#writing || this.#stopped) return;
     const sig = statusSignature(a, this.#rem, this.#problems);
     const now = performance.now();
-    const since = now - this.#lastWriteMs;
-    const due =
-      sig !== this.#writtenSig
-        ? since >= STATUS_MIN_GAP_MS
-        : since >= (this.#o.statusPeriodMs ?? STATUS_PERIOD_MS);
+    const periodic = now - this.#lastWriteMs >= (this.#o.statusPeriodMs ?? STATUS_PERIOD_MS);
+    // A change of state goes out at once while the budget lasts (a flapping target cannot turn
+    // status writes into a stream); the periodic write carries the numbers.
+    const due = periodic || (sig !== this.#writtenSig && this.#writeBudget.tryTake(now));
     if (!due) return;
     this.#writing = true;
+    this.#writes++;
     this.#lastWriteMs = now;
     const percentiles = new Map(
       this.#engine.entries().map((e) => [e.target.key, e.window.recentPercentiles()]),
@@ -403,6 +464,7 @@ export class ProbeRuntime {
           percentiles,
           problems,
           remediation: rem,
+          evictions: this.#history.evictions,
           now: new Date(this.#now()),
         }),
       )
@@ -418,6 +480,31 @@ export class ProbeRuntime {
         this.#writing = false;
       });
   }
+}
+
+/**
+ * "pod coredns-x (10.244.0.7) Failing: ConsecutiveFailures; last error timeout": the state's main
+ * signal only (the others come and go), so repeats carry the same note.
+ */
+function targetNote(t: TargetAssessment): string {
+  const who =
+    t.identity.pod !== undefined
+      ? `pod ${t.identity.pod} (${t.identity.address})`
+      : `${t.identity.kind === 'Service' ? 'Service address' : 'server'} ${t.identity.address}`;
+  const main = t.signals.find((x) => x.signal === 'ConsecutiveFailures') ?? t.signals[0];
+  const error =
+    t.state === 'Failing' && t.lastError !== undefined ? `; last error ${t.lastError}` : '';
+  return `${who} ${t.state}${main !== undefined ? `: ${main.signal}` : ''}${error}`;
+}
+
+/** Two eviction histories as one, oldest first, without duplicates. */
+function mergeEvictions(
+  a: readonly EvictionRecord[],
+  b: readonly EvictionRecord[],
+): EvictionRecord[] {
+  const byKey = new Map<string, EvictionRecord>();
+  for (const e of [...a, ...b]) byKey.set(`${e.pod}|${e.atMs}`, e);
+  return [...byKey.values()].sort((x, y) => x.atMs - y.atMs);
 }
 
 function snake(s: string): string {

@@ -1,7 +1,9 @@
 import type { Assessment, TargetAssessment } from './detector';
 import {
   buildProbeStatus,
-  invalidSpecStatus,
+  cannotRunStatus,
+  evictionRecords,
+  probeVerdict,
   statusSignature,
   type RemediationStatus,
   type StatusInput,
@@ -43,6 +45,7 @@ function input(a: Assessment | undefined, over: Partial<StatusInput> = {}): Stat
     percentiles: new Map([['10.96.0.10:53', { p50Ms: 0.41234, p99Ms: 1.2 }]]),
     problems: [],
     remediation: IDLE,
+    evictions: [],
     now: NOW,
     ...over,
   };
@@ -81,8 +84,11 @@ describe('buildProbeStatus', () => {
       state: 'Healthy',
     });
     expect(conditions(s)).toEqual({
+      Ready: 'True/AllTargetsHealthy',
+      Reconciling: 'False/AllTargetsHealthy',
+      Stalled: 'False/AllTargetsHealthy',
       Healthy: 'True/AllTargetsHealthy',
-      Degraded: 'False/Healthy',
+      Degraded: 'False/AllTargetsHealthy',
       DNSUnavailable: 'False/Available',
       Remediating: 'False/Idle',
     });
@@ -93,14 +99,18 @@ describe('buildProbeStatus', () => {
   it('reports a failing pod: Degraded, lastError, anomalies with a stable since', () => {
     const a: Assessment = {
       state: 'Degraded',
+      reason: 'PodFailure',
       targets: [t('10.96.0.10', 'Healthy'), t('10.244.1.7', 'Failing')],
       signals: [],
-      message: '10.244.1.7 Failing',
+      message: 'pod coredns-7 (10.244.1.7) failing its probes',
     };
     const first = buildProbeStatus(input(a));
+    // DNS still answers: Ready (kstatus Current), Degraded with the pod as the cause.
     expect(conditions(first)).toMatchObject({
-      Healthy: 'False/Degraded',
-      Degraded: 'True/TargetsUnhealthy',
+      Ready: 'True/PodFailure',
+      Stalled: 'False/PodFailure',
+      Healthy: 'False/PodFailure',
+      Degraded: 'True/PodFailure',
       DNSUnavailable: 'False/Available',
     });
     expect(first.targets![1]).toMatchObject({
@@ -140,6 +150,9 @@ describe('buildProbeStatus', () => {
     };
     const s = buildProbeStatus(input(a, { remediation: rem }));
     expect(conditions(s)).toEqual({
+      Ready: 'False/UpstreamFailure',
+      Reconciling: 'False/UpstreamFailure',
+      Stalled: 'True/UpstreamFailure',
       Healthy: 'False/UpstreamFailure',
       Degraded: 'False/UpstreamFailure',
       DNSUnavailable: 'True/UpstreamFailure',
@@ -149,19 +162,57 @@ describe('buildProbeStatus', () => {
     expect(s.lastRemediation).toEqual(rem.last);
   });
 
-  it('says why there are no results', () => {
+  it('a missing Service: DNSUnavailable and Stalled with the cause', () => {
     const s = buildProbeStatus(
       input(undefined, {
         problems: [
-          { reason: 'ServiceNotFound', message: 'Service kube-system/kube-dns not found' },
+          { reason: 'ServiceNotFound', message: 'Service kube-system/kube-dnss not found: ...' },
         ],
       }),
     );
     expect(conditions(s)).toMatchObject({
+      Ready: 'False/ServiceNotFound',
+      Stalled: 'True/ServiceNotFound',
       Healthy: 'False/ServiceNotFound',
-      DNSUnavailable: 'Unknown/ServiceNotFound',
+      DNSUnavailable: 'True/ServiceNotFound',
     });
+    expect(s.conditions!.find((c) => c.type === 'Stalled')!.message).toBe(
+      'Service kube-system/kube-dnss not found: ...',
+    );
     expect(s.targetsHealthy).toBe('0/0');
+  });
+
+  it('is Reconciling until the first results', () => {
+    const s = buildProbeStatus(input(undefined));
+    expect(conditions(s)).toMatchObject({
+      Ready: 'False/Starting',
+      Reconciling: 'True/Starting',
+      Stalled: 'False/Starting',
+      Healthy: 'Unknown/Starting',
+      DNSUnavailable: 'Unknown/Starting',
+    });
+  });
+
+  it('keeps the evictions of the last hour, merging the live status with its own', () => {
+    const hourAgo = new Date(NOW.getTime() - 3_600_000).toISOString();
+    const s = buildProbeStatus(
+      input(undefined, {
+        previous: {
+          evictions: [
+            { pod: 'coredns-old', time: hourAgo },
+            { pod: 'coredns-a', uid: 'u-a', time: '2026-11-22T09:30:00.000Z' },
+          ],
+        },
+        evictions: [
+          { pod: 'coredns-a', uid: 'u-a', atMs: Date.parse('2026-11-22T09:30:00.000Z') },
+          { pod: 'coredns-b', atMs: Date.parse('2026-11-22T09:59:00.000Z') },
+        ],
+      }),
+    );
+    expect(s.evictions).toEqual([
+      { pod: 'coredns-a', uid: 'u-a', time: '2026-11-22T09:30:00.000Z' },
+      { pod: 'coredns-b', time: '2026-11-22T09:59:00.000Z' },
+    ]);
   });
 
   it('caps anomalies', () => {
@@ -173,25 +224,81 @@ describe('buildProbeStatus', () => {
   });
 });
 
-describe('invalidSpecStatus', () => {
-  it('keeps lastRemediation and says InvalidSpec', () => {
-    const s = invalidSpecStatus(
-      { lastRemediation: { pod: 'p', time: 't', reason: 'r' } },
+describe('cannotRunStatus', () => {
+  it('is Stalled with the reason and keeps the eviction history and lastRemediation', () => {
+    const evictions = [{ pod: 'p', time: '2026-11-22T09:59:00.000Z' }];
+    const s = cannotRunStatus(
+      { evictions, lastRemediation: { pod: 'p', time: 't', reason: 'r' } },
       3,
+      'InvalidSpec',
       'spec.interval: bad',
       NOW,
     );
     expect(conditions(s)).toMatchObject({
+      Ready: 'False/InvalidSpec',
+      Reconciling: 'False/InvalidSpec',
+      Stalled: 'True/InvalidSpec',
       Healthy: 'False/InvalidSpec',
       Remediating: 'False/InvalidSpec',
     });
+    expect(s.evictions).toEqual(evictions);
     expect(s.lastRemediation).toEqual({ pod: 'p', time: 't', reason: 'r' });
     expect(s.observedGeneration).toBe(3);
   });
 });
 
+describe('probeVerdict', () => {
+  const failingAll: Assessment = {
+    state: 'DNSUnavailable',
+    reason: 'UpstreamFailure',
+    targets: [t('10.96.0.10', 'Failing'), t('10.244.1.7', 'Failing')],
+    signals: [],
+    message: 'every target failing (2/2): an upstream or network fault a pod restart cannot fix',
+  };
+
+  it('a wrong port leads: the reason is ServicePortNotFound, not UpstreamFailure', () => {
+    const v = probeVerdict(failingAll, [
+      { reason: 'ServicePortNotFound', message: 'Service kube-system/kube-dns has no port 53' },
+    ]);
+    expect(v).toMatchObject({
+      state: 'DNSUnavailable',
+      reason: 'ServicePortNotFound',
+      kstatus: 'Stalled',
+    });
+    expect(v.message).toMatch(
+      /^Service kube-system\/kube-dns has no port 53; every target failing/,
+    );
+  });
+
+  it('without a problem, the assessment speaks', () => {
+    expect(probeVerdict(failingAll, [])).toMatchObject({
+      reason: 'UpstreamFailure',
+      message: failingAll.message,
+    });
+  });
+});
+
+describe('evictionRecords', () => {
+  it('reads status.evictions, and lastRemediation from a status written before the history was kept', () => {
+    expect(
+      evictionRecords({
+        lastRemediation: { pod: 'p', time: '2026-11-22T09:59:00.000Z', reason: 'r' },
+      }),
+    ).toEqual([{ pod: 'p', atMs: Date.parse('2026-11-22T09:59:00.000Z') }]);
+    expect(
+      evictionRecords({
+        evictions: [
+          { pod: 'a', time: '2026-11-22T09:10:00.000Z' },
+          { pod: 'p', uid: 'u', time: '2026-11-22T09:59:00.000Z' },
+        ],
+        lastRemediation: { pod: 'p', time: '2026-11-22T09:59:00.000Z', reason: 'r' },
+      }).map((e) => e.pod),
+    ).toEqual(['a', 'p']);
+  });
+});
+
 describe('statusSignature', () => {
-  it('changes with states and signals, not with numbers', () => {
+  it('changes with states, not with numbers or signal values', () => {
     const a = (ratio: number, state: TargetAssessment['state']): Assessment => ({
       state: 'Healthy',
       targets: [t('10.244.1.7', state, { successRatio: ratio })],

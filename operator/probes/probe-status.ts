@@ -1,16 +1,34 @@
 /**
- * The DNSProbe status (pure): conditions, targets, anomalies and the last remediation, from the
- * latest assessment. Plus `statusSignature`, the part of a status whose change must be written at
- * once (states, conditions, anomaly set); numbers alone wait for the periodic write.
+ * The DNSProbe status (pure): one verdict (state, reason, message leading with the cause) from the
+ * latest assessment and what discovery could not find; conditions, targets, anomalies, the
+ * eviction history and the last remediation from it. Plus `statusSignature`, the part of a status
+ * whose change must be written at once (states, not numbers or signal values).
  *
- * Conditions: exactly one of Healthy / Degraded / DNSUnavailable is True once there are results;
- * Remediating is True while an eviction is in progress.
+ * Conditions: Ready, Reconciling, Stalled as kstatus and Argo CD read them (runtime/conditions.ts:
+ * Reconciling while starting, Ready when DNS is available (Healthy or Degraded), Stalled when it is
+ * not or the spec cannot run); exactly one of Healthy / Degraded / DNSUnavailable is True once
+ * there are results; Remediating is True while an eviction is in progress.
  */
-import type { AnomalyStatus, DNSProbeStatus, ProbeTargetStatus } from '../api/types';
-import { kstatusConditions, setConditions, type ConditionInput } from '../runtime/conditions';
-import type { Assessment } from './detector';
+import type {
+  AnomalyStatus,
+  DNSProbeStatus,
+  EvictionStatus,
+  ProbeTargetStatus,
+} from '../api/types';
+import {
+  kstatusConditions,
+  setConditions,
+  type ConditionInput,
+  type ConditionStatus,
+  type KstatusState,
+} from '../runtime/conditions';
+import type { Assessment, ProbeState } from './detector';
+import type { EvictionRecord } from './remediation';
 
 export const MAX_ANOMALIES = 50;
+/** Evictions kept in status: the hourly cap's window holds at most maxEvictionsPerHour (<= 60). */
+export const MAX_EVICTIONS = 60;
+const HOUR_MS = 3_600_000;
 
 export interface RemediationStatus {
   readonly remediating: boolean;
@@ -19,15 +37,88 @@ export interface RemediationStatus {
   readonly last?: { readonly pod: string; readonly time: string; readonly reason: string };
 }
 
+/** Why discovery found fewer targets than expected. */
+export interface DiscoveryProblem {
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** What the probe says about cluster DNS, once, for conditions, metrics and Events. */
+export interface ProbeVerdict {
+  readonly state: ProbeState;
+  /** CamelCase: AllTargetsHealthy, PodFailure, UpstreamFailure, ServiceNotFound, Starting... */
+  readonly reason: string;
+  /** Leads with the cause. */
+  readonly message: string;
+  readonly kstatus: KstatusState;
+}
+
+/**
+ * The verdict. A discovery problem leads the message; with no target at all (the Service does not
+ * exist) DNS is unavailable as far as this probe can tell, and nothing will change until someone
+ * acts: Stalled. When every target fails and the Service has no port `spec.server.port`, the wrong
+ * port is the reason, not an upstream fault.
+ */
+export function probeVerdict(
+  a: Assessment | undefined,
+  problems: readonly DiscoveryProblem[],
+): ProbeVerdict {
+  const problem = problems[0];
+  const lead = (message: string): string =>
+    problem === undefined ? message : `${problem.message}; ${message}`;
+  if (problem !== undefined && (a === undefined || a.targets.length === 0)) {
+    return {
+      state: 'DNSUnavailable',
+      reason: problem.reason,
+      message: problem.message,
+      kstatus: 'Stalled',
+    };
+  }
+  if (a === undefined || a.state === 'Unknown') {
+    return {
+      state: 'Unknown',
+      reason: 'Starting',
+      message: lead('waiting for the first probe results'),
+      kstatus: 'Reconciling',
+    };
+  }
+  switch (a.state) {
+    case 'Healthy':
+      return {
+        state: a.state,
+        reason: 'AllTargetsHealthy',
+        message: lead(a.message),
+        kstatus: 'Ready',
+      };
+    case 'Degraded':
+      return {
+        state: a.state,
+        reason: a.reason ?? 'TargetsUnhealthy',
+        message: lead(a.message),
+        kstatus: 'Ready',
+      };
+    case 'DNSUnavailable': {
+      const wrongPort = problem?.reason === 'ServicePortNotFound' && a.reason === 'UpstreamFailure';
+      return {
+        state: a.state,
+        reason: wrongPort ? problem.reason : (a.reason ?? 'DNSUnavailable'),
+        message: lead(a.message),
+        kstatus: 'Stalled',
+      };
+    }
+  }
+}
+
 export interface StatusInput {
   readonly generation: number | undefined;
   readonly previous: DNSProbeStatus | undefined;
   readonly assessment: Assessment | undefined;
   /** Recent p50/p99 RTT per target key. */
   readonly percentiles: ReadonlyMap<string, { readonly p50Ms?: number; readonly p99Ms?: number }>;
-  /** Why discovery found fewer targets than expected. */
-  readonly problems: readonly { readonly reason: string; readonly message: string }[];
+  readonly problems: readonly DiscoveryProblem[];
   readonly remediation: RemediationStatus;
+  /** Evictions this runtime knows of (merged with the live status's). */
+  readonly evictions: readonly EvictionRecord[];
   readonly now: Date;
 }
 
@@ -49,18 +140,21 @@ export function buildProbeStatus(input: StatusInput): DNSProbeStatus {
     };
   });
   const healthy = targets.filter((t) => t.state === 'Healthy').length;
+  const verdict = probeVerdict(a, input.problems);
   const conditions = setConditions(
     input.previous?.conditions,
-    conditionInputs(a, input.problems, input.remediation),
+    conditionInputs(verdict, input.remediation),
     input.generation,
     input.now,
   );
+  const evictions = evictionStatus(input.previous?.evictions, input.evictions, input.now.getTime());
   return {
     ...(input.generation !== undefined ? { observedGeneration: input.generation } : {}),
     conditions,
     targetsHealthy: `${healthy}/${targets.length}`,
     targets,
     anomalies: anomalies(a, input.previous?.anomalies, input.now),
+    ...(evictions.length > 0 || input.previous?.evictions !== undefined ? { evictions } : {}),
     ...(input.remediation.last !== undefined
       ? { lastRemediation: { ...input.remediation.last } }
       : {}),
@@ -68,22 +162,18 @@ export function buildProbeStatus(input: StatusInput): DNSProbeStatus {
 }
 
 /**
- * Status for a spec the operator cannot run (reason InvalidSpec, or Forbidden for a tenancy
- * refusal): Stalled until the spec changes.
+ * Status for a spec the operator cannot run (InvalidSpec; the tenancy refusals go through here
+ * too): Stalled with the reason, nothing probed. The eviction history and the last remediation
+ * are kept: the hourly cap still counts them when the spec is fixed.
  */
-export function invalidSpecStatus(
+export function cannotRunStatus(
   previous: DNSProbeStatus | undefined,
   generation: number | undefined,
+  reason: string,
   message: string,
   now: Date,
-  reason = 'InvalidSpec',
 ): DNSProbeStatus {
-  const unknown = (type: string): ConditionInput => ({
-    type,
-    status: 'Unknown',
-    reason,
-    message,
-  });
+  const unknown = (type: string): ConditionInput => ({ type, status: 'Unknown', reason, message });
   return {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     conditions: setConditions(
@@ -101,58 +191,75 @@ export function invalidSpecStatus(
     targetsHealthy: '0/0',
     targets: [],
     anomalies: [],
+    ...(previous?.evictions !== undefined ? { evictions: previous.evictions } : {}),
     ...(previous?.lastRemediation !== undefined
       ? { lastRemediation: previous.lastRemediation }
       : {}),
   };
 }
 
-function conditionInputs(
-  a: Assessment | undefined,
-  problems: StatusInput['problems'],
-  rem: RemediationStatus,
-): ConditionInput[] {
-  const remediating: ConditionInput = {
-    type: 'Remediating',
-    status: rem.remediating ? 'True' : 'False',
-    reason: rem.reason,
-    message: rem.message,
-  };
-  const problem = problems[0];
-  if (a === undefined || a.state === 'Unknown') {
-    const reason = problem?.reason ?? 'NoResults';
-    const message = problem?.message ?? a?.message ?? 'no probe results yet';
-    return [
-      { type: 'Healthy', status: problem !== undefined ? 'False' : 'Unknown', reason, message },
-      { type: 'Degraded', status: 'Unknown', reason, message },
-      { type: 'DNSUnavailable', status: 'Unknown', reason, message },
-      remediating,
-    ];
-  }
-  const message = problem !== undefined ? `${a.message}; ${problem.message}` : a.message;
-  const is = (state: string): 'True' | 'False' => (a.state === state ? 'True' : 'False');
-  const reason = a.state === 'DNSUnavailable' ? (a.reason ?? 'DNSUnavailable') : a.state;
+function conditionInputs(v: ProbeVerdict, rem: RemediationStatus): ConditionInput[] {
+  const is = (state: ProbeState): ConditionStatus =>
+    v.state === 'Unknown' ? 'Unknown' : v.state === state ? 'True' : 'False';
+  const { reason, message } = v;
   return [
-    {
-      type: 'Healthy',
-      status: is('Healthy'),
-      reason: a.state === 'Healthy' ? 'AllTargetsHealthy' : reason,
-      message,
-    },
-    {
-      type: 'Degraded',
-      status: is('Degraded'),
-      reason: a.state === 'Degraded' ? 'TargetsUnhealthy' : reason,
-      message,
-    },
+    ...kstatusConditions({ state: v.kstatus, reason, message }),
+    { type: 'Healthy', status: is('Healthy'), reason, message },
+    { type: 'Degraded', status: is('Degraded'), reason, message },
     {
       type: 'DNSUnavailable',
       status: is('DNSUnavailable'),
-      reason: a.state === 'DNSUnavailable' ? reason : 'Available',
+      reason: v.state === 'Healthy' || v.state === 'Degraded' ? 'Available' : reason,
       message,
     },
-    remediating,
+    {
+      type: 'Remediating',
+      status: rem.remediating ? 'True' : 'False',
+      reason: rem.reason,
+      message: rem.message,
+    },
   ];
+}
+
+/**
+ * The evictions of the last hour, from the live status and this runtime's own (a leader that
+ * took over, or a runtime rebuilt for a new spec, counts the ones before it), oldest first.
+ */
+export function evictionStatus(
+  live: readonly EvictionStatus[] | undefined,
+  own: readonly EvictionRecord[],
+  nowMs: number,
+): EvictionStatus[] {
+  const byKey = new Map<string, EvictionStatus>();
+  for (const e of live ?? []) byKey.set(`${e.pod}|${e.time}`, e);
+  for (const e of own) {
+    const time = new Date(e.atMs).toISOString();
+    byKey.set(`${e.pod}|${time}`, {
+      pod: e.pod,
+      ...(e.uid !== undefined ? { uid: e.uid } : {}),
+      time,
+    });
+  }
+  return [...byKey.values()]
+    .filter((e) => nowMs - Date.parse(e.time) < HOUR_MS)
+    .sort((x, y) => x.time.localeCompare(y.time))
+    .slice(-MAX_EVICTIONS);
+}
+
+/** Evictions recorded in a status, as history records. */
+export function evictionRecords(status: DNSProbeStatus | undefined): EvictionRecord[] {
+  const out: EvictionRecord[] = [];
+  for (const e of status?.evictions ?? []) {
+    const atMs = Date.parse(e.time);
+    if (Number.isFinite(atMs))
+      out.push({ pod: e.pod, ...(e.uid !== undefined ? { uid: e.uid } : {}), atMs });
+  }
+  // A status from before the history was kept: its last remediation is the one known eviction.
+  const last = status?.lastRemediation;
+  const lastMs = last !== undefined ? Date.parse(last.time) : NaN;
+  if (last !== undefined && Number.isFinite(lastMs) && !out.some((e) => e.atMs === lastMs))
+    out.push({ pod: last.pod, atMs: lastMs });
+  return out.sort((x, y) => x.atMs - y.atMs);
 }
 
 function anomalies(
@@ -178,25 +285,25 @@ function anomalies(
   return out.slice(0, MAX_ANOMALIES);
 }
 
-/** What must be written at once when it changes. */
+/**
+ * What must be written at once when it changes: the verdict, target states, remediation and
+ * discovery problems. Numbers and signal values wait for the periodic write.
+ */
 export function statusSignature(
   a: Assessment | undefined,
   rem: RemediationStatus,
-  problems: StatusInput['problems'],
+  problems: readonly DiscoveryProblem[],
 ): string {
+  const v = probeVerdict(a, problems);
   const parts: string[] = [
-    a?.state ?? 'none',
-    a?.reason ?? '',
+    v.state,
+    v.reason,
     rem.remediating ? 'R' : '',
     rem.reason,
     rem.last?.time ?? '',
   ];
   for (const p of problems) parts.push(`p:${p.reason}`);
-  for (const s of a?.signals ?? []) parts.push(`s:${s.signal}`);
-  for (const t of a?.targets ?? []) {
-    parts.push(`t:${t.identity.key}:${t.state}`);
-    for (const s of t.signals) parts.push(`${s.signal}`);
-  }
+  for (const t of a?.targets ?? []) parts.push(`t:${t.identity.key}:${t.state}`);
   return parts.join('|');
 }
 

@@ -5,7 +5,7 @@
  * replica would multiply the load on CoreDNS past each probe's maxQPS and the namespace cap,
  * status would have several writers, and remediation must be leader-only anyway. A standby keeps
  * warm caches and takes over within a lease duration; the detector windows start afresh then, and
- * the cooldown carries over through status.lastRemediation.
+ * the cooldown and hourly cap carry over through status.evictions.
  *
  * Level-triggered: DNSProbe, Service, EndpointSlice and Pod events enqueue the affected DNSProbe
  * keys; a reconcile (re)builds the runtime when the spec generation changed and hands it the
@@ -16,12 +16,13 @@ import { API_VERSION, type DNSProbe } from '../api/types';
 import { objectKey, RESOURCES, splitKey, type InformerCache } from '../runtime/cache';
 import type { Controller, ControllerContext } from '../runtime/controller';
 import { describeError, isPermanent } from '../runtime/errors';
+import type { EventTarget } from '../runtime/events';
 import type { Logger } from '../runtime/logger';
 import { WorkQueue, type ReconcileResult } from '../runtime/workqueue';
 import { LoopLagMonitor } from './loop-lag';
-import { invalidSpecStatus } from './probe-status';
+import { cannotRunStatus } from './probe-status';
 import { ProbeRuntime } from './probe-runtime';
-import { KubeEvictionApi, podFacts, type EvictionApi } from './remediation';
+import { KubeEvictionApi, podFacts, type EvictionApi, type EvictionRecord } from './remediation';
 import { NamespaceBuckets } from './scheduler';
 import { probeSettings } from './settings';
 import { discoverTargets, SERVICE_NAME_LABEL } from './targets';
@@ -174,7 +175,9 @@ export class DNSProbeController implements Controller {
     if (runtime === undefined || runtime.generation !== generation) {
       runtime?.stop(false);
       this.#runtimes.delete(key);
-      const created = await this.#createRuntime(key, probe);
+      // The new spec's runtime counts the evictions of the old one (its last may not be in
+      // status yet): a spec edit does not reset the hourly cap.
+      const created = await this.#createRuntime(key, probe, runtime?.evictions);
       if (created === undefined) return;
       runtime = created;
       this.#runtimes.set(key, runtime);
@@ -185,6 +188,7 @@ export class DNSProbeController implements Controller {
     const pods = ref !== undefined ? caches.pods.byIndex(PROBE_INDEX.podNamespace, serviceNs) : [];
     const discovered = discoverTargets({
       server: probe.spec.server,
+      namespace: serviceNs,
       transport: runtime.engine.settings.transport,
       ...(ref !== undefined ? { service: caches.services.get(serviceNs, ref.name) } : {}),
       slices:
@@ -212,11 +216,18 @@ export class DNSProbeController implements Controller {
     return this.#ctx?.config.trustedNamespaces.includes(namespace) === true;
   }
 
-  /** A runtime for the spec, or undefined (status and Event written) when the spec is invalid. */
-  async #createRuntime(key: string, probe: ProbeObject): Promise<ProbeRuntime | undefined> {
+  /**
+   * A runtime for the spec, or undefined (status and Event written) when the spec cannot run.
+   * Every reason a spec cannot run is decided here, before a runtime exists (probing nothing,
+   * evicting nothing): InvalidSpec, and the tenancy refusals (Forbidden).
+   */
+  async #createRuntime(
+    key: string,
+    probe: ProbeObject,
+    evictions: readonly EvictionRecord[] | undefined,
+  ): Promise<ProbeRuntime | undefined> {
     const ctx = this.#ctx!;
     const { namespace, name } = splitKey(key);
-    const statusRef = { resource: RESOURCES.dnsprobes, namespace, name };
     const regarding = {
       apiVersion: API_VERSION,
       kind: 'DNSProbe',
@@ -231,29 +242,11 @@ export class DNSProbeController implements Controller {
       settings = probeSettings(probe.spec);
     } catch (err) {
       if (!isPermanent(err)) throw err;
-      const message = describeError(err);
-      this.#log?.warn({ key, reason: err.reason, err: message }, 'DNSProbe spec refused');
-      ctx.events.emit({
-        regarding,
-        type: 'Warning',
-        reason: err.reason,
-        action: 'Probe',
-        note: message,
-      });
-      await ctx.status.update<ProbeObject>(
-        statusRef,
-        (live) =>
-          invalidSpecStatus(
-            live.status,
-            live.metadata?.generation,
-            message,
-            new Date(),
-            err.reason,
-          ),
-        ctx.signal,
-      );
+      // InvalidSpec, or Forbidden (tenancy.ts) for a field this namespace may not use.
+      await this.#cannotRun(key, regarding, err.reason, describeError(err));
       return undefined;
     }
+    const statusRef = { resource: RESOURCES.dnsprobes, namespace, name };
     const serviceNs = probe.spec.server.serviceRef?.namespace || namespace;
     return new ProbeRuntime({
       key,
@@ -274,9 +267,29 @@ export class DNSProbeController implements Controller {
         return pod === undefined ? undefined : podFacts(pod);
       },
       ...(probe.status !== undefined ? { initialStatus: probe.status } : {}),
+      ...(evictions !== undefined ? { evictions } : {}),
       ...(this.#options.statusPeriodMs !== undefined
         ? { statusPeriodMs: this.#options.statusPeriodMs }
         : {}),
     });
+  }
+
+  /** Stalled with `reason`: the Event and the status that say why nothing is probed. */
+  async #cannotRun(
+    key: string,
+    regarding: EventTarget,
+    reason: string,
+    message: string,
+  ): Promise<void> {
+    const ctx = this.#ctx!;
+    const { namespace, name } = splitKey(key);
+    this.#log?.warn({ key, reason, err: message }, 'DNSProbe cannot run');
+    ctx.events.emit({ regarding, type: 'Warning', reason, action: 'Probe', note: message });
+    await ctx.status.update<ProbeObject>(
+      { resource: RESOURCES.dnsprobes, namespace, name },
+      (live) =>
+        cannotRunStatus(live.status, live.metadata?.generation, reason, message, new Date()),
+      ctx.signal,
+    );
   }
 }

@@ -81,6 +81,7 @@ function pod(
 function input(over: Partial<DiscoveryInput> = {}): DiscoveryInput {
   return {
     server: { serviceRef: { name: 'kube-dns', namespace: 'kube-system' }, port: 53 },
+    namespace: 'kube-system',
     transport: 'udp',
     service: SERVICE,
     slices: [],
@@ -167,13 +168,34 @@ describe('discoverTargets', () => {
     expect(d.targets.map((t) => t.identity.pod)).toEqual([undefined, 'coredns-a', 'coredns-b']);
   });
 
-  it('reports a missing Service and a missing port', () => {
-    expect(discoverTargets(input({ service: undefined }))).toEqual({
-      targets: [],
-      problems: [{ reason: 'ServiceNotFound', message: 'Service kube-system/kube-dns not found' }],
-    });
+  it('reports a missing Service with its namespace (also when serviceRef leaves it to the default), leading with the cause', () => {
+    const missing = discoverTargets(
+      input({
+        server: { serviceRef: { name: 'kube-dnss' }, port: 53 },
+        namespace: 'kube-system',
+        service: undefined,
+      }),
+    );
+    expect(missing.targets).toEqual([]);
+    expect(missing.problems).toEqual([
+      {
+        reason: 'ServiceNotFound',
+        message:
+          'Service kube-system/kube-dnss not found: create it, or set spec.server.serviceRef to the cluster DNS Service',
+      },
+    ]);
+  });
+
+  it('reports a missing port with the ports the Service has, and probes the asked port anyway', () => {
     const d = discoverTargets(input({ server: { serviceRef: { name: 'kube-dns' }, port: 5353 } }));
-    expect(d.problems.map((p) => p.reason)).toEqual(['ServicePortNotFound']);
+    expect(d.problems).toEqual([
+      {
+        reason: 'ServicePortNotFound',
+        message: expect.stringMatching(
+          /^Service kube-system\/kube-dns has no port 5353 \(it has 53\/UDP, 53\/TCP, 9153\/TCP\): set spec\.server\.port to its DNS port/,
+        ) as string,
+      },
+    ]);
     expect(keys(d)).toEqual(['10.96.0.10:5353']);
   });
 

@@ -32,6 +32,8 @@ export interface DiscoveredTarget extends EngineTarget {
 
 export interface DiscoveryInput {
   readonly server: DNSProbeSpec['server'];
+  /** The namespace of the referenced Service (serviceRef.namespace, else the DNSProbe's). */
+  readonly namespace: string;
   readonly transport: Transport;
   /** The referenced Service, when it exists. */
   readonly service?: V1Service;
@@ -63,23 +65,28 @@ export function discoverTargets(input: DiscoveryInput): Discovery {
     };
   }
   const service = input.service;
+  const name = `${input.namespace}/${ref.name}`;
   if (service === undefined) {
     return {
       targets: [],
       problems: [
         {
           reason: 'ServiceNotFound',
-          message: `Service ${ref.namespace ?? ''}/${ref.name} not found`,
+          message: `Service ${name} not found: create it, or set spec.server.serviceRef to the cluster DNS Service`,
         },
       ],
     };
   }
   const problems: { reason: string; message: string }[] = [];
-  const servicePort = pickServicePort(service.spec?.ports ?? [], server.port, input.transport);
+  const ports = service.spec?.ports ?? [];
+  const servicePort = pickServicePort(ports, server.port, input.transport);
   if (servicePort === undefined) {
+    const has = ports.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(', ');
     problems.push({
       reason: 'ServicePortNotFound',
-      message: `Service ${service.metadata?.name} has no port ${server.port}; probing port ${server.port} anyway`,
+      message:
+        `Service ${name} has no port ${server.port} (it has ${has === '' ? 'none' : has}): ` +
+        `set spec.server.port to its DNS port; probing port ${server.port} anyway`,
     });
   }
   const targets: DiscoveredTarget[] = [];
