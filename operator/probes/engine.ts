@@ -21,7 +21,7 @@ import {
   type TargetState,
 } from './detector';
 import { AdaptiveDeadline } from './deadline';
-import type { LagSource } from './loop-lag';
+import { serverRttMs, type LagSource } from './loop-lag';
 import type { PreparedQuery } from './query';
 import { Resolver, type ProbeResult, type ProbeTarget } from './resolver';
 import {
@@ -209,20 +209,21 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
     slot: ProbeSlot<TargetEntry>,
     result: ProbeResult,
     counted: boolean,
-    rttUsable: boolean,
+    stallMs: number,
   ): boolean {
     const entry = slot.data;
     this.#options.observer?.onProbe(entry, slot.query, result, counted);
     if (!counted) return false;
     const window = entry.window;
     const before = window.consecutiveFailures;
-    window.observe(slot.queryIndex, result.outcome, result.rttMs, this.#now(), {
-      rttUsable,
+    const rtt = serverRttMs(result.rttMs, stallMs);
+    window.observe(slot.queryIndex, result.outcome, rtt ?? result.rttMs, this.#now(), {
+      rttUsable: rtt !== undefined,
       expectNx: slot.query.expectRcode === 'NXDOMAIN',
       ...(result.detail !== undefined ? { detail: result.detail } : {}),
     });
-    if (rttUsable && result.outcome !== 'timeout' && result.outcome !== 'error')
-      entry.deadline.observe(result.rttMs);
+    if (rtt !== undefined && result.outcome !== 'timeout' && result.outcome !== 'error')
+      entry.deadline.observe(rtt);
     this.#noteFailing(entry);
     if (result.outcome === 'success') return false;
     if (result.outcome === 'timeout') entry.awaitLate(result.sentAtNs);
@@ -234,17 +235,18 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
     );
   }
 
-  onLateResult(slot: ProbeSlot<TargetEntry>, result: ProbeResult, rttUsable: boolean): void {
+  onLateResult(slot: ProbeSlot<TargetEntry>, result: ProbeResult, stallMs: number): void {
     const entry = slot.data;
     this.#options.observer?.onLate?.(entry, slot.query, result);
     // Only the answer to a timeout the window counted may correct it (a lag-excluded one was
     // never counted).
     if (!entry.takeLate(result.sentAtNs)) return;
-    entry.window.observeLate(slot.queryIndex, result.outcome, result.rttMs, this.#now(), {
-      rttUsable,
+    const rtt = serverRttMs(result.rttMs, stallMs);
+    entry.window.observeLate(slot.queryIndex, result.outcome, rtt ?? result.rttMs, this.#now(), {
+      rttUsable: rtt !== undefined,
       expectNx: slot.query.expectRcode === 'NXDOMAIN',
     });
-    if (rttUsable) entry.deadline.observe(result.rttMs);
+    if (rtt !== undefined) entry.deadline.observe(rtt);
     this.#noteFailing(entry);
   }
 

@@ -79,5 +79,16 @@ export class LoopLagMonitor implements LagSource {
   };
 }
 
+/**
+ * The server's share of a round trip that one of our own event-loop stalls overlapped: at least
+ * `measuredMs - stallMs` (the answer waited at most the stall to be read), so a slow prober never
+ * makes a server look slow. Undefined when the stall is half the measurement or more: too little
+ * is left to say anything. Without a stall, the measurement itself.
+ */
+export function serverRttMs(measuredMs: number, stallMs: number): number | undefined {
+  if (stallMs <= 0) return measuredMs;
+  return stallMs < measuredMs / 2 ? measuredMs - stallMs : undefined;
+}
+
 /** A lag source that never reports lag (tests, and when lag accounting is off). */
 export const NO_LAG: LagSource = { maxStallSince: () => 0 };

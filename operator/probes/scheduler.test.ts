@@ -1,4 +1,4 @@
-import { LoopLagMonitor, NO_LAG, type LagSource } from './loop-lag';
+import { LoopLagMonitor, NO_LAG, serverRttMs, type LagSource } from './loop-lag';
 import { prepareQuery, type PreparedQuery } from './query';
 import { makeTarget, type ProbeResult, type ProbeTarget, type ResultHandler } from './resolver';
 import {
@@ -116,7 +116,7 @@ function setup(
     slot: Slot;
     result: ProbeResult;
     counted: boolean;
-    rttUsable: boolean;
+    stallMs: number;
     active: boolean;
   }[] = [];
   let sender!: FakeSender;
@@ -125,8 +125,8 @@ function setup(
     opts.queries ?? [Q1],
     {
       sink: {
-        onProbeResult: (slot, result, counted, rttUsable) => {
-          results.push({ slot, result, counted, rttUsable, active: slot.active });
+        onProbeResult: (slot, result, counted, stallMs) => {
+          results.push({ slot, result, counted, stallMs, active: slot.active });
         },
       },
       lag: opts.lag ?? NO_LAG,
@@ -271,7 +271,7 @@ describe('ProbeScheduler', () => {
     expect(results.every((r) => r.counted)).toBe(true);
   });
 
-  it('does not count a probe that overlapped a loop stall, and never uses its RTT', () => {
+  it('does not count a probe that overlapped a long loop stall, and reports the stall to the sink', () => {
     let stall = 0;
     const lag: LagSource = { maxStallSince: () => stall };
     const { scheduler, run, results } = setup({}, { lag });
@@ -282,11 +282,11 @@ describe('ProbeScheduler', () => {
     run(200);
     stall = 70;
     run(200);
-    const small = results.filter((r) => r.counted && !r.rttUsable);
+    const small = results.filter((r) => r.counted && r.stallMs > 0);
     const big = results.filter((r) => !r.counted);
     expect(small.length).toBeGreaterThan(0);
     expect(big.length).toBeGreaterThan(0);
-    expect(big.every((r) => !r.rttUsable)).toBe(true);
+    expect(big.every((r) => r.stallMs === 70)).toBe(true);
   });
 
   it('after a long stall spreads the missed probes over one period instead of bursting', () => {
@@ -384,5 +384,16 @@ describe('LoopLagMonitor', () => {
     expect(monitor.maxStallSince(sentAt)).toBeGreaterThanOrEqual(30);
     expect(monitor.maxStallSince(process.hrtime.bigint())).toBe(0);
     monitor.stop();
+  });
+});
+
+describe('serverRttMs', () => {
+  it.each([
+    [40, 0, 40],
+    [40, 10, 30],
+    [40, 20, undefined],
+    [0.4, 5, undefined],
+  ])('measured %d ms with a %d ms stall of our own -> %s', (measured, stall, expected) => {
+    expect(serverRttMs(measured, stall)).toBe(expected);
   });
 });

@@ -160,17 +160,18 @@ export class ProbeSlot<D> {
 export interface ResultSink<D> {
   /**
    * One probe result. `counted` is false when an event-loop stall during the probe exceeded half
-   * its deadline; `rttUsable` is false when any stall overlapped the probe. Returns true to send a
+   * its deadline; `stallMs` is the longest stall that overlapped the probe (0: none; see
+   * loop-lag.ts serverRttMs for what is left of its RTT). Returns true to send a
    * confirmation probe of the slot at once.
    */
   onProbeResult(
     slot: ProbeSlot<D>,
     result: ProbeResult,
     counted: boolean,
-    rttUsable: boolean,
+    stallMs: number,
   ): boolean | void;
   /** An answer that came after the probe was reported as a timeout, within the timeout. */
-  onLateResult?(slot: ProbeSlot<D>, result: ProbeResult, rttUsable: boolean): void;
+  onLateResult?(slot: ProbeSlot<D>, result: ProbeResult, stallMs: number): void;
   /** The deadline of the slot's next probe, ms (default: the timeout). */
   deadlineMs?(slot: ProbeSlot<D>): number;
 }
@@ -405,8 +406,7 @@ export class ProbeScheduler<D> {
     if (result.late === true) {
       if (!slot.active || this.#sender === undefined) return;
       this.stats.lateAnswers++;
-      const rttUsable = this.#deps.lag.maxStallSince(result.sentAtNs) === 0;
-      this.#deps.sink.onLateResult?.(slot, result, rttUsable);
+      this.#deps.sink.onLateResult?.(slot, result, this.#deps.lag.maxStallSince(result.sentAtNs));
       return;
     }
     slot.inFlight = false;
@@ -415,7 +415,7 @@ export class ProbeScheduler<D> {
     const deadlineMs = result.deadlineMs ?? this.#settings.timeoutMs;
     const counted = stallMs <= deadlineMs / 2;
     if (!counted) this.stats.lagExcluded++;
-    const confirm = this.#deps.sink.onProbeResult(slot, result, counted, stallMs === 0) === true;
+    const confirm = this.#deps.sink.onProbeResult(slot, result, counted, stallMs) === true;
     if (!slot.active || this.#sender === undefined || slot.inFlight) return;
     const now = this.#now();
     if (slot.deferred) {
