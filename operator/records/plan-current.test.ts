@@ -292,7 +292,7 @@ describe('dnsop plan --current', () => {
   });
 
   it('the migration example does what docs/migration-from-external-dns.md says', async () => {
-    const examples = join(__dirname, '..', '..', 'examples');
+    const examples = join(__dirname, '..', '..', 'docs', 'migration-example');
     const { code, out } = await run(
       '-f',
       join(examples, 'migration-external-dns.yaml'),
