@@ -71,6 +71,12 @@ export class Route53Proxy {
   }[] = [];
   /** Refuse change batches over Route 53's limits, as Route 53 does (moto does not check all). */
   enforceLimits = false;
+  /**
+   * Throttle as Route 53 does: requests of one access key (one account) beyond this rate are
+   * answered Throttling. Undefined: no throttling (moto never throttles).
+   */
+  throttleAbove: { readonly requests: number; readonly perMs: number } | undefined;
+  readonly #sentByKey = new Map<string, number[]>();
   readonly #deniedKeys = new Set<string>();
 
   private constructor(server: Server, upstream: string) {
@@ -133,6 +139,8 @@ export class Route53Proxy {
     this.requests.length = 0;
     this.#faults = [];
     this.enforceLimits = false;
+    this.throttleAbove = undefined;
+    this.#sentByKey.clear();
   }
 
   async stop(): Promise<void> {
@@ -160,11 +168,26 @@ export class Route53Proxy {
       fault.remaining -= 1;
       return { ...fault, status: 400 };
     }
+    if (this.#overRate(accessKeyId ?? '')) {
+      return { code: 'Throttling', message: 'Rate exceeded', status: 400, format: 'ErrorResponse' };
+    }
     const tooBig =
       this.enforceLimits && isChangeBatch(method, path, text) ? limitBreach(text) : undefined;
     return tooBig === undefined
       ? undefined
       : { code: 'InvalidChangeBatch', message: tooBig, status: 400, format: 'InvalidChangeBatch' };
+  }
+
+  /** Counts a request against its account's rate; true when Route 53 would throttle it. */
+  #overRate(accessKeyId: string): boolean {
+    const limit = this.throttleAbove;
+    if (limit === undefined) return false;
+    const now = performance.now();
+    const recent = (this.#sentByKey.get(accessKeyId) ?? []).filter((t) => now - t < limit.perMs);
+    const over = recent.length >= limit.requests;
+    if (!over) recent.push(now);
+    this.#sentByKey.set(accessKeyId, recent);
+    return over;
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

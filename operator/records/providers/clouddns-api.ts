@@ -50,7 +50,7 @@ export interface CloudDnsApi {
 }
 
 /** No answer within this time is a failed attempt ("unavailable"), retried by the provider. */
-const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 60_000;
 
 type DnsOptions = NonNullable<ConstructorParameters<typeof DNS>[0]>;
 

@@ -53,8 +53,11 @@ export interface Route53ClientOptions {
   readonly credentials?: AwsStaticCredentials;
 }
 
-/** No answer within this time is a failed attempt ("unavailable"), retried by the provider. */
-const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * No answer within this time is a failed attempt ("unavailable"), retried by the provider. Far
+ * above any Route 53 answer (moto takes up to ~40 s per batch into a 10,000-record zone).
+ */
+const REQUEST_TIMEOUT_MS = 120_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
@@ -66,7 +69,12 @@ export function route53ApiFromSdk(options: Route53ClientOptions): Route53Api {
   const client = new Route53Client({
     region: options.region,
     maxAttempts: 1,
-    requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS, connectionTimeout: CONNECT_TIMEOUT_MS },
+    requestHandler: {
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      // Without this the SDK only logs a warning and keeps waiting.
+      throwOnRequestTimeout: true,
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+    },
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });
