@@ -268,10 +268,10 @@ it('a policy naming a hosted zone that does not exist says so in Route 53 words 
   expect(synced.message).toMatch(
     /^NoSuchHostedZone: No hosted zone found with ID: Z0000MISSING \(route53 GetHostedZone, hosted zone Z0000MISSING\)/,
   );
-  // Permanent: retried at spec.interval (60 s), not with fast backoff. Over the next 5 s, no more
-  // requests (today's failure mode was 8 requests in 2 s, 75 errors a minute).
-  const afterStatus = asks();
-  expect(afterStatus).toBeLessThanOrEqual(2);
+  // Permanent: retried at spec.interval (60 s), not with fast backoff (today's failure mode was 8
+  // requests in 2 s, 75 errors a minute). The first sync asks once; one more sync may follow at
+  // once (the policy's Secret seen by its watch); then nothing until the interval.
   await new Promise((resolve) => setTimeout(resolve, 5_000));
-  expect(asks()).toBe(afterStatus);
+  expect(asks()).toBeGreaterThanOrEqual(1);
+  expect(asks()).toBeLessThanOrEqual(2);
 });
