@@ -4,7 +4,7 @@
  * second per AWS account; Cloud DNS counts API requests per project and per IAM principal. Ten
  * policies with their own limiters would together send ten times the quota and be throttled.
  *
- * What "account" means when all the operator knows is a policy's Secret (ADR 0009):
+ * What "account" means when all the operator knows is a policy's Secret (ADR 0010):
  * - Route 53: the access key id (AWS_ACCESS_KEY_ID) plus the API endpoint. AWS counts per
  *   account, and two different access keys of one AWS account are two keys here (finding the
  *   account behind a key takes an STS call per key); ambient credentials (IRSA, pod identity,
