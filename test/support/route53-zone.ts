@@ -26,3 +26,16 @@ export async function listRecordSets(
     start = { name: page.NextRecordName, type: page.NextRecordType };
   }
 }
+
+/** One line per record set ("name TYPE value,value"), sorted: a zone to compare as a whole. */
+export function describeRecordSets(sets: readonly ResourceRecordSet[]): string[] {
+  return sets
+    .map((r) => {
+      const values =
+        r.AliasTarget !== undefined
+          ? [`alias:${r.AliasTarget.DNSName ?? ''}`]
+          : (r.ResourceRecords ?? []).map((v) => v.Value ?? '').sort();
+      return `${(r.Name ?? '').replace(/\.$/, '')} ${r.Type ?? ''} ${values.join(',')}`;
+    })
+    .sort();
+}
