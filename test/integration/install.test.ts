@@ -4,14 +4,17 @@
  * RBAC. Any request the code makes that the ClusterRole/Role does not allow shows up as a 403.
  */
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { ControlPlane } from '../envtest/control-plane';
+import { MotoServer } from '../envtest/moto';
 import { applyObjects, parseManifests } from '../envtest/apply';
 import { waitFor } from '../envtest/wait';
 import { createControllers } from '../../operator/controllers';
-import { buildConfig } from '../../operator/runtime/config';
+import { buildConfig, type RawConfig } from '../../operator/runtime/config';
 import { kubeRequest } from '../../operator/runtime/kube-http';
 import { createLogger } from '../../operator/runtime/logger';
 import { Manager } from '../../operator/runtime/manager';
@@ -24,11 +27,44 @@ const ROOT = join(__dirname, '..', '..');
 let plane: ControlPlane;
 
 /** deploy/ rendered by kustomize, exactly what `kubectl apply -k deploy/` sends. */
-function deployObjects(): KubernetesObject[] {
-  const rendered = execFileSync(plane.tools.kustomize, ['build', join(ROOT, 'deploy')], {
-    encoding: 'utf8',
+function deployObjects(dir = join(ROOT, 'deploy')): KubernetesObject[] {
+  const rendered = execFileSync(plane.tools.kustomize, ['build', dir], { encoding: 'utf8' });
+  return parseManifests(rendered, `kustomize build ${dir}`);
+}
+
+/**
+ * The operator as the dnsop ServiceAccount (its own token, so the shipped RBAC decides), logging
+ * into `lines`; `use` runs while it does, then it is shut down.
+ */
+async function runAsServiceAccount(
+  raw: RawConfig,
+  lines: string[],
+  use: (manager: Manager) => Promise<void>,
+): Promise<void> {
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
   });
-  return parseManifests(rendered, 'kustomize build deploy/');
+  const logger = createLogger('debug', sink);
+  const kc = await serviceAccountKubeConfig(plane.kubeConfig);
+  const config = buildConfig({ metricsAddr: '127.0.0.1:0', ...raw }, {});
+  const controllers = createControllers(config);
+  const manager = new Manager({
+    config,
+    kubeConfig: kc,
+    logger,
+    metrics: createMetrics(undefined, { processMetrics: false }),
+    controllers,
+  });
+  const operator = new DnsopOperator(manager, controllers, logger);
+  await operator.start();
+  try {
+    await use(manager);
+  } finally {
+    await operator.shutdown();
+  }
 }
 
 /** A kubeconfig that authenticates as the dnsop ServiceAccount (TokenRequest API). */
@@ -67,6 +103,8 @@ it('kubectl apply -k deploy/ (kustomize build) is accepted by a real API server'
   expect(applied.map((o) => o.kind).sort()).toEqual(
     [
       'ClusterRole',
+      'ClusterRole',
+      'ClusterRoleBinding',
       'ClusterRoleBinding',
       'CustomResourceDefinition',
       'CustomResourceDefinition',
@@ -83,33 +121,6 @@ it('kubectl apply -k deploy/ (kustomize build) is accepted by a real API server'
 
 it('the operator runs with the shipped RBAC and is never refused', async () => {
   const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logger = createLogger('debug', sink);
-  const kc = await serviceAccountKubeConfig(plane.kubeConfig);
-  const config = buildConfig(
-    {
-      metricsAddr: '127.0.0.1:0',
-      leaderElect: true,
-      leaderElectionNamespace: 'dnsop-system',
-      trustedNamespaces: 'dnsop-system',
-      identity: 'install-test',
-    },
-    {},
-  );
-  const controllers = createControllers(config);
-  const manager = new Manager({
-    config,
-    kubeConfig: kc,
-    logger,
-    metrics: createMetrics(undefined, { processMetrics: false }),
-    controllers,
-  });
-  const operator = new DnsopOperator(manager, controllers, logger);
   const admin = KubernetesObjectApi.makeApiClient(plane.kubeConfig);
   await applyObjects(plane.kubeConfig, [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
@@ -172,8 +183,14 @@ it('the operator runs with the shipped RBAC and is never refused', async () => {
       timeout: '50ms',
     },
   } as KubernetesObject);
-  await operator.start();
-  try {
+  // shop is trusted here: its route53 policy sets an endpoint (tenancy), and must read its Secret.
+  const config = {
+    leaderElect: true,
+    leaderElectionNamespace: 'dnsop-system',
+    trustedNamespaces: 'dnsop-system,shop',
+    identity: 'install-test',
+  };
+  await runAsServiceAccount(config, lines, async (manager) => {
     const synced = await waitFor(
       'DNSPolicy Ready with its record',
       async () => {
@@ -217,9 +234,124 @@ it('the operator runs with the shipped RBAC and is never refused', async () => {
     expect(probe.status?.targets?.[0]?.address).toMatch(/^127\.0\.0\.1/);
     const readyz = await fetch(`http://127.0.0.1:${manager.port}/readyz`);
     expect(readyz.status).toBe(200);
-  } finally {
-    await operator.shutdown();
-  }
+  });
   const refused = lines.filter((l) => /\b403\b|forbidden/i.test(l));
   expect(refused).toEqual([]);
+});
+
+it('deploy/secrets-by-namespace: Secrets are read through Roles in the listed namespaces only', async () => {
+  // An overlay as a user writes it: the base plus the component.
+  const dir = mkdtempSync(join(tmpdir(), 'dnsop-overlay-'));
+  const rel = (p: string): string => relative(dir, join(ROOT, p));
+  writeFileSync(
+    join(dir, 'kustomization.yaml'),
+    `resources: [${rel('deploy')}]\ncomponents: [${rel('deploy/secrets-by-namespace')}]\n`,
+  );
+  const objects = deployObjects(dir);
+  rmSync(dir, { recursive: true, force: true });
+  type Rule = { resources?: string[] };
+  const clusterWide = objects.filter((o) => o.kind?.startsWith('Cluster') === true);
+  expect(clusterWide.map((o) => o.metadata?.name)).not.toContain('dnsop-secrets');
+  for (const role of clusterWide.filter((o) => o.kind === 'ClusterRole')) {
+    expect((role as { rules?: Rule[] }).rules?.some((r) => r.resources?.includes('secrets'))).toBe(
+      false,
+    );
+  }
+  const roles = objects.filter((o) => o.kind === 'Role' && o.metadata?.name === 'dnsop-secrets');
+  expect(roles.map((o) => o.metadata?.namespace).sort()).toEqual(['team-a', 'team-b']);
+  const args =
+    (
+      objects.find((o) => o.kind === 'Deployment') as {
+        spec?: { template?: { spec?: { containers?: { args?: string[] }[] } } };
+      }
+    ).spec?.template?.spec?.containers?.[0]?.args ?? [];
+  const flag = args.find((a) => a.startsWith('--secret-namespaces='));
+  expect(flag).toBe('--secret-namespaces=team-a,team-b');
+
+  // A fresh install of the overlay (namespaces first; what the base alone installed is pruned).
+  const admin = KubernetesObjectApi.makeApiClient(plane.kubeConfig);
+  const namespaces = ['team-a', 'team-b', 'team-c'];
+  await applyObjects(
+    plane.kubeConfig,
+    namespaces.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+  );
+  await applyObjects(plane.kubeConfig, objects);
+  for (const kind of ['clusterrolebindings', 'clusterroles']) {
+    await kubeRequest(plane.kubeConfig, {
+      method: 'DELETE',
+      path: `/apis/rbac.authorization.k8s.io/v1/${kind}/dnsop-secrets`,
+    }).catch(() => undefined);
+  }
+  const moto = await MotoServer.start();
+  const savedEndpoint = process.env.AWS_ENDPOINT_URL_ROUTE_53;
+  process.env.AWS_ENDPOINT_URL_ROUTE_53 = moto.endpoint;
+  const lines: string[] = [];
+  try {
+    const { Route53Client, CreateHostedZoneCommand } = await import('@aws-sdk/client-route-53');
+    await new Route53Client({
+      region: moto.region,
+      endpoint: moto.endpoint,
+      credentials: moto.credentials,
+    }).send(new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: 'install' }));
+    for (const ns of ['team-a', 'team-c']) {
+      await admin.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'aws', namespace: ns },
+        stringData: {
+          AWS_ACCESS_KEY_ID: moto.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: moto.credentials.secretAccessKey,
+        },
+      } as KubernetesObject);
+      await admin.create({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: {
+          name: 'web',
+          namespace: ns,
+          annotations: { 'dnsop.io/hostname': `${ns}.example.com` },
+        },
+        spec: { ports: [{ port: 80 }] },
+      } as KubernetesObject);
+      await admin.create({
+        apiVersion: 'dnsop.io/v1alpha1',
+        kind: 'DNSPolicy',
+        metadata: { name: 'route53', namespace: ns },
+        spec: {
+          sources: [{ kind: 'Service' }],
+          domains: ['example.com'],
+          publishInternalServices: true,
+          provider: { route53: { region: moto.region, credentialsSecretRef: { name: 'aws' } } },
+        },
+      } as KubernetesObject);
+    }
+    const config = {
+      trustedNamespaces: 'dnsop-system',
+      secretNamespaces: (flag ?? '').split('=')[1] ?? '',
+      identity: 'install-test-secrets',
+    };
+    await runAsServiceAccount(config, lines, async () => {
+      const condition = async (ns: string, type: string): Promise<Record<string, string>> => {
+        const p = await kubeRequest<{ status?: { conditions?: Record<string, string>[] } }>(
+          plane.kubeConfig,
+          { method: 'GET', path: `/apis/dnsop.io/v1alpha1/namespaces/${ns}/dnspolicies/route53` },
+        );
+        return p.status?.conditions?.find((c) => c['type'] === type) ?? {};
+      };
+      await waitFor('team-a synced with its Secret, read through its Role', async () =>
+        (await condition('team-a', 'Ready'))['status'] === 'True' ? true : undefined,
+      );
+      const stalled = await waitFor('team-c refused: not in --secret-namespaces', async () => {
+        const c = await condition('team-c', 'Stalled');
+        return c['status'] === 'True' && c['reason'] === 'Forbidden' ? c : undefined;
+      });
+      expect(stalled['message']).toContain('--secret-namespaces');
+    });
+  } finally {
+    if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_ROUTE_53;
+    else process.env.AWS_ENDPOINT_URL_ROUTE_53 = savedEndpoint;
+    await moto.stop();
+  }
+  // Our own refusal says "Forbidden"; the API server's would say 403 / "is forbidden".
+  expect(lines.filter((l) => /\b403\b|is forbidden/i.test(l))).toEqual([]);
 });

@@ -39,6 +39,8 @@ describe('deploy/ (kubectl apply -k deploy/)', () => {
     expect(all.map((d) => d.kind).sort()).toEqual(
       [
         'ClusterRole',
+        'ClusterRole',
+        'ClusterRoleBinding',
         'ClusterRoleBinding',
         'Deployment',
         'Namespace',
