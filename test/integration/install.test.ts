@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { ControlPlane } from '../envtest/control-plane';
 import { MotoServer } from '../envtest/moto';
+import { awsCredentialsSecret } from '../support/route53-zone';
 import { applyObjects, parseManifests } from '../envtest/apply';
 import { waitFor } from '../envtest/wait';
 import { createControllers } from '../../operator/controllers';
@@ -183,11 +184,10 @@ it('the operator runs with the shipped RBAC and is never refused', async () => {
       timeout: '50ms',
     },
   } as KubernetesObject);
-  // shop is trusted here: its route53 policy sets an endpoint (tenancy), and must read its Secret.
   const config = {
     leaderElect: true,
     leaderElectionNamespace: 'dnsop-system',
-    trustedNamespaces: 'dnsop-system,shop',
+    trustedNamespaces: 'dnsop-system',
     identity: 'install-test',
   };
   await runAsServiceAccount(config, lines, async (manager) => {
@@ -294,15 +294,7 @@ it('deploy/secrets-by-namespace: Secrets are read through Roles in the listed na
       credentials: moto.credentials,
     }).send(new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: 'install' }));
     for (const ns of ['team-a', 'team-c']) {
-      await admin.create({
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'aws', namespace: ns },
-        stringData: {
-          AWS_ACCESS_KEY_ID: moto.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: moto.credentials.secretAccessKey,
-        },
-      } as KubernetesObject);
+      await admin.create(awsCredentialsSecret(ns, 'aws', moto.credentials));
       await admin.create({
         apiVersion: 'v1',
         kind: 'Service',

@@ -32,7 +32,7 @@ import { ControlPlane } from '../envtest/control-plane';
 import { MotoServer } from '../envtest/moto';
 import { waitFor } from '../envtest/wait';
 import { DnsTestServer } from '../fakes/dns-test-server';
-import { describeRecordSets, listRecordSets } from '../support/route53-zone';
+import { awsCredentialsSecret, describeRecordSets, listRecordSets } from '../support/route53-zone';
 import { startOperator } from './operator-fixture';
 
 jest.setTimeout(300_000);
@@ -106,15 +106,7 @@ function tenantObjects(ns: Tenant): KubernetesObject[] {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'tenant' },
       subjects: [{ kind: 'ServiceAccount', name: 'tenant', namespace: ns }],
     } as KubernetesObject,
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'aws', namespace: ns },
-      stringData: {
-        AWS_ACCESS_KEY_ID: moto.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: moto.credentials.secretAccessKey,
-      },
-    } as KubernetesObject,
+    awsCredentialsSecret(ns, 'aws', moto.credentials),
   ];
 }
 

@@ -4,6 +4,7 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
+import type { KubernetesObject } from '@kubernetes/client-node';
 
 /** Every record set of the zone, all pages. */
 export async function listRecordSets(
@@ -38,4 +39,21 @@ export function describeRecordSets(sets: readonly ResourceRecordSet[]): string[]
       return `${(r.Name ?? '').replace(/\.$/, '')} ${r.Type ?? ''} ${values.join(',')}`;
     })
     .sort();
+}
+
+/** The credentials Secret a DNSPolicy names (`credentialsSecretRef`), holding these AWS keys. */
+export function awsCredentialsSecret(
+  namespace: string,
+  name: string,
+  credentials: { readonly accessKeyId: string; readonly secretAccessKey: string },
+): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+    stringData: {
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    },
+  } as KubernetesObject;
 }
