@@ -610,7 +610,7 @@ export class DNSPolicyController implements Controller {
       this.#policyEvent(
         policy,
         'Warning',
-        'Forbidden',
+        'CleanupSkipped',
         `no records were deleted: the policy was refused (${why})`,
       );
     } else if (policy.metadata.annotations?.[SKIP_CLEANUP_ANNOTATION] === 'true') {

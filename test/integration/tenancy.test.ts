@@ -404,7 +404,8 @@ describe('tenant b against tenant shop, kube-system and the operator (default fl
     const note = await waitFor('cleanup refusal Event', async () =>
       (await events('b', 'hijack')).find((e) => e.note.startsWith('no records were deleted')),
     );
-    expect(note.reason).toBe('Forbidden');
+    expect(note.reason).toBe('CleanupSkipped');
+    expect(note.note).toContain('spec.ownerId');
     await settle();
     await expectShopZoneUnchanged();
   });
