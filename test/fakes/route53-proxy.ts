@@ -26,6 +26,8 @@ export interface ProxiedRequest {
   readonly at: number;
   /** Time the upstream (moto) took to answer, ms. */
   upstreamMs?: number;
+  /** performance.now() when the upstream's answer arrived (e.g. a change accepted). */
+  answeredAt?: number;
   /** The access key id the request was signed with (SigV4 Credential=...). */
   readonly accessKeyId?: string;
 }
@@ -239,7 +241,8 @@ export class Route53Proxy {
         ...(body.length > 0 ? { body } : {}),
       });
       const payload = Buffer.from(await upstream.arrayBuffer());
-      record.upstreamMs = performance.now() - started;
+      record.answeredAt = performance.now();
+      record.upstreamMs = record.answeredAt - started;
       record.status = upstream.status;
       const outHeaders: Record<string, string> = {};
       upstream.headers.forEach((v, k) => {
