@@ -20,12 +20,18 @@ import type { Endpoint } from '../../operator/records/endpoint';
 import { InMemoryDnsStore } from '../../operator/records/providers/inmemory';
 import { DNSPolicyController } from '../../operator/records/reconciler';
 import { ownershipRecord } from '../../operator/records/registry';
-import { kubeRequest, MERGE_PATCH } from '../../operator/runtime/kube-http';
+import { kubeRequest } from '../../operator/runtime/kube-http';
 import { silentLogger } from '../../operator/runtime/logger';
 import { DnsopOperator } from '../../operator/runtime/operator';
 import { applyObjects, readManifests, readObject, waitForDeletion } from '../envtest/apply';
 import { ControlPlane } from '../envtest/control-plane';
 import { waitFor } from '../envtest/wait';
+import {
+  mergePatch,
+  namespaceObjects,
+  patchStatus as patchObjectStatus,
+  type ObjectPath,
+} from '../support/kube-objects';
 import { startOperator } from './operator-fixture';
 
 jest.setTimeout(180_000);
@@ -63,30 +69,12 @@ function dnsPolicy(
   } as KubernetesObject;
 }
 
-async function patchStatus(
-  obj: { apiVersion: string; plural: string; namespace: string; name: string },
-  status: unknown,
-): Promise<void> {
-  const base = obj.apiVersion === 'v1' ? '/api/v1' : `/apis/${obj.apiVersion}`;
-  await kubeRequest(kc, {
-    method: 'PATCH',
-    path: `${base}/namespaces/${obj.namespace}/${obj.plural}/${obj.name}/status`,
-    contentType: MERGE_PATCH,
-    body: { status },
-  });
+async function patchStatus(obj: ObjectPath, status: unknown): Promise<void> {
+  await patchObjectStatus(kc, obj, status);
 }
 
-async function patch(
-  obj: { apiVersion: string; plural: string; namespace: string; name: string },
-  body: unknown,
-): Promise<void> {
-  const base = obj.apiVersion === 'v1' ? '/api/v1' : `/apis/${obj.apiVersion}`;
-  await kubeRequest(kc, {
-    method: 'PATCH',
-    path: `${base}/namespaces/${obj.namespace}/${obj.plural}/${obj.name}`,
-    contentType: MERGE_PATCH,
-    body,
-  });
+async function patch(obj: ObjectPath, body: unknown): Promise<void> {
+  await mergePatch(kc, obj, body);
 }
 
 async function readyPod(
@@ -154,15 +142,7 @@ beforeAll(async () => {
     ...readManifests(...plane.tools.gatewayApiCrdFiles),
   ].filter((o) => o.kind === 'CustomResourceDefinition');
   const namespaces = ['pg', 'infra', 'shop', 'fin', 'restart', 'dnsop-system'];
-  await applyObjects(kc, [
-    ...crds,
-    ...namespaces.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
-    ...namespaces.map((namespace) => ({
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name: 'default', namespace },
-    })),
-  ]);
+  await applyObjects(kc, [...crds, ...namespaceObjects(namespaces)] as KubernetesObject[]);
   const logger = silentLogger();
   const controller = new DNSPolicyController({ inMemoryStore: store, debounceMs: 200 });
   ({ operator } = await startOperator(kc, [controller], {
