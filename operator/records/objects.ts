@@ -82,6 +82,16 @@ export function recordsCaches(
   ) as unknown as RecordsCaches;
 }
 
+/** The kinds whose diagnostics are also posted as Events on the object, with their caches. */
+export const DIAGNOSTIC_EVENT_CACHES: Readonly<Record<string, keyof RecordsCaches>> = {
+  HTTPRoute: 'httproutes',
+  GRPCRoute: 'grpcroutes',
+  TLSRoute: 'tlsroutes',
+  TCPRoute: 'tcproutes',
+  UDPRoute: 'udproutes',
+  Ingress: 'ingresses',
+};
+
 /** The cache of each route kind. */
 export const ROUTE_CACHES = {
   HTTPRoute: 'httproutes',

@@ -12,11 +12,13 @@ import {
   gateway,
   headless,
   httpRoute,
+  ingress,
   listener,
   namespace,
   parentStatus,
   pod,
   policy,
+  route,
   service,
 } from '../../test/support/records-fixtures';
 
@@ -167,6 +169,40 @@ describe('DNSPolicyController', () => {
       expect(names(h.controller.store.records('gw'))).toEqual(['checkout.example.com A 10.0.0.50']),
     );
     expect([...seen]).toEqual(['checkout.example.com A 10.0.0.50']);
+  });
+
+  it('posts an Ingress or route diagnostic as an Event on that object too', async () => {
+    h = await startControllerHarness();
+    h.apply(
+      policy('web', {
+        sources: [{ kind: 'Ingress' }, { kind: 'TCPRoute' }],
+        provider: { inMemory: { zone: 'ev-kinds' } },
+      }),
+    );
+    h.apply(ingress('pending', { lb: [] }));
+    h.apply(route('TCPRoute', 'db'));
+    await eventually(() => {
+      expect(h.events.events).toContainEqual(
+        expect.objectContaining({
+          regarding: expect.objectContaining({
+            apiVersion: 'networking.k8s.io/v1',
+            kind: 'Ingress',
+            name: 'pending',
+          }),
+          reason: 'NoLoadBalancerAddress',
+        }),
+      );
+      expect(h.events.events).toContainEqual(
+        expect.objectContaining({
+          regarding: expect.objectContaining({
+            apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+            kind: 'TCPRoute',
+            name: 'db',
+          }),
+          reason: 'GatewayNotFound',
+        }),
+      );
+    });
   });
 
   it('reports NotAllowedByListeners in status and as an Event on the HTTPRoute (seeds/002)', async () => {

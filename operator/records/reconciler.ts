@@ -28,7 +28,13 @@ import type {
 } from '@kubernetes/client-node';
 import { API_VERSION, type DNSPolicy, type DNSPolicyStatus } from '../api/types';
 import { backoffDelay, type BackoffOptions } from '../runtime/backoff';
-import { RESOURCES, splitKey, type CacheEvent, type InformerCache } from '../runtime/cache';
+import {
+  RESOURCES,
+  apiVersionOf,
+  splitKey,
+  type CacheEvent,
+  type InformerCache,
+} from '../runtime/cache';
 import { generationObserved, type KstatusInput } from '../runtime/conditions';
 import type { Controller, ControllerContext } from '../runtime/controller';
 import { parseDuration } from '../runtime/duration';
@@ -54,6 +60,7 @@ import {
 } from './fanout';
 import { DomainFilter } from './hostname';
 import {
+  DIAGNOSTIC_EVENT_CACHES,
   ROUTE_CACHES,
   fanoutLookupsFrom,
   installRecordsIndexes,
@@ -785,17 +792,18 @@ export class DNSPolicyController implements Controller {
     return written;
   }
 
-  /** Diagnostics: debug log always; an Event on the HTTPRoute (the recorder deduplicates). */
+  /** Diagnostics: debug log always; an Event on a route or Ingress (the recorder deduplicates). */
   #report(policy: DNSPolicy, diagnostics: readonly Diagnostic[], log: Logger): void {
-    const routes = this.#caches?.httproutes;
     for (const d of diagnostics) {
       log.debug({ object: d.object, reason: d.reason }, d.message);
       const [kind, namespace, name] = d.object.split('/');
-      if (kind !== 'HTTPRoute' || namespace === undefined || name === undefined) continue;
-      const uid = routes?.get(namespace, name)?.metadata?.uid;
+      const cacheName = kind === undefined ? undefined : DIAGNOSTIC_EVENT_CACHES[kind];
+      if (cacheName === undefined || kind === undefined || namespace === undefined) continue;
+      if (name === undefined) continue;
+      const uid = this.#caches?.[cacheName].get(namespace, name)?.metadata?.uid;
       this.#ctx?.events.emit({
         regarding: {
-          apiVersion: 'gateway.networking.k8s.io/v1',
+          apiVersion: apiVersionOf(RESOURCES[cacheName]),
           kind,
           namespace,
           name,
