@@ -97,6 +97,7 @@ function tenantObjects(ns: Tenant): KubernetesObject[] {
         { apiGroups: ['dnsop.io'], resources: ['dnspolicies', 'dnsprobes'], verbs: ['*'] },
         { apiGroups: [''], resources: ['services'], verbs: ['*'] },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['*'] },
+        { apiGroups: ['externaldns.k8s.io'], resources: ['dnsendpoints'], verbs: ['*'] },
       ],
     } as KubernetesObject,
     {
@@ -327,7 +328,7 @@ beforeAll(async () => {
       },
     }),
   );
-  const crds = readManifests(join(ROOT, 'crds')).filter(
+  const crds = readManifests(join(ROOT, 'crds'), ...plane.tools.externalDnsCrdFiles).filter(
     (o) => o.kind === 'CustomResourceDefinition',
   );
   await applyObjects(plane.kubeConfig, [...crds, ...TENANTS.flatMap(tenantObjects)]);
@@ -482,6 +483,40 @@ describe('tenant b against tenant shop, kube-system and the operator (default fl
     await settle();
     await expectShopZoneUnchanged();
     await remove('b', 'dnspolicies', 'cname');
+  });
+
+  it("a DNSEndpoint cannot write ownership records (shop's, or external-dns's for adoption)", async () => {
+    await as('b').create({
+      apiVersion: 'externaldns.k8s.io/v1alpha1',
+      kind: 'DNSEndpoint',
+      metadata: { name: 'forge', namespace: 'b', labels: { attack: 'forge' } },
+      spec: {
+        endpoints: [
+          {
+            // Overwriting shop's ownership record would make b the owner of app.shop.example.com.
+            dnsName: '_dnsop-a.app.shop.example.com',
+            recordType: 'TXT',
+            targets: ['heritage=dnsop,dnsop/owner=b/forge'],
+          },
+          {
+            // An external-dns ownership record: bait for a later adoption of shop's name.
+            dnsName: 'a-new.shop.example.com',
+            recordType: 'TXT',
+            targets: ['heritage=external-dns,external-dns/owner=default'],
+          },
+        ],
+      },
+    } as KubernetesObject);
+    await as('b').create(
+      policy('b', 'forge', {
+        sources: [{ kind: 'DNSEndpoint', selector: { matchLabels: { attack: 'forge' } } }],
+      }),
+    );
+    await expectDiagnostic('forge', 'ReservedName', '_dnsop-a.app.shop.example.com TXT');
+    await expectDiagnostic('forge', 'ReservedName', 'a-new.shop.example.com TXT');
+    await settle();
+    await expectShopZoneUnchanged();
+    await remove('b', 'dnspolicies', 'forge');
   });
 
   it("namespaceSelector does not reach shop's Services", async () => {
