@@ -60,6 +60,15 @@ describe("Route 53's 1,000 ResourceRecords per request", () => {
     expect(batchSizes(changes)).toEqual({ requests: expected, oversized: 0 });
   });
 
+  it('counts one record over 1,000 as over, although the changes are far fewer', () => {
+    const sets = [...hosts(249, 4), { ...hosts(250, 5)[249]!, name: 'five.example.com' }];
+    // 249 x 4 + 5 = 1,001 records in 250 changes.
+    expect(batchSizes(creating(sets)).requests).toEqual([249, 1]);
+    expect(batchSizes(creating(sets.slice(0, 249).concat(hosts(250, 4)[249]!))).requests).toEqual([
+      250,
+    ]);
+  });
+
   it('never splits a record from its ownership TXT at the boundary', () => {
     const records = hosts(501);
     const withOwners = records.flatMap((ep) => [
