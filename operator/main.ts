@@ -1,18 +1,14 @@
 /**
  * The `dnsop` command line: run | plan | probe | version.
  * `main` returns the exit code instead of exiting, so tests call it like any function.
+ *
+ * Start-up (DESIGN.md, CLI): this module loads only commander; each command imports what it uses
+ * when it runs, so `dnsop version` pays for nothing else, `dnsop probe` loads the resolver and
+ * scheduler only, and the operator framework and cloud SDKs load under `dnsop run` alone.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { KubeConfig } from '@kubernetes/client-node';
 import { EXIT_OK, EXIT_USAGE, processIO, type CliIO } from './cli-io';
-import { createControllers } from './controllers';
-import { runProbeCommand } from './probes/probe-command';
-import { runPlanCommand } from './records/plan-command';
-import { buildConfig, ConfigError, type RawConfig } from './runtime/config';
-import { createLogger } from './runtime/logger';
-import { Manager } from './runtime/manager';
-import { createMetrics } from './runtime/metrics';
-import { DnsopOperator } from './runtime/operator';
+import type { RawConfig } from './runtime/config';
 import { VERSION } from './version';
 
 function collect(value: string, previous: string[]): string[] {
@@ -109,48 +105,15 @@ function runCommand(io: CliIO, exit: (code: number) => void): Command {
       ).default('2000'),
     )
     .addOption(
-      new Option('--shutdown-grace <duration>', 'time for in-flight reconciles on SIGTERM').default(
-        '25s',
-      ),
+      new Option(
+        '--shutdown-grace <duration>',
+        'from SIGTERM to exit, at most: in-flight reconciles get all but 5s, then are aborted',
+      ).default('25s'),
     )
     .action(async (opts: RawConfig) => {
-      exit(await runOperator(opts, io));
+      const { runOperatorCommand } = await import('./run-command');
+      exit(await runOperatorCommand(opts, io));
     });
-}
-
-async function runOperator(raw: RawConfig, io: CliIO): Promise<number> {
-  let config;
-  try {
-    config = buildConfig(raw, process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      io.stderr(`dnsop run: ${err.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw err;
-  }
-  const logger = createLogger(config.logLevel);
-  const kubeConfig = new KubeConfig();
-  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
-  else kubeConfig.loadFromDefault();
-  const metrics = createMetrics();
-  const controllers = createControllers(config);
-  const manager = new Manager({ config, kubeConfig, logger, metrics, controllers });
-  const operator = new DnsopOperator(manager, controllers, logger);
-  const stopped = new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      logger.info({ signal }, 'shutting down');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      void operator.shutdown().finally(resolve);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-  await operator.start();
-  await stopped;
-  logger.flush();
-  return EXIT_OK;
 }
 
 function planCommand(io: CliIO, exit: (code: number) => void): Command {
@@ -184,6 +147,7 @@ function planCommand(io: CliIO, exit: (code: number) => void): Command {
         exitCode?: boolean;
         controllerName?: string;
       }) => {
+        const { runPlanCommand } = await import('./records/plan-command');
         exit(
           await runPlanCommand(
             {
@@ -224,6 +188,7 @@ function probeCommand(io: CliIO, exit: (code: number) => void): Command {
         duration: string;
         output: string;
       }) => {
+        const { runProbeCommand } = await import('./probes/probe-command');
         const abort = new AbortController();
         const onSignal = (): void => abort.abort();
         process.once('SIGINT', onSignal);

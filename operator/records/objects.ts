@@ -13,7 +13,7 @@ import {
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
-import type { DNSPolicy } from '../api/types';
+import type { DNSPolicy, SourceKind } from '../api/types';
 import { InformerCache, RESOURCES, type ResourceName } from '../runtime/cache';
 import { silentLogger } from '../runtime/logger';
 import type { FanoutLookups } from './fanout';
@@ -31,6 +31,10 @@ export interface ObjectStore<T extends KubernetesObject> {
   byIndex(index: string, value: string): T[];
   addIndex(name: string, fn: (obj: T) => readonly string[]): void;
   synced(): boolean;
+  /** False when the API is known not to be served (an optional CRD absent or being deleted). */
+  available?(): boolean;
+  /** When an API that vanished was served again (see InformerCache.servedAgainAt). */
+  servedAgainAt?(): number | undefined;
 }
 
 /** The object type each cache of the records pipeline holds. */
@@ -209,6 +213,48 @@ export function fanoutLookupsFrom(caches: RecordsCaches): FanoutLookups {
 /** True when every cache the records pipeline reads has loaded its first list. */
 export function recordsCachesSynced(caches: RecordsCaches): boolean {
   return Object.values(caches).every((c: ObjectStore<KubernetesObject>) => c.synced());
+}
+
+/**
+ * The caches each source kind reads (namespaces and policies aside, which every kind reads), by
+ * their RESOURCES name: when one of them is not served, records made from that kind are held, not
+ * deleted. A new source kind must be listed here (the Record type makes the compiler ask).
+ */
+const SOURCE_KIND_CACHES: Readonly<Record<SourceKind, readonly ResourceName[]>> = {
+  Service: ['services', 'pods', 'endpointslices', 'nodes'],
+  Pod: ['pods'],
+  Ingress: ['ingresses'],
+  HTTPRoute: ['httproutes', 'gateways'],
+  GRPCRoute: ['grpcroutes', 'gateways'],
+  TLSRoute: ['tlsroutes', 'gateways'],
+  TCPRoute: ['tcproutes', 'gateways'],
+  UDPRoute: ['udproutes', 'gateways'],
+  DNSEndpoint: ['dnsendpoints'],
+};
+
+/**
+ * After an API that vanished is served again (a CRD reinstalled), its objects may still be on
+ * their way back (GitOps re-applying them): records made from that kind stay held this long, so a
+ * reinstall never deletes and republishes them. A first install is not held.
+ */
+export const API_RETURN_HOLD_MS = 120_000;
+
+/**
+ * Source kinds whose records must be held: one of the caches the kind reads is known not to be
+ * served (synced, not available), or was served again less than API_RETURN_HOLD_MS ago.
+ */
+export function unavailableSourceKinds(caches: RecordsCaches, now = Date.now()): SourceKind[] {
+  const byName = caches as unknown as Partial<Record<ResourceName, ObjectStore<KubernetesObject>>>;
+  const held = (name: ResourceName): boolean => {
+    const store = byName[name];
+    if (store === undefined) return false;
+    if (store.synced() && store.available?.() === false) return true;
+    const back = store.servedAgainAt?.();
+    return back !== undefined && now - back < API_RETURN_HOLD_MS;
+  };
+  return (Object.keys(SOURCE_KIND_CACHES) as SourceKind[]).filter((kind) =>
+    SOURCE_KIND_CACHES[kind].some(held),
+  );
 }
 
 /** Caches with no API server behind them, filled with `add`; used by `dnsop plan`, tests and the bench. */

@@ -2,13 +2,13 @@
  * One DNSPolicy through the pure pipeline: sources -> provider shaping -> plan. The operator's
  * reconciler and `dnsop plan` both call these, so what `dnsop plan` prints is what the operator does.
  */
-import type { DNSPolicy } from '../api/types';
+import type { DNSPolicy, SourceKind } from '../api/types';
 import type { Diagnostic, Endpoint } from './endpoint';
 import { EXTERNAL_DNS_DEFAULTS, type ExternalDnsRegistry } from './external-dns-registry';
 import { DomainFilter } from './hostname';
 import { planChanges, type Plan } from './plan';
 import { providerKind, shapeEndpointsFor, type ProviderKind } from './providers/index';
-import { collectDesiredRecords, type SourceObjects } from './sources/index';
+import { collectDesiredRecords, policyRef, type SourceObjects } from './sources/index';
 import {
   withinDomainGrants,
   withoutForeignNames,
@@ -26,6 +26,8 @@ export interface PolicyEvaluation {
   readonly diagnostics: readonly Diagnostic[];
   /** Source objects whose published records are held unchanged. */
   readonly held: readonly string[];
+  /** Source kinds the policy asks for whose API is not served: their records are held too. */
+  readonly heldKinds: readonly SourceKind[];
   readonly namespaces: readonly string[];
   /** Set for a policy in an untrusted namespace: names other namespaces' owners hold are off limits. */
   readonly confinedTo?: string;
@@ -43,11 +45,35 @@ export function policyKey(policy: Pick<DNSPolicy, 'metadata'>): string {
   return `${policy.metadata.namespace ?? ''}/${policy.metadata.name ?? ''}`;
 }
 
-/** Sources and provider shaping for one policy. Pure. */
+/**
+ * The source kinds this policy asks for whose API is not served (e.g. HTTPRoute without the
+ * Gateway API CRDs), each with an APINotInstalled diagnostic on the policy.
+ */
+export function unservedSources(
+  policy: DNSPolicy,
+  unavailableKinds: readonly SourceKind[],
+): { readonly kinds: SourceKind[]; readonly diagnostics: Diagnostic[] } {
+  const asked = new Set(policy.spec.sources.map((s) => s.kind));
+  const kinds = unavailableKinds.filter((k) => asked.has(k));
+  return {
+    kinds,
+    diagnostics: kinds.map((kind) => ({
+      object: policyRef(policy),
+      reason: 'APINotInstalled',
+      message: `${kind} sources are disabled: the API server does not serve ${kind} (its CRD is not installed, or was removed or reinstalled in the last few minutes); records already published from ${kind} objects are kept unchanged until it is served and settled`,
+    })),
+  };
+}
+
+/**
+ * Sources and provider shaping for one policy. Pure. `unavailableKinds`: source kinds whose
+ * API is not served right now (the operator's caches know; offline there are none).
+ */
 export function evaluatePolicy(
   policy: DNSPolicy,
   objects: SourceObjects,
   options: TenancyOptions,
+  unavailableKinds: readonly SourceKind[] = [],
 ): PolicyEvaluation {
   const provider = providerKind(policy.spec.provider);
   const collected = collectDesiredRecords(policy, objects, options);
@@ -55,18 +81,21 @@ export function evaluatePolicy(
   const namespace = policy.metadata.namespace ?? '';
   const reserved = withoutReservedNames(shaped.endpoints);
   const granted = withinDomainGrants(reserved.endpoints, namespace, objects.namespaces(), options);
+  const unserved = unservedSources(policy, unavailableKinds);
   return {
     policy: policyKey(policy),
     provider,
     ownerId: ownerIdOf(policy),
     desired: granted.endpoints,
     diagnostics: dedupeDiagnostics([
+      ...unserved.diagnostics,
       ...collected.diagnostics,
       ...shaped.diagnostics,
       ...reserved.diagnostics,
       ...granted.diagnostics,
     ]),
     held: collected.held,
+    heldKinds: unserved.kinds,
     namespaces: collected.namespaces,
     ...(options.trustedNamespaces.has(namespace) ? {} : { confinedTo: namespace }),
   };
@@ -91,6 +120,7 @@ export function planForPolicy(
     policy: policy.spec.policy ?? 'Sync',
     domains: new DomainFilter(policy.spec.domains, policy.spec.excludeDomains ?? []),
     held: evaluation.held,
+    heldKinds: evaluation.heldKinds,
     cachesSynced,
     maxDeletePercent: policy.spec.maxDeletePercent ?? 50,
     ...adoptionOf(policy),

@@ -354,6 +354,30 @@ describe('planChanges', () => {
     });
   });
 
+  describe('held source kinds (an API that is not served, e.g. a CRD being reinstalled)', () => {
+    const routeRecords = [
+      ...published(a('checkout.example.com', ['203.0.113.10'], 'HTTPRoute/shop/checkout')),
+      ...published(a('cart.example.com', ['203.0.113.11'], 'HTTPRoute/shop/cart')),
+    ];
+    const serviceRecord = published(a('app.example.com', ['10.0.0.1']));
+    it('keeps every record made from that kind and still syncs the other kinds', () => {
+      const result = plan({
+        current: [...routeRecords, ...serviceRecord],
+        heldKinds: ['HTTPRoute'],
+        desired: [a('app.example.com', ['10.0.0.2'])],
+      });
+      expect(summary(result.changes)).toEqual({
+        create: [],
+        update: ['app.example.com/A'],
+        delete: [],
+      });
+    });
+    it('without the hold, the same input deletes them', () => {
+      const result = plan({ current: [...routeRecords, ...serviceRecord] });
+      expect(result.changes.delete.filter((e) => e.type === 'A')).toHaveLength(3);
+    });
+  });
+
   describe('guards', () => {
     const current = ['a', 'b', 'c', 'd'].flatMap((n) =>
       published(a(`${n}.example.com`, ['10.0.0.1'])),

@@ -4,7 +4,8 @@
  *
  * Rules, in the order they apply:
  * - only names in the policy's domains are considered, desired or current;
- * - a record whose source object is held (an HTTPRoute whose status lags) stays exactly as it is;
+ * - a record whose source object is held (an HTTPRoute whose status lags), or whose source kind's
+ *   API is not served right now (a CRD being reinstalled), stays exactly as it is;
  * - several objects wanting one A/AAAA record set (also SRV, TXT) share it: their targets are
  *   merged (round robin), the lowest TTL wins, and `source` lists every object (ADR 0006);
  * - several objects wanting one CNAME or alias differently, or a CNAME and another type at one
@@ -58,6 +59,8 @@ export interface PlanInput {
   readonly domains: DomainFilter;
   /** Source objects whose owned records must be kept unchanged. */
   readonly held?: readonly string[];
+  /** Source kinds whose API is not served right now: every owned record made from one is held. */
+  readonly heldKinds?: readonly string[];
   /** False until every cache the policy reads has loaded: nothing is changed then. */
   readonly cachesSynced: boolean;
   /** 0..100 */
@@ -264,13 +267,16 @@ function resolveDesired(
   out: Diagnostic[],
 ): Map<string, Candidate> {
   const held = new Set(input.held ?? []);
+  const heldKinds = new Set(input.heldKinds ?? []);
+  // `source` names one object or several ("Kind/namespace/name,..."): held if any of them is.
+  const isHeld = (source: string | undefined): boolean =>
+    sourcesOf(source).some((s) => held.has(s) || heldKinds.has(s.slice(0, s.indexOf('/'))));
   const candidates: Candidate[] = input.desired
-    .filter((ep) => input.domains.matches(ep.name) && !held.has(ep.source ?? ''))
+    .filter((ep) => input.domains.matches(ep.name) && !isHeld(ep.source))
     .map((endpoint) => ({ endpoint, held: false }));
   for (const [key, record] of view.records) {
     const resource = record.labels?.[LABEL_RESOURCE];
-    const isHeld = sourcesOf(resource).some((s) => held.has(s));
-    if (resource !== undefined && isHeld && ownerOf(view, key) === input.ownerId) {
+    if (isHeld(resource) && ownerOf(view, key) === input.ownerId) {
       candidates.push({ endpoint: { ...record, source: resource }, held: true });
     }
   }

@@ -163,6 +163,8 @@ export function computePolicyStatus(
 ): DNSPolicyStatus {
   const { policy, plan, outcome, now, diagnostics, generation } = input;
   const synced = syncedCondition(input);
+  // A source kind whose API is not served says so first (DESIGN.md, Resilience).
+  const unservedApis = diagnostics.filter((d) => d.reason === 'APINotInstalled');
   const sources: ConditionInput =
     diagnostics.length === 0
       ? {
@@ -171,12 +173,19 @@ export function computePolicyStatus(
           reason: 'AllSourcesResolved',
           message: 'every selected object produced its records',
         }
-      : {
-          type: 'SourcesResolved',
-          status: 'False',
-          reason: 'SourceDiagnostics',
-          message: `${summariseReasons(diagnostics)}; see status.diagnostics`,
-        };
+      : unservedApis.length > 0
+        ? {
+            type: 'SourcesResolved',
+            status: 'False',
+            reason: 'APINotInstalled',
+            message: `${unservedApis.map((d) => d.message).join('; ')}; see status.diagnostics`,
+          }
+        : {
+            type: 'SourcesResolved',
+            status: 'False',
+            reason: 'SourceDiagnostics',
+            message: `${summariseReasons(diagnostics)}; see status.diagnostics`,
+          };
   const conditions = setConditions(
     previous,
     [...kstatusConditions(policyKstatus(input, synced)), synced, sources],

@@ -205,6 +205,108 @@ describe('DNSPolicyController', () => {
     });
   });
 
+  it('holds route records when the HTTPRoute API vanishes, says APINotInstalled, and syncs Services still', async () => {
+    h = await startControllerHarness();
+    h.apply(namespace('shop'));
+    h.apply(gateway('external', { addresses: [{ value: '203.0.113.10' }] }));
+    h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
+    h.apply(
+      policy('mixed', {
+        sources: [{ kind: 'HTTPRoute' }, { kind: 'Service' }],
+        provider: { inMemory: { zone: 'vanish' } },
+        publishInternalServices: true,
+      }),
+    );
+    const route = httpRoute('checkout', { parentRefs: [{ name: 'external', namespace: 'infra' }] });
+    h.apply(route);
+    await eventually(() =>
+      expect(names(h.controller.store.records('vanish'))).toEqual([
+        'app.example.com A 10.0.0.9',
+        'checkout.example.com A 203.0.113.10',
+      ]),
+    );
+    // The CRD goes away: the cache empties and reports the API as not served.
+    const routes = h.caches.get('httproutes');
+    routes.available = () => false;
+    h.remove(route);
+    h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.10' }));
+    await eventually(() => {
+      expect(names(h.controller.store.records('vanish'))).toEqual([
+        'app.example.com A 10.0.0.10',
+        'checkout.example.com A 203.0.113.10',
+      ]);
+      const sources = h
+        .status('shop', 'mixed')
+        ?.conditions?.find((c) => c.type === 'SourcesResolved');
+      expect(sources).toMatchObject({ status: 'False', reason: 'APINotInstalled' });
+    });
+    // The CRD reinstalled: the API is back but its objects are not yet; still held for a while.
+    routes.available = () => true;
+    routes.servedAgainAt = () => Date.now();
+    h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.11' }));
+    await eventually(() =>
+      expect(names(h.controller.store.records('vanish'))).toEqual([
+        'app.example.com A 10.0.0.11',
+        'checkout.example.com A 203.0.113.10',
+      ]),
+    );
+  });
+
+  it('changes no record while a cache it reads has not loaded (CachesNotSynced), then syncs', async () => {
+    h = await startControllerHarness();
+    const owned: Endpoint = {
+      name: 'old.example.com',
+      type: 'A',
+      targets: ['192.0.2.9'],
+      ttl: 300,
+      source: 'Service/shop/old',
+    };
+    h.controller.store.put('gate', owned);
+    h.controller.store.put('gate', ownershipRecord(owned, 'shop/public'));
+    const services = h.caches.get('services');
+    services.synced = () => false; // its first list is still on its way
+    h.apply(
+      policy('public', {
+        provider: { inMemory: { zone: 'gate' } },
+        maxDeletePercent: 100,
+        publishInternalServices: true,
+      }),
+    );
+    await eventually(() =>
+      expect(h.status('shop', 'public')?.conditions?.find((c) => c.type === 'Synced')?.reason).toBe(
+        'CachesNotSynced',
+      ),
+    );
+    expect(names(h.controller.store.records('gate'))).toEqual(['old.example.com A 192.0.2.9']);
+    services.synced = () => true;
+    h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
+    await eventually(() =>
+      expect(names(h.controller.store.records('gate'))).toEqual(['app.example.com A 10.0.0.9']),
+    );
+  });
+
+  it('can be stopped and started again (a leader that lost its lease and won it back)', async () => {
+    h = await startControllerHarness();
+    h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.9' }));
+    h.apply(
+      policy('public', {
+        provider: { inMemory: { zone: 'terms' } },
+        publishInternalServices: true,
+      }),
+    );
+    await eventually(() => expect(h.status('shop', 'public')?.records).toBe(1));
+    await h.controller.stop(1_000);
+    expect(h.controller.ready()).toBe(false);
+    // Changes while standing by are not lost: start() reconciles every policy again.
+    h.apply(service('app', { hostname: 'app.example.com', clusterIP: '10.0.0.10' }));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(names(h.controller.store.records('terms'))).toEqual(['app.example.com A 10.0.0.9']);
+    await h.controller.start();
+    await eventually(() =>
+      expect(names(h.controller.store.records('terms'))).toEqual(['app.example.com A 10.0.0.10']),
+    );
+  });
+
   it('reports NotAllowedByListeners in status and as an Event on the HTTPRoute (seeds/002)', async () => {
     h = await startControllerHarness();
     h.apply(namespace('shop'));

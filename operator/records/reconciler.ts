@@ -67,6 +67,8 @@ import {
   recordsCaches,
   recordsCachesSynced,
   sourceObjectsFrom,
+  unavailableSourceKinds,
+  API_RETURN_HOLD_MS,
   type RecordsCaches,
 } from './objects';
 import { planChanges, type Plan } from './plan';
@@ -287,6 +289,20 @@ export class DNSPolicyController implements Controller {
     on<Gateway>(caches.gateways, affectedByGateway);
     on<V1Namespace>(caches.namespaces, affectedByNamespace);
     // DNSPolicy events themselves come from the operator host (Controller.primary).
+    // An API that vanished or appeared changes what every policy may do (hold, APINotInstalled),
+    // even when no object event comes with it.
+    const resyncAll = (): void => {
+      for (const policy of caches.dnspolicies.list()) this.enqueue(policyKey(policy));
+    };
+    for (const cache of Object.values(caches) as unknown[]) {
+      (cache as Partial<Pick<InformerCache<KubernetesObject>, 'onStateChange'>>).onStateChange?.(
+        (state) => {
+          resyncAll();
+          // An API that came back holds its kind's records a while: sync when that ends.
+          if (state === 'synced') setTimeout(resyncAll, API_RETURN_HOLD_MS + 1_000).unref();
+        },
+      );
+    }
   }
 
   /**
@@ -349,7 +365,12 @@ export class DNSPolicyController implements Controller {
     try {
       // Tenancy first: a refused policy reads no Secret and talks to no provider (tenancy.ts).
       assertPolicyAllowed(policy, this.#scope());
-      evaluation = evaluatePolicy(policy, sourceObjectsFrom(caches), this.#scope());
+      evaluation = evaluatePolicy(
+        policy,
+        sourceObjectsFrom(caches),
+        this.#scope(),
+        unavailableSourceKinds(caches),
+      );
       provider = await this.#provider(policy, key, log);
       // Event-driven syncs work from the provider's cached view of its zones; once per interval
       // (the periodic resync) the zones are listed again, so changes made outside dnsop are seen.

@@ -1,26 +1,24 @@
 /**
- * Informer-backed caches with secondary indexes.
+ * Informer-backed caches with secondary indexes, shared by every controller of the process.
  *
- * The informer contract every cache keeps (see STYLE.md):
- * - list, then watch from the list's resourceVersion; on 410 relist and emit the objects missing
- *   from the fresh list as deletions (client-node's ListWatch does this);
- * - client-node's informer stops on errors other than 410: we always restart it, with backoff;
- * - a periodic full relist (a fresh informer) catches anything a silently dead watch missed;
- * - resourceVersions are opaque: compared only for equality.
- * A resource whose API is not installed (e.g. Gateway API CRDs absent) counts as synced and empty,
- * and is retried slowly, so a cluster without Gateway API still works.
+ * The list + watch loop (informer.ts) keeps the informer contract: every list is authoritative
+ * (objects missing from it are deleted, so a watch gap never hides a deletion), watches resume
+ * from the last resourceVersion, 410 relists, and every failure is retried forever with backoff.
+ *
+ * Each cache is in one of three states:
+ * - pending: no authoritative answer yet (not synced);
+ * - synced: listed, and kept current by the watch;
+ * - notServed: the API server does not serve the resource (404, or its CRD is absent or being
+ *   deleted). The cache is empty and `available()` is false. For an `optional` resource this
+ *   counts as synced (a cluster without Gateway API works), and what is built from it must be
+ *   held, not deleted: a vanished API is not the same as deleted objects.
+ * Optional resources are gated by their CRD (discovery.ts): a CRD that appears starts the cache
+ * without a restart; one that is being deleted makes the cache notServed at once, before the API
+ * server's cleanup deletes its objects one by one.
  */
-import {
-  KubeConfig,
-  KubernetesObjectApi,
-  makeInformer,
-  type Informer,
-  type KubernetesListObject,
-  type KubernetesObject,
-  type ObjectCache,
-} from '@kubernetes/client-node';
-import { backoffDelay } from './backoff';
-import { describeError, httpStatusOf } from './errors';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { describeError } from './errors';
+import { ListWatch } from './informer';
 import type { Logger } from './logger';
 
 export interface ResourceType {
@@ -29,6 +27,12 @@ export interface ResourceType {
   readonly kind: string;
   readonly plural: string;
   readonly namespaced: boolean;
+  /**
+   * Served only when its CRD is installed (Gateway API, DNSEndpoint, ...): `optional: true` and
+   * a cluster without it just has none (the cache is empty, synced and not `available()`; one log
+   * line). Leave it out for APIs every cluster serves.
+   */
+  readonly optional?: boolean;
 }
 
 export const RESOURCES = {
@@ -54,6 +58,7 @@ export const RESOURCES = {
     kind: 'Gateway',
     plural: 'gateways',
     namespaced: true,
+    optional: true,
   },
   httproutes: {
     group: 'gateway.networking.k8s.io',
@@ -61,6 +66,7 @@ export const RESOURCES = {
     kind: 'HTTPRoute',
     plural: 'httproutes',
     namespaced: true,
+    optional: true,
   },
   grpcroutes: {
     group: 'gateway.networking.k8s.io',
@@ -68,6 +74,7 @@ export const RESOURCES = {
     kind: 'GRPCRoute',
     plural: 'grpcroutes',
     namespaced: true,
+    optional: true,
   },
   // TLSRoute, TCPRoute and UDPRoute are in the Gateway API experimental channel (v1alpha2).
   tlsroutes: {
@@ -76,6 +83,7 @@ export const RESOURCES = {
     kind: 'TLSRoute',
     plural: 'tlsroutes',
     namespaced: true,
+    optional: true,
   },
   tcproutes: {
     group: 'gateway.networking.k8s.io',
@@ -83,6 +91,7 @@ export const RESOURCES = {
     kind: 'TCPRoute',
     plural: 'tcproutes',
     namespaced: true,
+    optional: true,
   },
   udproutes: {
     group: 'gateway.networking.k8s.io',
@@ -90,6 +99,7 @@ export const RESOURCES = {
     kind: 'UDPRoute',
     plural: 'udproutes',
     namespaced: true,
+    optional: true,
   },
   ingresses: {
     group: 'networking.k8s.io',
@@ -106,6 +116,7 @@ export const RESOURCES = {
     kind: 'DNSEndpoint',
     plural: 'dnsendpoints',
     namespaced: true,
+    optional: true,
   },
   dnspolicies: {
     group: 'dnsop.io',
@@ -159,16 +170,33 @@ export interface CacheEvent<T> {
 
 export type IndexFn<T> = (obj: T) => readonly string[];
 
-interface InformerCacheOptions {
+export interface InformerCacheOptions {
   readonly kubeConfig: KubeConfig;
   readonly resource: ResourceType;
   readonly namespace: string;
   readonly logger: Logger;
   readonly relistMs: number;
+  /** How often an API that is not served is looked for again. Default 30 s. */
+  readonly notServedRetryMs?: number;
   readonly pageSize?: number;
+  /** List and watch object metadata only (PartialObjectMetadata). */
+  readonly metadataOnly?: boolean;
+  /** Failures after the first are logged at most this often. Default 60 s. */
+  readonly failureLogEveryMs?: number;
 }
 
-const NOT_INSTALLED_RETRY_MS = 60_000;
+export type CacheState = 'pending' | 'synced' | 'notServed';
+
+const DEFAULT_NOT_SERVED_RETRY_MS = 30_000;
+const METADATA_ONLY = {
+  list: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',
+  watch: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json',
+};
+
+/** "httproutes.gateway.networking.k8s.io": the name of a resource's CRD, and of it in messages. */
+export function resourceName(r: ResourceType): string {
+  return r.group === '' ? r.plural : `${r.plural}.${r.group}`;
+}
 
 export class InformerCache<T extends KubernetesObject> {
   readonly #options: InformerCacheOptions;
@@ -180,13 +208,15 @@ export class InformerCache<T extends KubernetesObject> {
   readonly #indexes = new Map<string, Map<string, Set<string>>>();
   /** index name -> object key -> values it is filed under */
   readonly #filed = new Map<string, Map<string, readonly string[]>>();
-  #informer: (Informer<T> & ObjectCache<T>) | undefined;
-  #generationSeen = new Set<string>();
-  #synced = false;
-  #stopped = true;
-  #failures = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #relistTimer: NodeJS.Timeout | undefined;
+  readonly #stateHandlers: Array<(state: CacheState) => void> = [];
+  #state: CacheState = 'pending';
+  #listWatch: ListWatch | undefined;
+  #started = false;
+  /** False while discovery says the API is not served (its CRD is absent or being deleted). */
+  #gateOpen = true;
+  /** The API was served, then was not. */
+  #vanished = false;
+  #servedAgainAt: number | undefined;
 
   constructor(options: InformerCacheOptions) {
     this.#options = options;
@@ -197,9 +227,32 @@ export class InformerCache<T extends KubernetesObject> {
     return this.#options.resource;
   }
 
-  /** True once the first full list has been loaded (and stays true across reconnects). */
+  get state(): CacheState {
+    return this.#state;
+  }
+
+  /**
+   * True once the cache has an authoritative answer and stays true across reconnects: listed,
+   * or (for an optional resource) known not to be served.
+   */
   synced(): boolean {
-    return this.#synced;
+    return (
+      this.#state === 'synced' ||
+      (this.#state === 'notServed' && this.#options.resource.optional === true)
+    );
+  }
+
+  /** True when the API is served and the cache holds what it serves. */
+  available(): boolean {
+    return this.#state === 'synced';
+  }
+
+  /**
+   * When an API that vanished while we watched it (a CRD deleted, or being reinstalled) was
+   * served again; undefined if it never vanished. A first install is not a return.
+   */
+  servedAgainAt(): number | undefined {
+    return this.#servedAgainAt;
   }
 
   addIndex(name: string, fn: IndexFn<T>): void {
@@ -217,6 +270,11 @@ export class InformerCache<T extends KubernetesObject> {
       const i = this.#handlers.indexOf(handler);
       if (i >= 0) this.#handlers.splice(i, 1);
     };
+  }
+
+  /** Called when the state changes (e.g. an API that vanished or appeared). */
+  onStateChange(handler: (state: CacheState) => void): void {
+    this.#stateHandlers.push(handler);
   }
 
   get(namespace: string, name: string): T | undefined {
@@ -251,19 +309,41 @@ export class InformerCache<T extends KubernetesObject> {
   }
 
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#connect(true);
-    this.#scheduleRelist();
+    if (this.#started) return;
+    this.#started = true;
+    if (this.#gateOpen) this.#startListWatch();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    clearTimeout(this.#relistTimer);
-    const informer = this.#informer;
-    this.#informer = undefined;
-    await informer?.stop();
+    this.#started = false;
+    const lw = this.#listWatch;
+    this.#listWatch = undefined;
+    await lw?.stop();
+  }
+
+  /** Lists again now (tests; an API that was just installed). */
+  relist(): void {
+    this.#listWatch?.relist();
+  }
+
+  /**
+   * Discovery's verdict for an optional resource: not served (CRD absent or being deleted) stops
+   * the list+watch and empties the cache at once; served starts it again.
+   */
+  setServed(served: boolean): void {
+    if (served === this.#gateOpen) {
+      if (served && this.#state === 'notServed') this.#listWatch?.relist();
+      return;
+    }
+    this.#gateOpen = served;
+    if (served) {
+      if (this.#started) this.#startListWatch();
+      return;
+    }
+    const lw = this.#listWatch;
+    this.#listWatch = undefined;
+    void lw?.stop();
+    this.#notServed('its CustomResourceDefinition is absent or being deleted');
   }
 
   /** Feeds an object directly (tests and offline tools use the cache without an API server). */
@@ -275,127 +355,106 @@ export class InformerCache<T extends KubernetesObject> {
     this.#remove(obj);
   }
 
-  #connect(fresh: boolean): void {
-    if (this.#stopped) return;
-    if (fresh || this.#informer === undefined) {
-      void this.#informer?.stop();
-      this.#informer = this.#makeInformer();
-      this.#generationSeen = new Set();
-    }
-    const informer = this.#informer;
-    const started = informer.start();
-    void started.then(
-      () => this.#afterStart(informer, fresh),
-      (err: unknown) => this.#onError(informer, err),
-    );
+  #startListWatch(): void {
+    if (this.#listWatch !== undefined) return;
+    const { kubeConfig, resource, namespace } = this.#options;
+    const ns = resource.namespaced && namespace !== '' ? namespace : undefined;
+    const lw: ListWatch = new ListWatch({
+      kubeConfig,
+      path: resourcePath(resource, ns),
+      resource: resourceName(resource),
+      logger: this.#log,
+      relistMs: this.#options.relistMs,
+      notServedRetryMs: this.#options.notServedRetryMs ?? DEFAULT_NOT_SERVED_RETRY_MS,
+      ...(this.#options.pageSize !== undefined ? { pageSize: this.#options.pageSize } : {}),
+      ...(this.#options.metadataOnly ? { accept: METADATA_ONLY } : {}),
+      ...(this.#options.failureLogEveryMs !== undefined
+        ? { failureLogEveryMs: this.#options.failureLogEveryMs }
+        : {}),
+      handlers: {
+        onList: (items) => {
+          if (this.#listWatch === lw) this.#replace(items as T[]);
+        },
+        onEvent: (type, obj) => {
+          if (this.#listWatch !== lw) return;
+          if (type === 'DELETED') this.#remove(obj as T);
+          else this.#apply(this.#typed(obj as T));
+        },
+        onNotServed: () => {
+          if (this.#listWatch === lw) this.#notServed('the API server answers 404');
+        },
+      },
+    });
+    this.#listWatch = lw;
+    lw.start();
   }
 
-  #afterStart(informer: Informer<T> & ObjectCache<T>, fresh: boolean): void {
-    if (informer !== this.#informer || this.#stopped || this.#errored.has(informer)) return;
-    if (fresh) {
-      // Objects we knew that the fresh list did not return were deleted while we were not looking.
-      for (const [key, obj] of [...this.#store]) {
-        if (!this.#generationSeen.has(key)) this.#remove(obj);
+  /** A complete list: objects we hold that it lacks were deleted while we were not looking. */
+  #replace(items: readonly T[]): void {
+    const listed = new Set<string>();
+    for (const item of items) {
+      const obj = this.#typed(item);
+      listed.add(objectKey(obj));
+      this.#apply(obj);
+    }
+    for (const [key, obj] of [...this.#store]) {
+      if (!listed.has(key)) this.#remove(obj);
+    }
+    if (this.#state === 'synced') return;
+    if (this.#state === 'notServed') {
+      // Served again after it vanished (not a first install): its objects may still be on their
+      // way back (GitOps re-applying them), so dependants hold a while (servedAgainAt).
+      if (this.#vanished) this.#servedAgainAt = Date.now();
+      this.#log.info({ objects: this.#store.size }, 'API served again; cache synced');
+    } else {
+      this.#log.debug({ objects: this.#store.size }, 'cache synced');
+    }
+    this.#setState('synced');
+  }
+
+  #notServed(why: string): void {
+    for (const obj of [...this.#store.values()]) this.#remove(obj);
+    if (this.#state === 'notServed') return;
+    if (this.#state === 'synced') this.#vanished = true;
+    const r = this.#options.resource;
+    const fields = { resource: resourceName(r), apiVersion: apiVersionOf(r), why };
+    if (r.optional) {
+      this.#log.info(
+        fields,
+        `${r.kind} is not served by the API server; what is built from ${r.kind} objects is disabled (and held) until its CRD is installed`,
+      );
+    } else {
+      this.#log.error(
+        fields,
+        `${r.kind} is not served by the API server; install its CustomResourceDefinition (crds/)`,
+      );
+    }
+    this.#setState('notServed');
+  }
+
+  #setState(state: CacheState): void {
+    this.#state = state;
+    for (const handler of this.#stateHandlers) {
+      try {
+        handler(state);
+      } catch (err) {
+        this.#log.error({ err: describeError(err) }, 'cache state handler threw');
       }
     }
-    this.#failures = 0;
-    if (!this.#synced) this.#log.debug({ objects: this.#store.size }, 'cache synced');
-    this.#synced = true;
   }
 
-  readonly #errored = new WeakSet<object>();
-
-  #onError(informer: Informer<T> & ObjectCache<T>, err: unknown): void {
-    if (informer !== this.#informer || this.#stopped) return;
-    this.#errored.add(informer);
-    const status = httpStatusOf(err);
-    if (status === 404) {
-      // The API is not served (CRD not installed): an empty, synced cache; look again later.
-      if (!this.#synced) this.#log.info('resource not served by the API server; treating as empty');
-      for (const obj of [...this.#store.values()]) this.#remove(obj);
-      this.#synced = true;
-      this.#retry(NOT_INSTALLED_RETRY_MS, true);
-      return;
-    }
-    const delay = backoffDelay(this.#failures++, { baseMs: 200, maxMs: 30_000 });
-    this.#log.warn(
-      { err: describeError(err), status, retryInMs: delay },
-      'watch failed; restarting',
-    );
-    this.#retry(delay, status === 410);
-  }
-
-  #retry(delayMs: number, fresh: boolean): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      const informer = this.#informer;
-      if (informer !== undefined) this.#errored.delete(informer);
-      this.#connect(fresh);
-    }, delayMs);
-    this.#timer.unref();
-  }
-
-  #scheduleRelist(): void {
-    clearTimeout(this.#relistTimer);
-    this.#relistTimer = setTimeout(() => {
-      this.#log.debug('periodic relist');
-      this.#connect(true);
-      this.#scheduleRelist();
-    }, this.#options.relistMs);
-    this.#relistTimer.unref();
-  }
-
-  #makeInformer(): Informer<T> & ObjectCache<T> {
-    const { kubeConfig, resource, namespace } = this.#options;
-    const api = KubernetesObjectApi.makeApiClient(kubeConfig);
-    const ns = resource.namespaced && namespace !== '' ? namespace : undefined;
-    const pageSize = this.#options.pageSize ?? 500;
-    const listAll = async (): Promise<KubernetesListObject<T>> => {
-      const items: T[] = [];
-      let token: string | undefined;
-      let first: KubernetesListObject<T> | undefined;
-      do {
-        const page: KubernetesListObject<T> = await api.list<T>(
-          apiVersionOf(resource),
-          resource.kind,
-          ns,
-          undefined,
-          undefined,
-          undefined,
-          undefined,
-          undefined,
-          pageSize,
-          token,
-        );
-        first ??= page;
-        items.push(...page.items);
-        token = page.metadata?._continue || undefined;
-      } while (token !== undefined);
-      // The first page's resourceVersion is the snapshot every page belongs to.
-      return { ...first, items };
-    };
-    const informer = makeInformer<T>(kubeConfig, resourcePath(resource, ns), listAll);
-    informer.on('add', (obj) => this.#seen(informer, obj));
-    informer.on('update', (obj) => this.#seen(informer, obj));
-    informer.on('delete', (obj) => {
-      if (informer === this.#informer) this.#remove(obj);
-    });
-    informer.on('error', (err: unknown) => this.#onError(informer, err));
-    return informer;
-  }
-
-  #seen(informer: Informer<T> & ObjectCache<T>, obj: T): void {
-    if (informer !== this.#informer) return;
-    this.#generationSeen.add(objectKey(obj));
-    this.#apply(obj);
+  /** List items come without apiVersion and kind; the rest of the code expects them. */
+  #typed(obj: T): T {
+    if (obj.apiVersion !== undefined && obj.kind !== undefined) return obj;
+    const r = this.#options.resource;
+    return { ...obj, apiVersion: obj.apiVersion ?? apiVersionOf(r), kind: obj.kind ?? r.kind };
   }
 
   #apply(obj: T): void {
     const key = objectKey(obj);
     const old = this.#store.get(key);
-    if (old !== undefined && old.metadata?.resourceVersion === obj.metadata?.resourceVersion) {
-      if (old.metadata?.resourceVersion !== undefined) return;
-    }
+    const rv = obj.metadata?.resourceVersion;
+    if (old !== undefined && rv !== undefined && old.metadata?.resourceVersion === rv) return;
     this.#store.set(key, obj);
     this.#reindex(key, obj);
     this.#emit(old === undefined ? { type: 'add', obj } : { type: 'update', obj, old });
@@ -409,7 +468,6 @@ export class InformerCache<T extends KubernetesObject> {
     this.#reindex(key, undefined);
     this.#emit({ type: 'delete', obj: old });
   }
-
   #reindex(key: string, obj: T | undefined): void {
     for (const [name, fn] of this.#indexFns) {
       const index = this.#indexes.get(name);
@@ -457,12 +515,15 @@ export interface SharedCachesOptions {
   readonly namespace: string;
   readonly logger: Logger;
   readonly relistMs: number;
+  /** How often an API that is not served is looked for again. Default 30 s. */
+  readonly notServedRetryMs?: number;
 }
 
 /** One cache per resource per process, created on first use and shared by every controller. */
 export class SharedCaches {
   readonly #options: SharedCachesOptions;
   readonly #caches = new Map<ResourceName, InformerCache<KubernetesObject>>();
+  #discovery: CrdDiscovery | undefined;
   #started = false;
 
   constructor(options: SharedCachesOptions) {
@@ -472,14 +533,16 @@ export class SharedCaches {
   get<T extends KubernetesObject>(name: ResourceName): InformerCache<T> {
     let cache = this.#caches.get(name);
     if (cache === undefined) {
-      cache = new InformerCache<KubernetesObject>({
-        kubeConfig: this.#options.kubeConfig,
-        resource: RESOURCES[name],
-        namespace: this.#options.namespace,
-        logger: this.#options.logger,
-        relistMs: this.#options.relistMs,
-      });
+      cache = this.#make(RESOURCES[name]);
       this.#caches.set(name, cache);
+      if (cache.resource.optional) {
+        this.#discovery ??= new CrdDiscovery(
+          // Without RBAC for CRDs this keeps failing: say so once an hour, not once a minute.
+          this.#make(CRDS, { metadataOnly: true, failureLogEveryMs: 3_600_000 }),
+        );
+        this.#discovery.gate(cache);
+        if (this.#started) this.#discovery.start();
+      }
       if (this.#started) cache.start();
     }
     return cache as unknown as InformerCache<T>;
@@ -487,21 +550,95 @@ export class SharedCaches {
 
   start(): void {
     this.#started = true;
+    this.#discovery?.start();
     for (const cache of this.#caches.values()) cache.start();
   }
 
   async stop(): Promise<void> {
     this.#started = false;
-    await Promise.all([...this.#caches.values()].map((c) => c.stop()));
+    await Promise.all([
+      this.#discovery?.stop(),
+      ...[...this.#caches.values()].map((c) => c.stop()),
+    ]);
   }
 
-  /** True when every cache created so far has synced. */
-  synced(): boolean {
-    return [...this.#caches.values()].every((c) => c.synced());
+  /** True when every cache in `names` (default: every cache created so far) has synced. */
+  synced(names?: readonly ResourceName[]): boolean {
+    return this.unsynced(names).length === 0;
   }
 
   /** Names of caches not yet synced, for /readyz and logs. */
-  unsynced(): string[] {
-    return [...this.#caches.entries()].filter(([, c]) => !c.synced()).map(([n]) => n);
+  unsynced(names?: readonly ResourceName[]): ResourceName[] {
+    return [...this.#caches.entries()]
+      .filter(([n, c]) => (names === undefined || names.includes(n)) && !c.synced())
+      .map(([n]) => n);
+  }
+
+  #make(
+    resource: ResourceType,
+    extra: Partial<InformerCacheOptions> = {},
+  ): InformerCache<KubernetesObject> {
+    return new InformerCache<KubernetesObject>({
+      kubeConfig: this.#options.kubeConfig,
+      resource,
+      namespace: this.#options.namespace,
+      logger: this.#options.logger,
+      relistMs: this.#options.relistMs,
+      ...(this.#options.notServedRetryMs !== undefined
+        ? { notServedRetryMs: this.#options.notServedRetryMs }
+        : {}),
+      ...extra,
+    });
+  }
+}
+
+/** CustomResourceDefinitions, watched as metadata only to learn which optional APIs are served. */
+const CRDS: ResourceType = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  kind: 'CustomResourceDefinition',
+  plural: 'customresourcedefinitions',
+  namespaced: false,
+};
+
+/**
+ * Discovery for optional resources, driven by their CRDs: a CRD that appears starts its cache at
+ * once (no restart, no polling delay); one that gets a deletionTimestamp makes its cache notServed
+ * before the API server's cleanup deletes the objects one by one, so nothing built from them is
+ * deleted. Without permission to watch CRDs, caches still find out through the list's 404.
+ */
+class CrdDiscovery {
+  readonly #crds: InformerCache<KubernetesObject>;
+  readonly #gated = new Map<string, InformerCache<KubernetesObject>>();
+
+  constructor(crds: InformerCache<KubernetesObject>) {
+    this.#crds = crds;
+    crds.onEvent((e) => {
+      const cache = this.#gated.get(e.obj.metadata?.name ?? '');
+      if (cache === undefined) return;
+      cache.setServed(e.type !== 'delete' && e.obj.metadata?.deletionTimestamp === undefined);
+    });
+    crds.onStateChange((state) => {
+      if (state === 'synced') for (const name of this.#gated.keys()) this.#evaluate(name);
+    });
+  }
+
+  gate(cache: InformerCache<KubernetesObject>): void {
+    const name = resourceName(cache.resource);
+    this.#gated.set(name, cache);
+    if (this.#crds.available()) this.#evaluate(name);
+  }
+
+  start(): void {
+    this.#crds.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#crds.stop();
+  }
+
+  #evaluate(name: string): void {
+    const crd = this.#crds.get('', name);
+    this.#gated.get(name)?.setServed(crd !== undefined && !crd.metadata?.deletionTimestamp);
   }
 }

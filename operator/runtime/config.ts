@@ -48,7 +48,7 @@ export interface Config {
   readonly probeNamespaceMaxQps: number;
   /** Cap of probe queries per second summed over every DNSProbe in the cluster. */
   readonly probeClusterMaxQps: number;
-  /** Grace period for in-flight reconciles on shutdown. */
+  /** From SIGTERM to exit, at most (in-flight reconciles get all but the last 5 s). */
   readonly shutdownGraceMs: number;
 }
 
@@ -245,6 +245,6 @@ export function buildConfig(raw: RawConfig, env: NodeJS.ProcessEnv = {}): Config
       1,
       100_000,
     ),
-    shutdownGraceMs: duration('shutdown-grace', raw.shutdownGrace ?? '25s', 0),
+    shutdownGraceMs: duration('shutdown-grace', raw.shutdownGrace ?? '25s', 2_000),
   });
 }

@@ -19,6 +19,19 @@ export interface OperatorServerOptions {
   readonly logger: Logger;
 }
 
+/** The server could not listen (port in use, no permission): a start-up error, not transient. */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+  constructor(host: string, port: number, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const why =
+      code === 'EADDRINUSE'
+        ? `port ${port} on ${host} is already in use (EADDRINUSE); stop what listens there or choose another port with --metrics-addr`
+        : `cannot listen on ${host}:${port} (${code ?? String(cause)}); choose another address with --metrics-addr`;
+    super(why, { cause });
+  }
+}
+
 export class OperatorServer {
   readonly #o: OperatorServerOptions;
   #server: http.Server | undefined;
@@ -34,13 +47,19 @@ export class OperatorServer {
     });
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const failed = (err: Error): void => {
+        this.#server = undefined;
+        reject(new ListenError(this.#o.host, this.#o.port, err));
+      };
+      server.once('error', failed);
       server.listen(this.#o.port, this.#o.host, () => {
-        server.off('error', reject);
+        server.off('error', failed);
         resolve();
       });
     });
-    server.unref();
+    server.on('error', (err) => this.#o.logger.error({ err: err.message }, 'http server error'));
+    // Not unref'd: a running operator is kept alive by its server even while every watch is
+    // between retries (all of their timers are unref'd); stop() closes it.
     return (server.address() as AddressInfo).port;
   }
 

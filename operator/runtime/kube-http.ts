@@ -18,6 +18,8 @@ export interface KubeRequest {
   readonly contentType?: string;
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** Accept header; default application/json. */
+  readonly accept?: string;
 }
 
 /** A non-2xx answer from the API server, with its Status reason and message. */
@@ -34,15 +36,46 @@ export class KubeApiError extends Error {
   }
 }
 
-export async function kubeRequest<T = unknown>(kc: KubeConfig, req: KubeRequest): Promise<T> {
+/** URL and request options (auth, CA, client certificate) for a request to the API server. */
+async function requestOptions(
+  kc: KubeConfig,
+  method: KubeRequest['method'],
+  path: string,
+  accept: string | undefined,
+): Promise<{ url: URL; options: https.RequestOptions }> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const url = new URL(req.path, cluster.server);
+  const url = new URL(path, cluster.server);
   const options: https.RequestOptions = {
-    method: req.method,
-    headers: { Accept: 'application/json' },
+    method,
+    headers: { Accept: accept ?? 'application/json' },
   };
   await kc.applyToHTTPSOptions(options);
+  return { url, options };
+}
+
+/** The error for a non-2xx answer, with the Status reason and message when the body has them. */
+function apiError(method: string, path: string, code: number, text: string): KubeApiError {
+  let parsed: unknown = text;
+  try {
+    parsed = text.length > 0 ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text for the error message
+  }
+  const status = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
+    reason?: string;
+    message?: string;
+  };
+  return new KubeApiError(
+    code,
+    status.reason ?? 'Unknown',
+    `${method} ${path}: ${code} ${status.message ?? text.slice(0, 300)}`,
+    parsed,
+  );
+}
+
+export async function kubeRequest<T = unknown>(kc: KubeConfig, req: KubeRequest): Promise<T> {
+  const { url, options } = await requestOptions(kc, req.method, req.path, req.accept);
   const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
   if (payload !== undefined) {
     options.headers = {
@@ -52,45 +85,141 @@ export async function kubeRequest<T = unknown>(kc: KubeConfig, req: KubeRequest)
     };
   }
   const transport = url.protocol === 'https:' ? https : http;
+  const timeoutMs = req.timeoutMs ?? 30_000;
+  // A deadline for the whole request, connecting included (a socket timeout starts only once
+  // connected, so a black-holed API server would otherwise hold a request for minutes).
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
   return new Promise<T>((resolve, reject) => {
-    const request = transport.request(url, { ...options, signal: req.signal }, (res) => {
+    const fail = (err: Error): void => {
+      reject(
+        deadline.aborted && !req.signal?.aborted
+          ? new Error(`${req.method} ${req.path}: no answer within ${timeoutMs} ms`, { cause: err })
+          : err,
+      );
+    };
+    const request = transport.request(url, { ...options, signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
+      res.on('error', fail);
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = text;
-        try {
-          parsed = text.length > 0 ? JSON.parse(text) : undefined;
-        } catch {
-          // not JSON: keep the text for the error message
-        }
         const code = res.statusCode ?? 0;
-        if (code >= 200 && code < 300) {
-          resolve(parsed as T);
+        if (code < 200 || code >= 300) {
+          reject(apiError(req.method, req.path, code, text));
           return;
         }
-        const status = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
-          reason?: string;
-          message?: string;
-        };
-        reject(
-          new KubeApiError(
-            code,
-            status.reason ?? 'Unknown',
-            `${req.method} ${req.path}: ${code} ${status.message ?? text.slice(0, 300)}`,
-            parsed,
-          ),
-        );
+        try {
+          resolve((text.length > 0 ? JSON.parse(text) : undefined) as T);
+        } catch {
+          resolve(text as T);
+        }
       });
     });
-    request.setTimeout(req.timeoutMs ?? 30_000, () => {
-      request.destroy(new Error(`${req.method} ${req.path}: timed out`));
-    });
-    request.on('error', reject);
+    request.on('error', fail);
     if (payload !== undefined) request.write(payload);
     request.end();
   });
+}
+
+export interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+  readonly object: { metadata?: { resourceVersion?: string } } & Record<string, unknown>;
+}
+
+export interface KubeWatch {
+  /** Path of the watch, query included (watch=true, resourceVersion, timeoutSeconds, ...). */
+  readonly path: string;
+  readonly accept?: string;
+  readonly signal: AbortSignal;
+  /** The stream is ended (as if the server had ended it) when nothing arrived for this long. */
+  readonly idleTimeoutMs: number;
+  /** Called once the server has accepted the watch (200). */
+  readonly onOpen?: () => void;
+}
+
+/**
+ * One watch request: calls `onEvent` for each event until the server ends the stream (resolves)
+ * or it fails (rejects: a KubeApiError for a non-200 answer or an ERROR event, e.g. 410 Gone).
+ * Aborting the signal destroys the connection at once.
+ */
+export async function kubeWatch(
+  kc: KubeConfig,
+  watch: KubeWatch,
+  onEvent: (event: WatchEvent) => void,
+): Promise<void> {
+  const { url, options } = await requestOptions(kc, 'GET', watch.path, watch.accept);
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise<void>((resolve, reject) => {
+    const request = transport.request(url, { ...options, signal: watch.signal }, (res) => {
+      const code = res.statusCode ?? 0;
+      if (code !== 200) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () =>
+          reject(apiError('GET', watch.path, code, Buffer.concat(chunks).toString('utf8'))),
+        );
+        return;
+      }
+      watch.onOpen?.();
+      let buffered = '';
+      const fail = (err: Error): void => {
+        request.destroy();
+        reject(err);
+      };
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (line.length === 0) continue;
+          let event: { type?: string; object?: Record<string, unknown> };
+          try {
+            event = JSON.parse(line) as typeof event;
+          } catch (err) {
+            fail(new Error(`GET ${watch.path}: watch event is not JSON`, { cause: err }));
+            return;
+          }
+          if (event.type === 'ERROR') {
+            const status = (event.object ?? {}) as {
+              code?: number;
+              reason?: string;
+              message?: string;
+            };
+            fail(
+              new KubeApiError(
+                status.code ?? 500,
+                status.reason ?? 'Unknown',
+                `GET ${watch.path}: ${status.code ?? ''} ${status.message ?? 'watch error'}`,
+                status,
+              ),
+            );
+            return;
+          }
+          onEvent(event as WatchEvent);
+        }
+      });
+      res.on('error', reject);
+      res.on('aborted', () => reject(new Error(`GET ${watch.path}: watch connection lost`)));
+      res.on('end', () => resolve());
+    });
+    request.setTimeout(watch.idleTimeoutMs, () => {
+      // A quiet stream is not an error: the caller resumes from the last resourceVersion, and a
+      // connection that silently died fails there.
+      request.destroy();
+      resolve();
+    });
+    request.on('socket', (socket) => socket.setKeepAlive(true, 30_000));
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+export function isGone(err: unknown): boolean {
+  return err instanceof KubeApiError && err.code === 410;
 }
 
 export function isNotFound(err: unknown): boolean {

@@ -28,6 +28,8 @@ interface Lease {
   spec?: LeaseSpec;
 }
 
+const RELEASE_TIMEOUT_MS = 2_000;
+
 export interface LeaderElectorOptions {
   readonly kubeConfig: KubeConfig;
   readonly namespace: string;
@@ -38,7 +40,10 @@ export interface LeaderElectorOptions {
   readonly retryPeriodMs: number;
   readonly logger: Logger;
   readonly onStartedLeading: () => void;
-  /** Called once when leadership is lost without a release (renew failed past the deadline). */
+  /**
+   * Called when leadership is lost without a release (renew failed past the deadline). The
+   * elector keeps campaigning: onStartedLeading is called again when it wins the lease back.
+   */
   readonly onStoppedLeading: () => void;
   readonly now?: () => number;
 }
@@ -49,6 +54,7 @@ export class LeaderElector {
   #leading = false;
   #observed: { key: string; at: number } | undefined;
   #lastRenew = 0;
+  #failing = false;
   #abort: AbortController | undefined;
   #loop: Promise<void> | undefined;
 
@@ -97,9 +103,14 @@ export class LeaderElector {
       let ok = false;
       try {
         ok = await this.#tryAcquireOrRenew(signal);
+        if (this.#failing) this.#log.info('lease requests work again');
+        this.#failing = false;
       } catch (err) {
         if (signal.aborted) break;
-        this.#log.warn({ err: describeError(err) }, 'lease request failed');
+        // Say it once per streak; a leader that runs out of time says so below.
+        const level = this.#failing ? 'debug' : 'warn';
+        this.#failing = true;
+        this.#log[level]({ err: describeError(err) }, 'lease request failed; retrying');
       }
       if (ok) {
         this.#lastRenew = this.#now();
@@ -110,7 +121,10 @@ export class LeaderElector {
         }
       } else if (this.#leading && this.#now() - this.#lastRenew > this.#o.renewDeadlineMs) {
         this.#leading = false;
-        this.#log.error('could not renew the lease before the deadline; leadership lost');
+        this.#log.error(
+          { renewDeadlineMs: this.#o.renewDeadlineMs },
+          'could not renew the lease before the deadline; stepping down to standby and campaigning again',
+        );
         this.#o.onStoppedLeading();
       }
       try {
@@ -124,9 +138,19 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * How long one lease request may take: a leader must know whether it renewed before its renew
+   * deadline passes, so its requests never outlast what is left of it.
+   */
+  #requestTimeoutMs(now: number): number {
+    if (!this.#leading) return this.#o.renewDeadlineMs;
+    return Math.max(250, this.#lastRenew + this.#o.renewDeadlineMs - now);
+  }
+
   async #tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
     const kc = this.#o.kubeConfig;
     const now = this.#now();
+    const timeoutMs = this.#requestTimeoutMs(now);
     const nowTime = microTime(new Date(now));
     const durationSeconds = Math.ceil(this.#o.leaseDurationMs / 1000);
     let lease: Lease;
@@ -135,7 +159,7 @@ export class LeaderElector {
         method: 'GET',
         path: this.#path,
         signal,
-        timeoutMs: this.#o.renewDeadlineMs,
+        timeoutMs,
       });
     } catch (err) {
       if (!isNotFound(err)) throw err;
@@ -165,7 +189,7 @@ export class LeaderElector {
         path: this.#path,
         body: next,
         signal,
-        timeoutMs: this.#o.renewDeadlineMs,
+        timeoutMs: this.#requestTimeoutMs(this.#now()),
       });
       return true;
     } catch (err) {
@@ -193,6 +217,7 @@ export class LeaderElector {
         path: `/apis/coordination.k8s.io/v1/namespaces/${this.#o.namespace}/leases`,
         body: created,
         signal,
+        timeoutMs: this.#o.renewDeadlineMs,
       });
       return true;
     } catch (err) {
@@ -201,9 +226,11 @@ export class LeaderElector {
     }
   }
 
+  /** Hands the lease over at once; bounded, so a shutdown never waits on an unreachable API. */
   async #release(): Promise<void> {
     const kc = this.#o.kubeConfig;
-    const lease = await kubeRequest<Lease>(kc, { method: 'GET', path: this.#path });
+    const timeoutMs = RELEASE_TIMEOUT_MS;
+    const lease = await kubeRequest<Lease>(kc, { method: 'GET', path: this.#path, timeoutMs });
     if (lease.spec?.holderIdentity !== this.#o.identity) return;
     const released: Lease = {
       ...lease,
@@ -215,6 +242,6 @@ export class LeaderElector {
         renewTime: null,
       },
     };
-    await kubeRequest(kc, { method: 'PUT', path: this.#path, body: released });
+    await kubeRequest(kc, { method: 'PUT', path: this.#path, body: released, timeoutMs });
   }
 }

@@ -19,7 +19,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { objectKey, RESOURCES, type ResourceName } from './cache';
 import { subscribePrimary, type Controller } from './controller';
 import type { Logger } from './logger';
-import type { Manager } from './manager';
+import type { Manager, StopOptions } from './manager';
 
 const EVENT_TYPE = {
   add: ResourceEventType.Added,
@@ -83,7 +83,7 @@ export class DnsopOperator extends Operator {
   }
 
   /** Stops the whole process's work; see Manager.stop. */
-  async shutdown(options: { releaseLease?: boolean } = {}): Promise<void> {
+  async shutdown(options: StopOptions = {}): Promise<void> {
     super.stop();
     this.#unsubscribe.splice(0).forEach((off) => off());
     await this.#manager.stop(options);

@@ -54,7 +54,10 @@ export async function startControllerHarness(
   const cache = (kind: string): InformerCache<KubernetesObject> =>
     caches.get(KIND_TO_CACHE[kind] as 'pods');
   // Nothing is listed from an API server here: every cache holds all it will hold from the start.
-  for (const kind of Object.keys(KIND_TO_CACHE)) cache(kind).synced = () => true;
+  for (const kind of Object.keys(KIND_TO_CACHE)) {
+    cache(kind).synced = () => true;
+    cache(kind).available = () => true;
+  }
   const policies = (): InformerCache<PolicyObject> => caches.get<PolicyObject>('dnspolicies');
   let rv = 1;
   const apply = (obj: KubernetesObject): void => {
