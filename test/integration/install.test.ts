@@ -14,6 +14,7 @@ import { MotoServer } from '../envtest/moto';
 import { awsCredentialsSecret } from '../support/route53-zone';
 import { applyObjects, parseManifests } from '../envtest/apply';
 import { waitFor } from '../envtest/wait';
+import { unansweredProbe } from '../support/probe-fixtures';
 import { createControllers } from '../../operator/controllers';
 import { buildConfig, type RawConfig } from '../../operator/runtime/config';
 import { kubeRequest } from '../../operator/runtime/kube-http';
@@ -171,19 +172,8 @@ it('the operator runs with the shipped RBAC and is never refused', async () => {
       },
     },
   } as KubernetesObject);
-  await admin.create({
-    apiVersion: 'dnsop.io/v1alpha1',
-    kind: 'DNSProbe',
-    // Fixed addresses need a trusted namespace (the operator's own here).
-    metadata: { name: 'nothing-listens', namespace: 'dnsop-system' },
-    spec: {
-      // A loopback port with no DNS server: probes time out, the target fails, status says so.
-      server: { addresses: ['127.0.0.1'], port: 9 },
-      queries: [{ name: 'kubernetes.default.svc.cluster.local', type: 'A' }],
-      interval: '100ms',
-      timeout: '50ms',
-    },
-  } as KubernetesObject);
+  // Fixed addresses need a trusted namespace (the operator's own here).
+  await admin.create(unansweredProbe('nothing-listens', 'dnsop-system'));
   const config = {
     leaderElect: true,
     leaderElectionNamespace: 'dnsop-system',

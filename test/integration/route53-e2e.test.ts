@@ -22,7 +22,7 @@ import { MotoServer } from '../envtest/moto';
 import { waitFor } from '../envtest/wait';
 import { ROUTE53_LIMITS } from '../../operator/records/providers/route53-batch';
 import { isChangeBatch, Route53Proxy } from '../fakes/route53-proxy';
-import { listRecordSets } from '../support/route53-zone';
+import { awsCredentialsSecret, listRecordSets } from '../support/route53-zone';
 import { startOperator } from './operator-fixture';
 
 jest.setTimeout(240_000);
@@ -107,15 +107,7 @@ beforeAll(async () => {
     ...crds,
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: NS } },
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'aws-credentials', namespace: NS },
-      stringData: {
-        AWS_ACCESS_KEY_ID: moto.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: moto.credentials.secretAccessKey,
-      },
-    } as KubernetesObject,
+    awsCredentialsSecret(NS, 'aws-credentials', moto.credentials),
   ]);
   const logger = silentLogger();
   const controller = new DNSPolicyController({ debounceMs: 100 });
