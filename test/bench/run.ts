@@ -10,6 +10,7 @@ const BENCHES: ReadonlyArray<{ name: string; module: string; fn: string; optiona
   { name: 'records', module: 'records', fn: 'benchRecords' },
   { name: 'providers', module: 'providers', fn: 'benchProviders' },
   { name: 'probes', module: 'probes', fn: 'benchProbes' },
+  { name: 'startup', module: 'startup', fn: 'benchStartup' },
   { name: 'vs-external-dns', module: 'vs-external-dns', fn: 'benchVsExternalDns', optional: true },
 ];
 
