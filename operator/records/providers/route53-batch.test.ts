@@ -1,7 +1,14 @@
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import type { Changes, Endpoint } from '../endpoint';
 import { NO_CHANGES } from '../endpoint';
-import { costOf, costVector, limitVector, ROUTE53_LIMITS, route53Changes } from './route53-batch';
+import {
+  costOf,
+  costVector,
+  describeCostVector,
+  limitVector,
+  ROUTE53_LIMITS,
+  route53Changes,
+} from './route53-batch';
 import { groupIntents, packGroups, resolveIntent } from './zone-changes';
 
 /** What the provider does: group, resolve against an empty zone, pack with Route 53's costs. */
@@ -110,6 +117,49 @@ describe("Route 53's 32,000 value characters per request", () => {
       ttl: 300,
     };
     expect(batchSizes(creating([huge, ...hosts(2)]))).toEqual({ requests: [2], oversized: 1 });
+    // What the policy's error says about it: the set's cost in Route 53's terms.
+    const [group] = groupIntents(creating([huge]), () => ['Z1']).intents.map((intent) =>
+      resolveIntent<ResourceRecordSet>(intent, () => undefined),
+    );
+    expect(describeCostVector(costVector(costOf(route53Changes(group!))))).toBe(
+      '1 changes, 100 records, 33200 value characters, UPSERT counted twice',
+    );
+  });
+});
+
+describe('route53Changes', () => {
+  it('deletes the old set before creating the new one when a name changes type', () => {
+    // Route 53 refuses a CNAME next to any other set of the same name: the A must go first.
+    const a: ResourceRecordSet = {
+      Name: 'www.example.com.',
+      Type: 'A',
+      TTL: 300,
+      ResourceRecords: [{ Value: '192.0.2.1' }],
+    };
+    const old: Endpoint = { name: 'www.example.com', type: 'A', targets: ['192.0.2.1'], ttl: 300 };
+    const next: Endpoint = {
+      name: 'www.example.com',
+      type: 'CNAME',
+      targets: ['lb.example.net'],
+      ttl: 300,
+    };
+    const other: Endpoint = { name: 'www.example.com', type: 'TXT', targets: ['"v=1"'], ttl: 300 };
+    const changes: Changes = {
+      ...NO_CHANGES,
+      create: [other],
+      updateOld: [old],
+      updateNew: [next],
+    };
+    const groups = groupIntents(changes, () => ['Z1']).intents.map((intent) =>
+      resolveIntent<ResourceRecordSet>(intent, (key) => (key.endsWith('/A') ? a : undefined)),
+    );
+    expect(
+      groups.flatMap(route53Changes).map((c) => [c.Action, c.ResourceRecordSet?.Type]),
+    ).toEqual([
+      ['DELETE', 'A'],
+      ['CREATE', 'CNAME'],
+      ['CREATE', 'TXT'],
+    ]);
   });
 });
 

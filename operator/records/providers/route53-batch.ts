@@ -32,11 +32,12 @@ export interface BatchCost {
   readonly chars: number;
 }
 
-const ACTION_ORDER: Record<string, number> = { DELETE: 0, CREATE: 1, UPSERT: 2 };
-
-/** The changes of one group, deletions first (a type change deletes before it creates). */
+/**
+ * The changes of one group, deletions first (a type change deletes before it creates): they are
+ * built in the order they are sent.
+ */
 export function route53Changes(group: ResolvedGroup<ResourceRecordSet>): Change[] {
-  const changes: Change[] = [
+  return [
     ...group.removals.map((rrs): Change => ({ Action: 'DELETE', ResourceRecordSet: rrs })),
     ...group.creations.map((ep): Change => ({
       Action: 'CREATE',
@@ -47,9 +48,6 @@ export function route53Changes(group: ResolvedGroup<ResourceRecordSet>): Change[
       ResourceRecordSet: recordSetFromEndpoint(ep),
     })),
   ];
-  return changes.sort(
-    (a, b) => (ACTION_ORDER[a.Action ?? ''] ?? 9) - (ACTION_ORDER[b.Action ?? ''] ?? 9),
-  );
 }
 
 /** What changes cost against Route 53's limits, UPSERT counted twice. */
