@@ -36,6 +36,47 @@ export class KubeApiError extends Error {
   }
 }
 
+/**
+ * One kept-alive agent per KubeConfig and TLS identity for plain requests (watches hold their own
+ * connection): KubeConfig.applyToHTTPSOptions builds a new agent per call, so every request paid
+ * a TCP and TLS handshake (most of an idle operator's CPU, and milliseconds on each status write).
+ * Pooled idle sockets do not keep the process alive. A cluster behind a proxy keeps the library's
+ * proxy agent.
+ */
+const agents = new WeakMap<KubeConfig, { identity: string; agent: http.Agent }>();
+
+/** CA, certificate or key material as text (strings, Buffers, arrays of them, {pem} objects). */
+function tlsText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString('latin1');
+  if (Array.isArray(value)) return value.map(tlsText).join('\n');
+  if (typeof value === 'object' && 'pem' in value) return tlsText(value.pem);
+  return JSON.stringify(value) ?? '';
+}
+
+function keptAliveAgent(kc: KubeConfig, options: https.RequestOptions, tls: boolean): http.Agent {
+  const { ca, cert, key, pfx, passphrase, servername, rejectUnauthorized } = options;
+  const identity = [ca, cert, key, pfx, passphrase, servername, String(rejectUnauthorized)]
+    .map(tlsText)
+    .join('\u0000');
+  const known = agents.get(kc);
+  if (known?.identity === identity) return known.agent;
+  const agent = tls
+    ? new https.Agent({
+        keepAlive: true,
+        ...Object.fromEntries(
+          Object.entries({ ca, cert, key, pfx, passphrase, servername, rejectUnauthorized }).filter(
+            ([, v]) => v !== undefined,
+          ),
+        ),
+      })
+    : new http.Agent({ keepAlive: true });
+  known?.agent.destroy();
+  agents.set(kc, { identity, agent });
+  return agent;
+}
+
 /** URL and request options (auth, CA, client certificate) for a request to the API server. */
 async function requestOptions(
   kc: KubeConfig,
@@ -76,6 +117,8 @@ function apiError(method: string, path: string, code: number, text: string): Kub
 
 export async function kubeRequest<T = unknown>(kc: KubeConfig, req: KubeRequest): Promise<T> {
   const { url, options } = await requestOptions(kc, req.method, req.path, req.accept);
+  if (!kc.getCurrentCluster()?.proxyUrl)
+    options.agent = keptAliveAgent(kc, options, url.protocol === 'https:');
   const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
   if (payload !== undefined) {
     options.headers = {

@@ -1,0 +1,39 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { kubeRequest } from './kube-http';
+
+describe('kubeRequest', () => {
+  let server: http.Server;
+  let connections = 0;
+  beforeAll(async () => {
+    server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"kind":"Status"}');
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  const kubeConfigFor = (port: number): KubeConfig => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    return kc;
+  };
+
+  it('keeps one connection alive per KubeConfig instead of one per request (idle CPU)', async () => {
+    const kc = kubeConfigFor((server.address() as AddressInfo).port);
+    connections = 0;
+    for (let i = 0; i < 5; i++) await kubeRequest(kc, { method: 'GET', path: '/api/v1/x' });
+    expect(connections).toBe(1);
+  });
+});
