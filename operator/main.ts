@@ -88,9 +88,10 @@ function runCommand(io: CliIO, exit: (code: number) => void): Command {
       new Option('--cache-resync <duration>', 'full relist period of every cache').default('10m'),
     )
     .addOption(
-      new Option('--debounce <duration>', 'per-DNSPolicy debounce of event-driven syncs').default(
-        '200ms',
-      ),
+      new Option(
+        '--debounce <duration>',
+        'per-DNSPolicy spacing of event-driven syncs: the first event after a quiet period syncs at once, later ones wait this long after the last provider change; unwanted records wait until events pause this long',
+      ).default('200ms'),
     )
     .addOption(
       new Option(

@@ -6,7 +6,7 @@ import type { DNSPolicy, SourceKind } from '../api/types';
 import type { Diagnostic, Endpoint } from './endpoint';
 import { EXTERNAL_DNS_DEFAULTS, type ExternalDnsRegistry } from './external-dns-registry';
 import { DomainFilter } from './hostname';
-import { planChanges, type Plan } from './plan';
+import { planChanges, type Plan, type PlanInput } from './plan';
 import { providerKind, shapeEndpointsFor, type ProviderKind } from './providers/index';
 import { collectDesiredRecords, policyRef, type SourceObjects } from './sources/index';
 import {
@@ -107,7 +107,7 @@ export function planForPolicy(
   evaluation: PolicyEvaluation,
   current: readonly Endpoint[],
   cachesSynced: boolean,
-  recentlyDeleted = 0,
+  deletes: Pick<PlanInput, 'recentlyDeleted' | 'deletesWait'> = {},
 ): Plan {
   const desired =
     evaluation.confinedTo === undefined
@@ -124,7 +124,7 @@ export function planForPolicy(
     cachesSynced,
     maxDeletePercent: policy.spec.maxDeletePercent ?? 50,
     ...adoptionOf(policy),
-    recentlyDeleted,
+    ...deletes,
   });
   return desired.diagnostics.length === 0
     ? plan

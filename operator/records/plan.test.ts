@@ -450,6 +450,26 @@ describe('planChanges', () => {
       expect(result.guard).toBeUndefined();
       expect(result.deletes).toBe(0);
     });
+    it('deletesWait keeps unwanted records for a later sync, and the guard does not count them', () => {
+      const result = plan({
+        current: [...current, ...published(cname('old.example.com', 'lb.example.net'))],
+        desired: [a('a.example.com', ['10.0.0.2']), a('old.example.com', ['10.0.0.9'])],
+        maxDeletePercent: 10,
+        deletesWait: true,
+      });
+      expect(result.guard).toBeUndefined();
+      expect(result.deletesWaiting).toBe(3);
+      expect(result.deletes).toBe(0);
+      // Updates and a replacement by another type (its delete travels with its create) go at once.
+      expect(summary(result.changes)).toEqual({
+        create: ['_dnsop-a.old.example.com/TXT', 'old.example.com/A'],
+        update: ['a.example.com/A'],
+        delete: ['_dnsop-cname.old.example.com/TXT', 'old.example.com/CNAME'],
+      });
+      const settled = plan({ current, desired: [], maxDeletePercent: 100 });
+      expect(settled.deletesWaiting).toBe(0);
+      expect(settled.deletes).toBe(4);
+    });
     it('changes nothing before the caches are synced', () => {
       const result = plan({
         current,

@@ -69,6 +69,13 @@ export interface PlanInput {
   readonly adopt?: ExternalDnsRegistry;
   /** Owned records this policy deleted within the guard's rolling hour (delete-history.ts). */
   readonly recentlyDeleted?: number;
+  /**
+   * True while the sources are still changing (an event within the policy's sync spacing): owned
+   * records that are no longer wanted are kept for now and deleted by a later sync, so a sync
+   * started on the first event of a burst (a failover's "old primary loses its label") does not
+   * delete what the next event (the new primary) wants back. Replacements are not delayed.
+   */
+  readonly deletesWait?: boolean;
 }
 
 /** A record taken over from another registry by this plan. */
@@ -100,6 +107,8 @@ export interface Plan {
   readonly adopted: readonly Adoption[];
   /** Records (not TXT) the plan deletes, replacements by another type not counted: what the guard counts. */
   readonly deletes: number;
+  /** Records (not TXT) no longer wanted whose deletion waits for a later sync (`deletesWait`). */
+  readonly deletesWaiting: number;
 }
 
 interface Candidate {
@@ -311,6 +320,8 @@ interface Builder {
   inSync: number;
   /** Record (not TXT) deletes that replace a record of a conflicting type at a wanted name. */
   replacements: number;
+  /** Unwanted records kept because `deletesWait`. */
+  waiting: number;
   readonly adoption: AdoptionContext;
   readonly adoptions: AdoptionCandidate[];
   readonly staleClaims: StaleClaim[];
@@ -462,6 +473,10 @@ function planUnwanted(
     if (owned.ownership.owner !== input.ownerId || wanted.has(key)) continue;
     if (deleting.has(key) || !input.domains.matches(key.slice(0, key.lastIndexOf('/')))) continue;
     const record = view.records.get(key);
+    if (input.deletesWait === true) {
+      if (record !== undefined) b.waiting++;
+      continue;
+    }
     if (record !== undefined) b.delete.push(record);
     b.delete.push(owned.txt);
   }
@@ -546,6 +561,7 @@ export function planChanges(input: PlanInput): Plan {
     diagnostics,
     inSync: 0,
     replacements: 0,
+    waiting: 0,
     adoption: { view, ownerId: input.ownerId, adopt: input.adopt },
     adoptions: [],
     staleClaims: [],
@@ -568,6 +584,7 @@ export function planChanges(input: PlanInput): Plan {
     ownedBefore,
     adopted: [],
     deletes,
+    deletesWaiting: b.waiting,
   };
   const hasChanges = changes.create.length + changes.updateNew.length + changes.delete.length > 0;
   if (!input.cachesSynced && hasChanges) {

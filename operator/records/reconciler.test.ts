@@ -1,8 +1,9 @@
-import { batchGroupKey, type Endpoint } from './endpoint';
+import { batchGroupKey, type Changes, type Endpoint } from './endpoint';
 import { PermanentError, TransientError } from '../runtime/errors';
 import { createProvider } from './providers';
 import type { Provider } from './providers/provider';
 import { ownershipRecord } from './registry';
+import type { ProviderFactory } from './reconciler';
 import {
   eventually,
   startControllerHarness,
@@ -91,8 +92,8 @@ describe('DNSPolicyController', () => {
     await eventually(() => expect(refreshes[refreshes.length - 1]).toBe(true));
   });
 
-  it('turns a burst of pod events into one provider change (debounce)', async () => {
-    h = await startControllerHarness({ debounceMs: 100 });
+  it('turns pod events that arrive together into one provider change', async () => {
+    h = await startControllerHarness({ syncSpacingMs: 100 });
     h.apply(headless('web', { app: 'web' }, 'web.example.com'));
     h.apply(policy('public', { provider: { inMemory: { zone: 'burst' } } }));
     await eventually(() => expect(h.status('shop', 'public')).toBeDefined());
@@ -452,6 +453,249 @@ describe('DNSPolicyController', () => {
       expect(h.status('tenant', 'greedy')?.diagnostics?.map((d) => d.reason)).toEqual([
         'NamespaceSelectorIgnored',
       ]);
+    });
+  });
+
+  describe('fast path: leading edge, one trailing sync, spacing, deletions wait', () => {
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    /** A monotonic clock that runs with real time and can jump ahead (a quiet period, at once). */
+    const jumpingClock = (): { clock: () => number; jump: (ms: number) => void } => {
+      let offset = 0;
+      return { clock: () => performance.now() + offset, jump: (ms) => (offset += ms) };
+    };
+    /**
+     * The in-memory provider, its change calls counted; while holding, each sync waits at a gate
+     * as it reads the zone (before it changes anything) until release().
+     */
+    const gatedProvider = (
+      clock: () => number = () => performance.now(),
+    ): {
+      factory: ProviderFactory;
+      calls: Changes[];
+      /** clock() at each change call. */
+      callAt: number[];
+      /** Holds the syncs that come from now on (true) or none (false). */
+      hold: (on: boolean) => void;
+      /** A sync is waiting at the gate. */
+      held: () => boolean;
+      release: () => void;
+      /** Every later change call takes this long before the provider applies it. */
+      slow: (ms: number) => void;
+    } => {
+      const calls: Changes[] = [];
+      const callAt: number[] = [];
+      let holding = false;
+      const waiting: (() => void)[] = [];
+      let applyDelayMs = 0;
+      return {
+        calls,
+        callAt,
+        hold: (on) => (holding = on),
+        held: () => waiting.length > 0,
+        release: () => waiting.splice(0).forEach((open) => open()),
+        slow: (ms) => (applyDelayMs = ms),
+        factory: async (spec, context): Promise<Provider> => {
+          const inner = await createProvider(spec, context);
+          return {
+            kind: inner.kind,
+            adjustEndpoints: (e) => inner.adjustEndpoints(e),
+            records: async (o) => {
+              if (holding) await new Promise<void>((r) => waiting.push(r));
+              return inner.records(o);
+            },
+            applyChanges: async (c, signal) => {
+              calls.push(c);
+              callAt.push(clock());
+              if (applyDelayMs > 0) await sleep(applyDelayMs);
+              return inner.applyChanges(c, signal);
+            },
+          };
+        },
+      };
+    };
+    const aTargets = (zone: string): readonly string[] =>
+      h.controller.store.records(zone).find((r) => r.type === 'A')?.targets ?? [];
+
+    it('syncs at once after a quiet period, twice (a failover in either order), then waits the spacing', async () => {
+      // A minute of spacing: a sync that waited for it would miss every `eventually` below.
+      const time = jumpingClock();
+      h = await startControllerHarness({ syncSpacingMs: 60_000, clock: time.clock });
+      h.apply(headless('db', { app: 'db', role: 'primary' }, 'db.example.com'));
+      h.apply(pod('db-a', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.1' }));
+      h.apply(pod('db-b', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.2' }));
+      h.apply(policy('public', { provider: { inMemory: { zone: 'lead' } } }));
+      await eventually(() => expect(aTargets('lead')).toEqual(['10.9.0.1']));
+      time.jump(60_001); // a quiet period: no event for the spacing
+      // The new primary first: published beside the old one at once, then alone at once.
+      h.apply(pod('db-b', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.2' }));
+      await eventually(() => expect(aTargets('lead')).toEqual(['10.9.0.1', '10.9.0.2']));
+      h.apply(pod('db-a', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.1' }));
+      await eventually(() => expect(aTargets('lead')).toEqual(['10.9.0.2']));
+      // Two quick changes spent: the next event waits for the spacing (here, the minute).
+      h.apply(pod('db-c', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.3' }));
+      await sleep(300);
+      expect(aTargets('lead')).toEqual(['10.9.0.2']);
+    });
+
+    it('coalesces the events during and after the quick syncs into one follow-up, spaced from the last change', async () => {
+      const time = jumpingClock();
+      const provider = gatedProvider(time.clock);
+      h = await startControllerHarness({
+        syncSpacingMs: 1_000,
+        clock: time.clock,
+        providerFactory: provider.factory,
+      });
+      h.apply(headless('web', { app: 'web' }, 'web.example.com'));
+      h.apply(pod('web-0', { labels: { app: 'web' }, ip: '10.2.0.100' }));
+      h.apply(policy('public', { provider: { inMemory: { zone: 'trail' } } }));
+      await eventually(() => expect(aTargets('trail')).toHaveLength(1));
+      time.jump(1_001);
+      const before = provider.calls.length;
+      const podsFrom = (first: number, last: number): void => {
+        for (let i = first; i <= last; i++)
+          h.apply(pod(`web-${i}`, { labels: { app: 'web' }, ip: `10.2.0.${i}` }));
+      };
+      provider.hold(true);
+      podsFrom(1, 1);
+      // The sync of web-1 is under way (held at the gate) while web-2..5 arrive ...
+      await eventually(() => expect(provider.held()).toBe(true));
+      podsFrom(2, 5);
+      provider.release();
+      // ... and they go at once in the second quick sync, under way while web-6..10 arrive ...
+      await eventually(() => expect(aTargets('trail')).toHaveLength(2));
+      await eventually(() => expect(provider.held()).toBe(true));
+      podsFrom(6, 10);
+      provider.hold(false);
+      provider.release();
+      await eventually(() => expect(aTargets('trail')).toHaveLength(6));
+      // ... and with the ones after it, within the spacing, they make one follow-up.
+      podsFrom(11, 20);
+      await eventually(() => expect(aTargets('trail')).toHaveLength(21), 5_000);
+      await sleep(300);
+      expect(provider.calls.length - before).toBe(3);
+      expect(provider.callAt[before + 2]! - provider.callAt[before + 1]!).toBeGreaterThanOrEqual(
+        1_000,
+      );
+    }, 30_000);
+
+    it('a failover (old primary first) never deletes the record the new primary wants', async () => {
+      const time = jumpingClock();
+      h = await startControllerHarness({ syncSpacingMs: 2_000, clock: time.clock });
+      h.apply(headless('db', { app: 'db', role: 'primary' }, 'db.example.com'));
+      h.apply(pod('db-a', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.1' }));
+      h.apply(pod('db-b', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.2' }));
+      h.apply(policy('public', { provider: { inMemory: { zone: 'flip' } } }));
+      await eventually(() => expect(aTargets('flip')).toEqual(['10.9.0.1']));
+      time.jump(2_001); // quiet since the first publication
+      const deleted: string[] = [];
+      h.controller.store.onChange((c) => c.changes.delete.forEach((d) => deleted.push(d.name)));
+      const syncs = async (): Promise<number> =>
+        (await h.metrics.reconcileTotal.get()).values.reduce((n, v) => n + v.value, 0);
+      const before = await syncs();
+      h.apply(pod('db-a', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.1' }));
+      // The old primary's event has been synced on its own before the new primary's comes.
+      for (let i = 0; i < 300 && (await syncs()) === before; i++) await sleep(10);
+      expect(await syncs()).toBeGreaterThan(before);
+      expect(aTargets('flip')).toEqual(['10.9.0.1']);
+      h.apply(pod('db-b', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.2' }));
+      await eventually(() => expect(aTargets('flip')).toEqual(['10.9.0.2']));
+      // A record nobody wants any more goes once the events pause (the spacing).
+      h.apply(pod('db-b', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.2' }));
+      await eventually(() => expect(names(h.controller.store.records('flip'))).toEqual([]), 10_000);
+      expect(deleted.filter((n) => n === 'db.example.com')).toHaveLength(1);
+      await eventually(() => expect(h.status('shop', 'public')?.recentDeletes?.[0]?.count).toBe(1));
+    }, 30_000);
+
+    it('dnsop_event_to_sync_seconds runs from the first event not yet reflected to the change applied', async () => {
+      const time = jumpingClock();
+      const provider = gatedProvider();
+      h = await startControllerHarness({
+        syncSpacingMs: 2_000,
+        clock: time.clock,
+        providerFactory: provider.factory,
+      });
+      h.apply(headless('db', { app: 'db', role: 'primary' }, 'db.example.com'));
+      h.apply(pod('db-a', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.1' }));
+      h.apply(pod('db-b', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.2' }));
+      h.apply(policy('public', { provider: { inMemory: { zone: 'metric' } } }));
+      await eventually(() => expect(aTargets('metric')).toEqual(['10.9.0.1']));
+      time.jump(2_001);
+      const observed = async (): Promise<{ count: number; sum: number }> => {
+        const { values } = await h.metrics.eventToSync.get();
+        const value = (name: string): number =>
+          values.find((v) => v.metricName === name)?.value ?? 0;
+        return {
+          count: value('dnsop_event_to_sync_seconds_count'),
+          sum: value('dnsop_event_to_sync_seconds_sum'),
+        };
+      };
+      const before = await observed();
+      provider.slow(200);
+      // A failover 300 ms apart: the first event changes nothing on its own (its deletion waits),
+      // the second one's sync applies both; the provider takes 200 ms to answer.
+      h.apply(pod('db-a', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.1' }));
+      await sleep(300);
+      h.apply(pod('db-b', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.2' }));
+      await eventually(() => expect(aTargets('metric')).toEqual(['10.9.0.2']));
+      for (let i = 0; i < 300 && (await observed()).count === before.count; i++) await sleep(10);
+      expect((await observed()).count).toBe(before.count + 1);
+      // From the first event (not the second), to the provider's answer (not the request).
+      expect((await observed()).sum - before.sum).toBeGreaterThanOrEqual(0.5);
+    }, 30_000);
+
+    it('under a steady stream of events, a record nobody wants still goes within ten spacings', async () => {
+      h = await startControllerHarness({ syncSpacingMs: 200 });
+      h.apply(headless('db', { app: 'db' }, 'db.example.com'));
+      h.apply(headless('web', { app: 'web' }, 'web.example.com'));
+      h.apply(pod('db-a', { labels: { app: 'db' }, ip: '10.9.0.1' }));
+      h.apply(pod('web-a', { labels: { app: 'web' }, ip: '10.8.0.1' }));
+      h.apply(policy('public', { provider: { inMemory: { zone: 'busy' } } }));
+      await eventually(() => expect(names(h.controller.store.records('busy'))).toHaveLength(2));
+      h.remove(pod('db-a', { labels: { app: 'db' }, ip: '10.9.0.1' }));
+      const started = performance.now();
+      let gone = false;
+      // Pod events for the same policy every 20 ms, for up to 15 s (75 spacings; the cap is 10).
+      for (let i = 0; !gone && performance.now() - started < 15_000; i++) {
+        h.apply(pod('web-a', { labels: { app: 'web', tick: String(i) }, ip: '10.8.0.1' }));
+        await sleep(20);
+        gone = !names(h.controller.store.records('busy')).some((n) => n.startsWith('db.'));
+      }
+      expect(gone).toBe(true);
+    }, 30_000);
+
+    it('writes no status when there is nothing new to say, by the cache and by its last write', async () => {
+      h = await startControllerHarness({ holdStatus: true });
+      h.apply(headless('web', { app: 'web' }, 'web.example.com'));
+      h.apply(pod('web-1', { labels: { app: 'web' }, ip: '10.2.0.1' }));
+      h.apply(policy('public', { provider: { inMemory: { zone: 'quietstatus' } } }));
+      await eventually(() => expect(h.liveStatus('shop', 'public')?.records).toBe(1));
+      h.releaseStatus();
+      await sleep(100);
+      const updates = h.statusUpdates();
+      // An event that changes nothing (the Service applied again): no status request at all.
+      h.apply(
+        service('web', {
+          hostname: 'web.example.com',
+          clusterIP: 'None',
+          selector: { app: 'web' },
+          annotations: { unrelated: 'x' },
+        }),
+      );
+      await sleep(200);
+      expect(h.statusUpdates()).toBe(updates);
+      // A diagnostic comes and goes while the watch has not delivered the write yet: the cache
+      // still shows the old status, but the last write said otherwise, so the second is written.
+      const outside = service('out', {
+        hostname: 'out.example.org',
+        type: 'LoadBalancer',
+        ingress: [{ ip: '203.0.113.9' }],
+      });
+      h.apply(outside);
+      await eventually(() =>
+        expect(h.liveStatus('shop', 'public')?.diagnostics?.[0]?.reason).toBe('OutsideDomains'),
+      );
+      h.remove(outside);
+      await eventually(() => expect(h.liveStatus('shop', 'public')?.diagnostics ?? []).toEqual([]));
     });
   });
 

@@ -4,8 +4,13 @@
  *
  * - Level-triggered: watch events only enqueue policy keys (fanout.ts decides which); a reconcile
  *   recomputes everything for its policy from the caches.
- * - Debounced per policy: the first event schedules the policy `debounceMs` later and later events
- *   coalesce into that run, so a burst of pod events becomes one provider change.
+ * - Fast path, per policy: an event after a quiet period syncs at once (leading edge), and so
+ *   does the next provider change (a failover is two label changes, in either order); after
+ *   those, the events that arrive coalesce into one follow-up sync (trailing edge) that waits
+ *   until `syncSpacingMs` after the last provider change, so a burst of pod events becomes a few
+ *   provider calls (and each cloud account's rate limiter still applies). While events keep
+ *   coming, deletions wait for them to pause (plan.ts `deletesWait`): the old primary losing its
+ *   label first does not delete the record the new primary wants a moment later.
  * - Periodic resync every spec.interval is a safety net only.
  * - Errors: a transient one is retried with backoff; a permanent one (zone not found, access
  *   denied, missing Secret) is Stalled=True and retried at spec.interval, or at once when the
@@ -107,7 +112,14 @@ import {
 export const RECORDS_FINALIZER = 'dnsop.io/records';
 /** Set to "true" on a DNSPolicy to let it be deleted without deleting its records. */
 export const SKIP_CLEANUP_ANNOTATION = 'dnsop.io/skip-cleanup';
-const DEFAULT_DEBOUNCE_MS = 200;
+const DEFAULT_SYNC_SPACING_MS = 200;
+/**
+ * Deletions wait for events to pause, but under a steady stream of events (a busy namespace) at
+ * most this many spacings: then they go anyway, so a record nobody wants never lingers for long.
+ */
+const MAX_DELETE_WAIT_SPACINGS = 10;
+/** Provider changes that go at once after a quiet period, before the spacing applies. */
+const QUICK_CHANGES = 2;
 const DEFAULT_INTERVAL_MS = 60_000;
 
 export type ProviderFactory = (
@@ -118,8 +130,13 @@ export type ProviderFactory = (
 export interface DNSPolicyControllerOptions {
   /** The process-wide in-memory DNS store; tests pass one to inspect it. Default: a new store. */
   readonly inMemoryStore?: InMemoryDnsStore;
-  /** Per-policy debounce; default config.debounceMs (200 ms). */
-  readonly debounceMs?: number;
+  /**
+   * Per policy, the least time between the last provider change and a sync started by a later
+   * event (once the quick changes after a quiet period are spent); also how long events must
+   * pause to count as quiet, and before unwanted records are deleted. Default config.debounceMs
+   * (flag --debounce, 200 ms).
+   */
+  readonly syncSpacingMs?: number;
   /** Builds providers; default createProvider. */
   readonly providerFactory?: ProviderFactory;
   /**
@@ -128,6 +145,8 @@ export interface DNSPolicyControllerOptions {
    */
   readonly cloudAccounts?: CloudAccounts;
   readonly now?: () => Date;
+  /** Monotonic milliseconds for the sync spacing and the deletions' wait; default performance.now. */
+  readonly clock?: () => number;
   /** Reads and watches credentials Secrets; default the API server. */
   readonly secretWatchApi?: SecretWatchApi;
   /** Retry delays of a failing cleanup of a deleted policy; default 1 s doubling to 5 min. */
@@ -174,6 +193,16 @@ export class DNSPolicyController implements Controller {
   readonly #listedAt = new Map<string, number>();
   /** key -> time of the first event not yet reflected by a sync (for dnsop_event_to_sync_seconds). */
   readonly #firstEventAt = new Map<string, number>();
+  /** key -> time of the newest event (deletions wait until events pause for the spacing). */
+  readonly #lastEventAt = new Map<string, number>();
+  /** key -> when a sync first left unwanted records for later (bounds the wait). */
+  readonly #deletesWaitingSince = new Map<string, number>();
+  /** key -> when a sync last sent changes to the provider (#clock()). */
+  readonly #lastChangeAt = new Map<string, number>();
+  /** key -> provider changes that may still go at once (QUICK_CHANGES after a quiet period). */
+  readonly #quickLeft = new Map<string, number>();
+  /** key -> the status this process last wrote (a no-op status costs no API call). */
+  readonly #written = new Map<string, DNSPolicyStatus>();
   /** key -> deletions this process made within the guard's hour (status may lag behind). */
   readonly #deletes = new Map<string, DeleteEntry[]>();
   /** Keys whose last sync had change groups rejected: a second rejection in a row is Stalled. */
@@ -202,11 +231,20 @@ export class DNSPolicyController implements Controller {
     this.#watch(caches);
   }
 
-  /** Ignored while stopped: start() enqueues every policy anyway. */
+  /**
+   * An event for a policy: sync at once after a quiet period (no event for the spacing) or while
+   * quick changes are left, else at the end of the spacing after the last provider change.
+   * Ignored while stopped: start() enqueues every policy.
+   */
   enqueue(key: string): void {
     if (this.#queue === undefined) return;
     if (!this.#firstEventAt.has(key)) this.#firstEventAt.set(key, performance.now());
-    this.#queue.addAfter(key, this.#debounceMs());
+    const now = this.#clock();
+    const previous = this.#lastEventAt.get(key);
+    if (previous === undefined || now - previous >= this.#spacingMs())
+      this.#quickLeft.set(key, QUICK_CHANGES);
+    this.#lastEventAt.set(key, now);
+    this.#queue.addAfter(key, this.#spacingLeft(key, now));
   }
 
   start(): Promise<void> {
@@ -240,6 +278,8 @@ export class DNSPolicyController implements Controller {
     const queue = this.#queue;
     this.#queue = undefined;
     this.#firstEventAt.clear();
+    this.#lastEventAt.clear();
+    this.#deletesWaitingSince.clear();
     this.#secrets?.stop();
     await queue?.shutdown(graceMs ?? this.#ctx?.config.shutdownGraceMs);
   }
@@ -250,8 +290,19 @@ export class DNSPolicyController implements Controller {
 
   // ---- events -----------------------------------------------------------------------------------
 
-  #debounceMs(): number {
-    return this.#options.debounceMs ?? this.#ctx?.config.debounceMs ?? DEFAULT_DEBOUNCE_MS;
+  #clock(): number {
+    return this.#options.clock?.() ?? performance.now();
+  }
+
+  #spacingMs(): number {
+    return this.#options.syncSpacingMs ?? this.#ctx?.config.debounceMs ?? DEFAULT_SYNC_SPACING_MS;
+  }
+
+  /** How long an event-driven sync of `key` must still wait for the spacing after its last change. */
+  #spacingLeft(key: string, now: number): number {
+    const last = this.#lastChangeAt.get(key);
+    if (last === undefined || (this.#quickLeft.get(key) ?? 0) > 0) return 0;
+    return Math.max(0, Math.ceil(last + this.#spacingMs() - now));
   }
 
   #scope(): TenancyOptions & PolicyScopeOptions {
@@ -327,7 +378,6 @@ export class DNSPolicyController implements Controller {
     const { namespace, name } = splitKey(key);
     const policy = caches.dnspolicies.get(namespace, name);
     const eventAt = this.#firstEventAt.get(key);
-    this.#firstEventAt.delete(key);
     const log = (this.#log ?? ctx.logger).child({ key });
     if (policy === undefined) {
       this.#forget(key);
@@ -335,8 +385,15 @@ export class DNSPolicyController implements Controller {
     }
     this.#secrets?.track(key, this.#secretRefs(policy));
     if (policy.metadata.deletionTimestamp !== undefined) {
+      this.#firstEventAt.delete(key);
       return this.#finalize(policy, key, signal, log);
     }
+    if (eventAt !== undefined) {
+      // The trailing edge of a burst: events that came while a sync ran wait out the spacing.
+      const wait = this.#spacingLeft(key, this.#clock());
+      if (wait > 0) return { requeueAfterMs: wait };
+    }
+    this.#firstEventAt.delete(key);
     const started = performance.now();
     try {
       await this.#ensureFinalizer(policy, signal);
@@ -383,13 +440,11 @@ export class DNSPolicyController implements Controller {
     this.#report(policy, evaluation.diagnostics, log);
     const now = this.#now();
     let history = deletesInWindow([policy.status?.recentDeletes, this.#deletes.get(key)], now);
-    const plan = planForPolicy(
-      policy,
-      evaluation,
-      current,
-      recordsCachesSynced(caches),
-      deletedCount(history),
-    );
+    const settleMs = this.#deleteWaitLeft(key);
+    const plan = planForPolicy(policy, evaluation, current, recordsCachesSynced(caches), {
+      recentlyDeleted: deletedCount(history),
+      deletesWait: settleMs > 0,
+    });
     this.#report(policy, plan.diagnostics, log);
     const diagnostics = [...evaluation.diagnostics, ...plan.diagnostics];
     let outcome: SyncOutcome;
@@ -412,14 +467,54 @@ export class DNSPolicyController implements Controller {
         return this.#failed(run, err, diagnostics, plan);
       }
     }
-    const status = await this.#writeStatus(run, diagnostics, plan, outcome, history);
+    // A sync whose deletions wait leaves the status to the sync that follows once events pause
+    // (within the spacing): the fast path pays for no status round trip mid-burst.
+    const settling =
+      plan.deletesWaiting > 0 && outcome.kind === 'Applied' && outcome.failures.length === 0;
+    const status = settling
+      ? undefined
+      : await this.#writeStatus(run, diagnostics, plan, outcome, history);
     ctx.metrics.recordsManaged.set({ policy: key }, status?.records ?? plan.inSync);
     if (outcome.kind === 'Applied' && outcome.retrying === true) {
       throw new TransientError(
         `provider rejected ${outcome.failures.length} change groups: ${outcome.failures[0] ?? ''}`,
       );
     }
-    return { requeueAfterMs: interval };
+    return this.#nextSync(run, plan, outcome, settleMs);
+  }
+
+  /** When to sync again: at spec.interval, or sooner when unwanted records wait for deletion. */
+  #nextSync(run: SyncRun, plan: Plan, outcome: SyncOutcome, settleMs: number): ReconcileResult {
+    const { key, eventAt } = run;
+    if (plan.deletesWaiting === 0) {
+      this.#deletesWaitingSince.delete(key);
+      return { requeueAfterMs: run.intervalMs };
+    }
+    if (!this.#deletesWaitingSince.has(key)) this.#deletesWaitingSince.set(key, this.#clock());
+    // A sync that changed nothing has not reflected its event yet: the sync that deletes will, and
+    // dnsop_event_to_sync_seconds counts from the earliest event it reflects.
+    const pending = this.#firstEventAt.get(key);
+    if (eventAt !== undefined && outcome.kind === 'Applied' && outcome.applied === 0)
+      this.#firstEventAt.set(key, Math.min(eventAt, pending ?? Infinity));
+    return { requeueAfterMs: Math.min(run.intervalMs, settleMs) };
+  }
+
+  /**
+   * How long unwanted records of `key` must still be kept: until events have paused for the
+   * spacing, and no longer than MAX_DELETE_WAIT_SPACINGS spacings after a sync first kept them.
+   * 0: deletions may go.
+   */
+  #deleteWaitLeft(key: string): number {
+    const now = this.#clock();
+    const last = this.#lastEventAt.get(key);
+    const settled = last === undefined ? 0 : Math.ceil(last + this.#spacingMs() - now);
+    if (settled <= 0) return 0;
+    const since = this.#deletesWaitingSince.get(key);
+    const capped =
+      since === undefined
+        ? settled
+        : Math.ceil(since + MAX_DELETE_WAIT_SPACINGS * this.#spacingMs() - now);
+    return Math.max(0, Math.min(settled, capped));
   }
 
   /**
@@ -457,6 +552,8 @@ export class DNSPolicyController implements Controller {
     const ctx = this.#ctx!;
     if (countChanges(changes) === 0)
       return { kind: 'Applied', applied: 0, failedRecords: 0, failures: [], deleted: 0 };
+    this.#lastChangeAt.set(key, this.#clock());
+    this.#quickLeft.set(key, Math.max(0, (this.#quickLeft.get(key) ?? 0) - 1));
     const result = await provider.applyChanges(changes, signal);
     const failedGroups = new Set(result.failed.map((f) => f.group));
     const ok = (ep: Endpoint): boolean =>
@@ -539,6 +636,11 @@ export class DNSPolicyController implements Controller {
     this.#deletes.delete(key);
     this.#rejected.delete(key);
     this.#cleanupAttempts.delete(key);
+    this.#lastEventAt.delete(key);
+    this.#deletesWaitingSince.delete(key);
+    this.#lastChangeAt.delete(key);
+    this.#quickLeft.delete(key);
+    this.#written.delete(key);
     this.#ctx?.metrics.recordsManaged.remove({ policy: key });
   }
 
@@ -772,35 +874,45 @@ export class DNSPolicyController implements Controller {
     recentDeletes: readonly DeleteEntry[],
   ): Promise<DNSPolicyStatus | undefined> {
     const now = this.#now();
+    const statusOf = (policy: PolicyObject): DNSPolicyStatus =>
+      computePolicyStatus(
+        {
+          policy,
+          diagnostics,
+          ...(plan ? { plan } : {}),
+          outcome,
+          now,
+          generation: run.policy.metadata.generation,
+          recentDeletes,
+        },
+        policy.status?.conditions,
+      );
+    const applied = outcome.kind === 'Applied' && outcome.applied > 0;
+    // Nothing new to say, by the cached object and by what this process last wrote (the cache may
+    // not show that yet): no API call at all. The common case of every periodic resync.
+    const cached = statusOf(run.policy);
+    const last = this.#written.get(run.key);
+    if (
+      !applied &&
+      sameStatusContent(run.policy.status, cached) &&
+      (last === undefined || sameStatusContent(last, cached))
+    )
+      return cached;
     let written: DNSPolicyStatus | undefined;
     let before: DNSPolicyStatus | undefined;
     await this.#ctx!.status.update<PolicyObject>(
       this.#ref(run.policy),
       (live) => {
-        const next = computePolicyStatus(
-          {
-            policy: live,
-            diagnostics,
-            ...(plan ? { plan } : {}),
-            outcome,
-            now,
-            generation: run.policy.metadata.generation,
-            recentDeletes,
-          },
-          live.status?.conditions,
-        );
+        const next = statusOf(live);
         written = next;
         before = live.status;
-        // Nothing new to say: skip the write (a resync that changed nothing costs no API call).
-        if (
-          sameStatusContent(live.status, next) &&
-          !(outcome.kind === 'Applied' && outcome.applied > 0)
-        )
-          return undefined;
+        // The live status already says it: skip the write.
+        if (sameStatusContent(live.status, next) && !applied) return undefined;
         return next;
       },
       run.signal,
     );
+    if (written !== undefined) this.#written.set(run.key, written);
     const was = recovered(before?.conditions, written?.conditions);
     if (was !== undefined) {
       this.#policyEvent(

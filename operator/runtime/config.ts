@@ -42,7 +42,7 @@ export interface Config {
   readonly controllers: readonly ControllerName[];
   /** Period of the full relist that every informer cache does as a safety net. */
   readonly cacheResyncMs: number;
-  /** Per-DNSPolicy debounce of event-driven syncs. */
+  /** Per-DNSPolicy spacing of event-driven syncs (records/reconciler.ts: the fast path). */
   readonly debounceMs: number;
   /** Cap of probe queries per second summed over all DNSProbes of one namespace. */
   readonly probeNamespaceMaxQps: number;

@@ -178,7 +178,7 @@ export async function benchRecords(): Promise<void> {
 
 /** Pod label flip -> in-memory provider change through the controller, 200 ms debounce. */
 async function benchEndToEnd(): Promise<void> {
-  const h = await startControllerHarness({ debounceMs: 200 });
+  const h = await startControllerHarness({ syncSpacingMs: 200 });
   for (let n = 0; n < 5; n++) for (const obj of objectsFor(n)) h.apply(obj);
   h.apply(
     headless('pg', { app: 'pg', role: 'primary' }, 'pg.ns-0.example.com', { namespace: 'ns-0' }),

@@ -362,7 +362,7 @@ beforeAll(async () => {
   const auth = new OAuth2Client();
   auth.setCredentials({ access_token: gcp.token, expiry_date: Date.now() + 3_600_000 });
   const controller = new DNSPolicyController({
-    debounceMs: 100,
+    syncSpacingMs: 100,
     providerFactory: (spec, ctx) =>
       spec.cloudDNS
         ? Promise.resolve(

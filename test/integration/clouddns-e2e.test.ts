@@ -90,7 +90,7 @@ beforeAll(async () => {
   auth.setCredentials({ access_token: fake.token, expiry_date: Date.now() + 3_600_000 });
   const logger = silentLogger();
   const controller = new DNSPolicyController({
-    debounceMs: 100,
+    syncSpacingMs: 100,
     providerFactory: async (spec, ctx) => {
       if (!spec.cloudDNS) return createProvider(spec, ctx);
       // The real resolution from the policy's Secret, through the apiserver.

@@ -160,7 +160,7 @@ describe("the README's examples, with kubectl", () => {
       trustedNamespaces: TRUSTED,
     });
     const api = KubernetesObjectApi.makeApiClient(plane.kubeConfig);
-    const controller = new DNSPolicyController({ inMemoryStore: store, debounceMs: 100 });
+    const controller = new DNSPolicyController({ inMemoryStore: store, syncSpacingMs: 100 });
     ({ operator } = await startOperator(plane.kubeConfig, [controller], {
       config: { trustedNamespaces: TRUSTED.join(',') },
     }));

@@ -185,7 +185,7 @@ async function start(): Promise<void> {
     // the Secret watch (the backoff itself has unit tests).
     [
       new DNSPolicyController({
-        debounceMs: 100,
+        syncSpacingMs: 100,
         cleanupBackoff: { baseMs: 60_000, maxMs: 120_000 },
       }),
     ],

@@ -144,7 +144,7 @@ beforeAll(async () => {
   const namespaces = ['pg', 'infra', 'shop', 'fin', 'restart', 'dnsop-system'];
   await applyObjects(kc, [...crds, ...namespaceObjects(namespaces)] as KubernetesObject[]);
   const logger = silentLogger();
-  const controller = new DNSPolicyController({ inMemoryStore: store, debounceMs: 200 });
+  const controller = new DNSPolicyController({ inMemoryStore: store, syncSpacingMs: 200 });
   ({ operator } = await startOperator(kc, [controller], {
     config: { cacheResync: '10m' },
     logger,
@@ -208,7 +208,7 @@ it('(a) postgres failover: the record follows the role=primary label to pod B', 
   const p = (q: number): string =>
     (latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0).toFixed(0);
   console.log(
-    `(a) label patch -> provider change over ${latencies.length} failovers: p50 ${p(0.5)} ms, max ${p(1)} ms (debounce 200 ms)`,
+    `(a) label patch -> provider change over ${latencies.length} failovers: p50 ${p(0.5)} ms, max ${p(1)} ms (sync spacing 200 ms)`,
   );
   expect(addresses('a', 'pg.example.com')).toBe('10.20.0.1');
   // Never both pods at once, and the only states are "A", "B" (or briefly none mid-failover).

@@ -110,7 +110,7 @@ beforeAll(async () => {
     awsCredentialsSecret(NS, 'aws-credentials', moto.credentials),
   ]);
   const logger = silentLogger();
-  const controller = new DNSPolicyController({ debounceMs: 100 });
+  const controller = new DNSPolicyController({ syncSpacingMs: 100 });
   ({ operator } = await startOperator(kc, [controller], {
     // The provider endpoint (the local fake) is for trusted namespaces only (tenancy).
     config: { cacheResync: '10m', trustedNamespaces: NS },

@@ -114,7 +114,7 @@ beforeAll(async () => {
     ...plane.tools.externalDnsCrdFiles,
   ).filter((o) => o.kind === 'CustomResourceDefinition');
   await applyObjects(kc, [...crds, ...namespaceObjects(NAMESPACES)] as KubernetesObject[]);
-  const controller = new DNSPolicyController({ inMemoryStore: store, debounceMs: 200 });
+  const controller = new DNSPolicyController({ inMemoryStore: store, syncSpacingMs: 200 });
   ({ operator } = await startOperator(kc, [controller], {
     config: { cacheResync: '10m' },
     logger: silentLogger(),

@@ -271,7 +271,7 @@ async function runOperator(config: Record<string, string> = {}): Promise<void> {
   await operator?.shutdown();
   ({ operator } = await startOperator(
     plane.kubeConfig,
-    [new DNSPolicyController({ debounceMs: 50 }), new DNSProbeController()],
+    [new DNSPolicyController({ syncSpacingMs: 50 }), new DNSProbeController()],
     { config },
   ));
 }

@@ -35,6 +35,12 @@ export interface ControllerHarness {
   remove(obj: KubernetesObject): void;
   policy(namespace: string, name: string): PolicyObject | undefined;
   status(namespace: string, name: string): DNSPolicyStatus | undefined;
+  /** Status updates asked of the API server (each one a GET, and a PATCH when it changes). */
+  statusUpdates(): number;
+  /** With `holdStatus`, what the API server holds now (the cache shows it after releaseStatus). */
+  liveStatus(namespace: string, name: string): DNSPolicyStatus | undefined;
+  /** With `holdStatus`: the watch delivers the status writes held so far to the cache. */
+  releaseStatus(): void;
   /** Marks a policy deleted (deletionTimestamp); it disappears once its finalizers are gone. */
   deletePolicy(namespace: string, name: string): void;
   stop(): Promise<void>;
@@ -45,8 +51,14 @@ const KIND_TO_CACHE: Record<string, string> = Object.fromEntries(
   RECORDS_RESOURCES.map((r) => [RESOURCES[r].kind, r]),
 );
 
+export interface ControllerHarnessOptions extends DNSPolicyControllerOptions {
+  readonly trustedNamespaces?: string;
+  /** Status writes reach the cache only at releaseStatus() (a lagging watch). */
+  readonly holdStatus?: boolean;
+}
+
 export async function startControllerHarness(
-  options: DNSPolicyControllerOptions & { trustedNamespaces?: string } = {},
+  options: ControllerHarnessOptions = {},
 ): Promise<ControllerHarness> {
   const kubeConfig = new KubeConfig();
   const logger = silentLogger();
@@ -64,14 +76,23 @@ export async function startControllerHarness(
     const next = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv++) } };
     cache(obj.kind ?? '').upsert(next);
   };
+  let statusUpdates = 0;
+  const held = new Map<string, DNSPolicyStatus>();
+  const live = (namespace: string, name: string): PolicyObject | undefined => {
+    const cached = policies().get(namespace, name);
+    const status = held.get(`${namespace}/${name}`);
+    return cached && status ? { ...cached, status } : cached;
+  };
   const status = {
     update: (ref: ObjectRef, compute: (live: PolicyObject) => DNSPolicyStatus | undefined) => {
-      const live = policies().get(ref.namespace, ref.name);
-      if (live === undefined) return Promise.resolve(undefined);
-      const next = compute(live);
+      statusUpdates++;
+      const current = live(ref.namespace, ref.name);
+      if (current === undefined) return Promise.resolve(undefined);
+      const next = compute(current);
       if (next === undefined) return Promise.resolve(undefined);
-      const updated = { ...live, status: next };
-      apply(updated);
+      const updated = { ...current, status: next };
+      if (options.holdStatus === true) held.set(`${ref.namespace}/${ref.name}`, next);
+      else apply(updated);
       return Promise.resolve(updated);
     },
     setFinalizers: (ref: ObjectRef, finalizers: readonly string[]) => {
@@ -86,7 +107,7 @@ export async function startControllerHarness(
   } as unknown as StatusWriter;
   const events = new MemoryEventSink();
   const metrics = createMetrics(new Registry(), { processMetrics: false });
-  const controller = new DNSPolicyController({ debounceMs: 20, ...options });
+  const controller = new DNSPolicyController({ syncSpacingMs: 20, ...options });
   const ctx: ControllerContext = {
     kubeConfig,
     config: buildConfig({ trustedNamespaces: options.trustedNamespaces ?? '' }),
@@ -111,6 +132,16 @@ export async function startControllerHarness(
     remove: (obj) => cache(obj.kind ?? '').remove(obj),
     policy: (ns, name) => policies().get(ns, name),
     status: (ns, name) => policies().get(ns, name)?.status,
+    statusUpdates: () => statusUpdates,
+    liveStatus: (ns, name) => live(ns, name)?.status,
+    releaseStatus: () => {
+      for (const [key, next] of held) {
+        const [ns = '', name = ''] = key.split('/');
+        const cached = policies().get(ns, name);
+        if (cached) apply({ ...cached, status: next } as PolicyObject);
+      }
+      held.clear();
+    },
     deletePolicy: (ns, name) => {
       const live = policies().get(ns, name);
       if (live === undefined) return;
