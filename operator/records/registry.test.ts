@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { RecordType } from './endpoint';
 import {
+  canOwn,
   formatOwnershipValue,
   ownershipName,
   ownershipRecord,
@@ -20,12 +21,18 @@ describe('ownership TXT names', () => {
     expect(parseOwnershipName(txt)).toEqual({ name, type });
   });
 
-  it.each([['app.example.com'], ['_dmarc.example.com'], ['_dnsop-mx.example.com'], ['_dnsop-a']])(
-    '%s is not an ownership name',
-    (name) => {
-      expect(parseOwnershipName(name)).toBeUndefined();
-    },
-  );
+  it.each([
+    ['app.example.com'],
+    ['_dmarc.example.com'],
+    ['_dnsop-mx.example.com'],
+    ['_dnsop-a'],
+    // Another prefix of the same length, a single label, nothing after the type label.
+    ['_other-a.app.example.com'],
+    ['_dnsop-aa'],
+    ['_dnsop-a.'],
+  ])('%s is not an ownership name', (name) => {
+    expect(parseOwnershipName(name)).toBeUndefined();
+  });
 
   it('round-trips any record name and type', () => {
     const label = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,8}[a-z0-9])?$/);
@@ -40,6 +47,25 @@ describe('ownership TXT names', () => {
         },
       ),
     );
+  });
+});
+
+describe('which names can be owned', () => {
+  // A name of n characters has an A ownership TXT name of n + 9 ("_dnsop-a.").
+  const nameOf = (length: number): string => {
+    const labels = ['example.com'];
+    while (labels.join('.').length < length - 64) labels.unshift('x'.repeat(63));
+    const rest = length - labels.join('.').length - 1;
+    return [...(rest > 0 ? ['y'.repeat(rest)] : []), ...labels].join('.');
+  };
+
+  it('a record whose ownership TXT name fits in 253 characters, and no longer', () => {
+    expect(nameOf(244)).toHaveLength(244);
+    expect(canOwn(nameOf(244), 'A')).toBe(true);
+    expect(ownershipName(nameOf(244), 'A')).toHaveLength(253);
+    expect(canOwn(nameOf(245), 'A')).toBe(false);
+    // The type label counts: a CNAME's TXT name is four characters longer.
+    expect(canOwn(nameOf(241), 'CNAME')).toBe(false);
   });
 });
 
@@ -77,6 +103,22 @@ describe('ownership TXT values', () => {
     expect(parseOwnershipValue(value)).toEqual({ owner: 'shop/public', resource: pods.join(',') });
   });
 
+  it('writes a value of exactly one character-string (255 octets) as one string', () => {
+    const prefix = 'heritage=dnsop,dnsop/owner=shop/public,dnsop/resource=Service/shop/';
+    const name = 'a'.repeat(255 - prefix.length);
+    const value = formatOwnershipValue({ owner: 'shop/public', resource: `Service/shop/${name}` });
+    expect(value).toBe(`"${prefix}${name}"`);
+  });
+
+  it('reads a value returned without its quotes, or with spaces around its fields', () => {
+    expect(parseOwnershipValue('heritage=dnsop,dnsop/owner=shop/public')).toEqual({
+      owner: 'shop/public',
+    });
+    expect(
+      parseOwnershipValue('"heritage=dnsop, dnsop/owner= shop/public ,dnsop/resource=Pod/shop/a"'),
+    ).toEqual({ owner: 'shop/public', resource: 'Pod/shop/a' });
+  });
+
   it('round-trips any set of source objects', () => {
     const ref = fc
       .tuple(
@@ -111,6 +153,14 @@ describe('ownership TXT values', () => {
     ['heritage twice', '"heritage=dnsop,heritage=dnsop,dnsop/owner=b/x"'],
     ['an owner with a space', '"heritage=dnsop,dnsop/owner=b/x y"'],
     ['an owner with a quote', '"heritage=dnsop,dnsop/owner=b/x"y"'],
+    ['an owner with "="', '"heritage=dnsop,dnsop/owner=b/x=shop/public"'],
+    ['a field name without "="', '"heritage=dnsop,dnsop/owner=b/x,dnsop/resources"'],
+    [
+      'a resource with a space',
+      '"heritage=dnsop,dnsop/owner=b/x,dnsop/resource=Pod/b/a;Pod/b/c d"',
+    ],
+    ['another heritage', '"heritage=external-dns,dnsop/owner=b/x"'],
+    ['no heritage', '"dnsop/owner=b/x"'],
   ])("a value that says two things is nobody's: %s", (_name, value) => {
     expect(parseOwnershipValue(value)).toBeUndefined();
   });
@@ -138,6 +188,22 @@ describe('readRegistry', () => {
         name: '_dnsop-a.app.example.com',
         type: 'TXT',
         targets: [txt('shop/public'), txt('b/x')],
+        ttl: 300,
+      },
+    ]);
+    expect(view.ownership.size).toBe(0);
+    expect(view.records.get('app.example.com/A')?.labels).toBeUndefined();
+  });
+
+  it("a TXT record set whose values name different objects is nobody's", () => {
+    const txt = (resource: string): string =>
+      formatOwnershipValue({ owner: 'shop/public', resource });
+    const view = readRegistry([
+      { name: 'app.example.com', type: 'A', targets: ['10.0.0.1'], ttl: 300 },
+      {
+        name: '_dnsop-a.app.example.com',
+        type: 'TXT',
+        targets: [txt('Service/shop/a'), txt('Service/shop/b')],
         ttl: 300,
       },
     ]);

@@ -104,16 +104,12 @@ const CHARACTER_STRINGS = /^\s*(?:"(?:[^"\\]|\\.)*"\s*)+$/;
 
 /**
  * The text of a TXT value: its quoted character-strings concatenated when the value is exactly a
- * sequence of them; otherwise the value without its outer quotes (then any stray quote stays in
- * the text, where the strict field check refuses it).
+ * sequence of them; otherwise the value as it is (an unquoted value as some APIs return it; any
+ * stray quote stays in the text, where the strict field check refuses it).
  */
 function txtText(value: string): string {
-  if (CHARACTER_STRINGS.test(value)) {
-    return [...value.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? '').join('');
-  }
-  return value.startsWith('"') && value.endsWith('"') && value.length >= 2
-    ? value.slice(1, -1)
-    : value;
+  if (!CHARACTER_STRINGS.test(value)) return value;
+  return [...value.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]).join('');
 }
 
 /**
@@ -163,10 +159,6 @@ export function ownershipRecord(record: Endpoint, ownerId: string): Endpoint {
     ],
     ttl: record.ttl,
     ownerOf: endpointKey(record),
-    labels: {
-      [LABEL_OWNER]: ownerId,
-      ...(record.source ? { [LABEL_RESOURCE]: record.source } : {}),
-    },
   };
 }
 
