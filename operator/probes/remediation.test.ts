@@ -1,4 +1,7 @@
+import { KubeConfig } from '@kubernetes/client-node';
 import fc from 'fast-check';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   assess,
   TargetWindow,
@@ -10,6 +13,7 @@ import type { ProbeOutcome } from './query';
 import {
   decideRemediation,
   decisionKey,
+  KubeEvictionApi,
   podFacts,
   pruneHistory,
   type Decision,
@@ -446,5 +450,105 @@ describe('history and keys', () => {
       controller: { kind: 'ReplicaSet', name: 'coredns-5d78c' },
       deleting: false,
     });
+  });
+});
+
+describe('KubeEvictionApi (an API server faked on loopback)', () => {
+  interface Seen {
+    readonly method: string;
+    readonly url: string;
+    readonly body: unknown;
+  }
+  let server: http.Server;
+  let seen: Seen[];
+  let answer: { status: number; body: unknown };
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      req.on('end', () => {
+        seen.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          body: JSON.parse(text || 'null'),
+        });
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer.body));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+  beforeEach(() => {
+    seen = [];
+    answer = { status: 201, body: { kind: 'Eviction', apiVersion: 'policy/v1' } };
+  });
+
+  const api = (): KubeEvictionApi => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [
+        {
+          name: 'c',
+          server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          skipTLSVerify: true,
+        },
+      ],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    return new KubeEvictionApi(kc);
+  };
+  const status = (code: number, message: string): { status: number; body: unknown } => ({
+    status: code,
+    body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code },
+  });
+
+  it('asks the Eviction API for exactly that pod: a namesake with another UID is not evicted', async () => {
+    await expect(api().evict(rsPod('coredns-a'))).resolves.toEqual({ kind: 'evicted' });
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        url: '/api/v1/namespaces/kube-system/pods/coredns-a/eviction',
+        body: {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name: 'coredns-a', namespace: 'kube-system' },
+          deleteOptions: { preconditions: { uid: 'uid-coredns-a' } },
+        },
+      },
+    ]);
+    const { uid: _uid, ...noUid } = rsPod('coredns-b');
+    await api().evict(noUid);
+    expect(seen[1]?.body).toEqual({
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name: 'coredns-b', namespace: 'kube-system' },
+    });
+  });
+
+  it("reports a PodDisruptionBudget refusal (429) in the API server's words", async () => {
+    const words = "Cannot evict pod as it would violate the pod's disruption budget.";
+    answer = status(429, words);
+    await expect(api().evict(rsPod('coredns-a'))).resolves.toEqual({
+      kind: 'blocked',
+      message: words,
+    });
+  });
+
+  it.each([
+    [404, 'pods "coredns-a" not found', 'gone'],
+    [409, 'Precondition failed: UID in precondition: uid-coredns-a, UID in object meta: x', 'gone'],
+    [403, 'pods "coredns-a" is forbidden: cannot create resource "pods/eviction"', 'failed'],
+    [500, 'etcdserver: request timed out', 'failed'],
+  ])('%i: %s -> %s, saying why', async (code, words, kind) => {
+    answer = status(code, words);
+    const result = await api().evict(rsPod('coredns-a'));
+    expect(result.kind).toBe(kind);
+    expect(result).toHaveProperty('message', expect.stringContaining(String(code)));
   });
 });
