@@ -21,6 +21,7 @@ const TH: Thresholds = {
 };
 
 const OK = { rttUsable: true, expectNx: false };
+const LATE = { ...OK, firstOfRun: false };
 
 function id(address: string, kind: TargetKind = 'Pod'): TargetIdentity {
   return {
@@ -459,7 +460,7 @@ describe('late answers (after the adaptive deadline, within timeout)', () => {
     const w = new TargetWindow(id('10.244.0.1'), 1, TH);
     let t = feed(w, 0, 20, 'success');
     t = feed(w, t, 2, 'timeout');
-    w.observeLate(0, 'success', 30, t, OK);
+    w.observeLate(0, 'success', 30, t, LATE);
     expect(w.consecutiveFailures).toBe(0);
     t = feed(w, t, 2, 'timeout');
     expect(w.failing).toBe(false);
@@ -470,30 +471,31 @@ describe('late answers (after the adaptive deadline, within timeout)', () => {
     const w = new TargetWindow(id('10.244.0.1'), 1, TH);
     let t = feed(w, 0, 9, 'success');
     t = feed(w, t, 1, 'timeout');
-    w.observeLate(0, 'success', 42, t, OK);
+    w.observeLate(0, 'success', 42, t, LATE);
     const snap = w.snapshot(t);
     expect(snap.window).toMatchObject({ total: 10, success: 10, answered: 10 });
     expect(w.recentPercentiles().p99Ms).toBe(42);
   });
 
-  it('withdraw the Failing state set by the run they belong to: slower than 3 deadlines is still not hung', () => {
+  it('to the first probe of the run withdraw its Failing state: slower than 3 deadlines is still not hung', () => {
     const w = new TargetWindow(id('10.244.0.1'), 1, TH);
     let t = feed(w, 0, 10, 'success');
     // Probes at t, t+12, t+24 (12 ms deadlines) all time out: Failing at t+36.
     t = feed(w, t + 12, 3, 'timeout', 12, 12);
     expect(w.failing).toBe(true);
     // The answer to the first comes at t+40, within the timeout.
-    w.observeLate(0, 'success', 40, t + 4, OK);
+    w.observeLate(0, 'success', 40, t + 4, { ...LATE, firstOfRun: true });
     expect(w.failing).toBe(false);
   });
 
-  it('do not end a Failing state they do not belong to (that takes on-time successes)', () => {
+  it('to any other probe do not end a Failing state (that takes on-time successes) nor add their RTT', () => {
     const w = new TargetWindow(id('10.244.0.1'), 1, TH);
-    let t = feed(w, 0, 10, 'success');
+    let t = feed(w, 0, 10, 'success', 0.5);
     t = feed(w, t, 3, 'timeout');
-    // Probes sent after the state was set, answered late.
-    for (let i = 0; i < 5; i++) w.observeLate(0, 'success', 60, t + 200 + i * 100, OK);
+    // A resumed server answers the held queries at once: their RTT is the hang's length.
+    for (let i = 0; i < 5; i++) w.observeLate(0, 'success', 90, t + i, LATE);
     expect(w.failing).toBe(true);
+    expect(w.recentPercentiles().p99Ms).toBe(0.5);
   });
 });
 

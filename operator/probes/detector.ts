@@ -168,7 +168,6 @@ export class TargetWindow {
   #failing = false;
   #failingRun = 0;
   #failingSinceMs = 0;
-  #failingSetAtMs = 0;
   #lastSuccessAtMs: number | undefined;
   #observed = false;
   #lastError: string | undefined;
@@ -222,7 +221,7 @@ export class TargetWindow {
       this.#streams[query]!++;
       this.#lastError = flags.detail ?? outcome;
     }
-    this.#latch(atMs);
+    this.#latch();
     this.#short.add(atMs, F_TOTAL, 1);
     this.#answer(outcome, rttMs, atMs, flags);
   }
@@ -232,40 +231,44 @@ export class TargetWindow {
    * adaptive deadline but within the hard `timeout`): the server is alive, only slower than its
    * recent RTTs. A success ends the failure run and turns the timeout into a success in the
    * windowed counts; every late answer adds its RTT, so the adaptive deadline and the spike
-   * detector see the slowdown. A Failing state set by the run this answer belongs to (its probe
-   * was sent before the state was set) is withdrawn: the server answered within the timeout, it
-   * was slow, not hung. A Failing state it does not belong to needs on-time successes to end.
+   * detector see the slowdown. The answer to the first probe of the failure run that set a
+   * Failing state (`firstOfRun`) withdraws it: the server answered that probe within the timeout,
+   * so it was slow when the run began, not hung. Any other Failing state needs on-time successes
+   * to end (the first probe of its run went unanswered for a whole timeout), and its late answers
+   * add no RTT: a resumed server answering held queries measures its hang, not its latency.
    */
   observeLate(
     query: number,
     outcome: ProbeOutcome,
     rttMs: number,
     atMs: number,
-    flags: { readonly rttUsable: boolean; readonly expectNx: boolean },
+    flags: {
+      readonly rttUsable: boolean;
+      readonly expectNx: boolean;
+      readonly firstOfRun: boolean;
+    },
   ): void {
     if (outcome === 'success') {
       this.#successes++;
       this.#lastSuccessAtMs = atMs;
       this.#run = 0;
       this.#streams[query] = 0;
-      if (this.#failing && atMs - rttMs < this.#failingSetAtMs) {
+      if (this.#failing && flags.firstOfRun) {
         this.#failing = false;
         this.#failingRun = 0;
       }
-      this.#latch(atMs);
+      this.#latch();
     }
-    this.#answer(outcome, rttMs, atMs, flags);
+    // Answers a hung server sends when it resumes measure the hang, not its latency.
+    this.#answer(outcome, rttMs, atMs, { ...flags, rttUsable: flags.rttUsable && !this.#failing });
   }
 
-  /** Sets or clears the Failing latch after a result at `atMs`. */
-  #latch(atMs: number): void {
+  /** Sets or clears the Failing latch after a result. */
+  #latch(): void {
     const run = this.consecutiveFailures;
     const th = this.#thresholds;
     if (run >= th.consecutiveFailures) {
-      if (!this.#failing) {
-        this.#failingSinceMs = this.#runStartedAtMs;
-        this.#failingSetAtMs = atMs;
-      }
+      if (!this.#failing) this.#failingSinceMs = this.#runStartedAtMs;
       this.#failing = true;
       this.#failingRun = Math.max(this.#failingRun, run);
     } else if (this.#failing && this.#successRun >= th.recoverySuccesses) {

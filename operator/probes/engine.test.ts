@@ -38,7 +38,6 @@ class VirtualServer implements ProbeSender<Slot> {
     const hardMs = typeof deadline === 'number' ? deadline : deadline.hardMs;
     this.sent.push({ at, deadlineMs: ms });
     const base = { answers: 1, tcp: false, timerLateMs: 0, sentAtNs: BigInt(Math.round(at * 1e6)) };
-    const rtt = this.hung ? Infinity : this.rttMs;
     const result = (outcome: ProbeResult['outcome'], rttMs: number, late = false): ProbeResult => ({
       ...base,
       outcome,
@@ -46,12 +45,38 @@ class VirtualServer implements ProbeSender<Slot> {
       deadlineMs: ms,
       ...(late ? { late: true as const } : {}),
     });
+    if (this.hung) {
+      this.#at(at + ms, () => this.onResult(slot, result('timeout', ms)));
+      this.#held.push({ at, hardMs, slot, ms });
+      return;
+    }
+    const rtt = this.rttMs;
     if (rtt <= ms) {
       this.#at(at + rtt, () => this.onResult(slot, result('success', rtt)));
       return;
     }
     this.#at(at + ms, () => this.onResult(slot, result('timeout', ms)));
     if (rtt <= hardMs) this.#at(at + rtt, () => this.onResult(slot, result('success', rtt, true)));
+  }
+
+  readonly #held: { at: number; hardMs: number; slot: Slot; ms: number }[] = [];
+
+  /** A hung server resumes: the queries it held are answered now (late, if still awaited). */
+  releaseHeld(now: number): void {
+    for (const h of this.#held.splice(0)) {
+      if (now - h.at > h.hardMs) continue;
+      const late: ProbeResult = {
+        outcome: 'success',
+        rttMs: now - h.at,
+        answers: 1,
+        tcp: false,
+        timerLateMs: 0,
+        sentAtNs: BigInt(Math.round(h.at * 1e6)),
+        deadlineMs: h.ms,
+        late: true,
+      };
+      this.#at(now, () => this.onResult(h.slot, late));
+    }
   }
 
   #at(at: number, fire: () => void): void {
@@ -206,6 +231,48 @@ describe('ProbeEngine speed (adaptive deadlines, confirmation probes)', () => {
     const w = engine.entries()[0]!.window.snapshot(now());
     expect(engine.scheduler.stats.lateAnswers).toBeGreaterThan(5);
     expect(w.window.success).toBeLessThanOrEqual(w.window.total);
+    engine.stop();
+  });
+
+  it('hangs that end do not teach the deadline: the next hang is caught as fast', () => {
+    const { engine, run, server, now, stateAt } = setup();
+    run(2000);
+    for (let i = 0; i < 3; i++) {
+      server().hung = true;
+      run(200);
+      // Resumed: the probes still open are answered late, with the hang's length as their RTT,
+      // and the next answer comes from the backlog (slow, yet within its deadline) while the
+      // target is still Failing.
+      server().hung = false;
+      server().releaseHeld(now());
+      server().rttMs = 11;
+      run(120);
+      server().rttMs = 0.5;
+      run(1000);
+    }
+    expect(engine.entries()[0]!.deadline.ms).toBe(DEADLINE_LIMITS.floorMs);
+    const hungAt = now();
+    server().hung = true;
+    run(300);
+    expect(stateAt('Failing', hungAt)! - hungAt).toBeLessThanOrEqual(102 + 3 * 12 + 1);
+    engine.stop();
+  });
+
+  it('a failure our own lag kept out of the counts is asked again at once, not an interval later', () => {
+    let stallMs = 0;
+    const { engine, run, server, now, stateAt } = setup({}, 7, { maxStallSince: () => stallMs });
+    run(2000);
+    const hungAt = now();
+    server().hung = true;
+    // The loop stalls while the first probe after the hang is out: that timeout does not count.
+    const sentBefore = server().sent.length;
+    while (server().sent.length === sentBefore) run(1);
+    stallMs = 10;
+    run(13);
+    stallMs = 0;
+    run(300);
+    expect(engine.scheduler.stats.lagExcluded).toBe(1);
+    expect(stateAt('Failing', hungAt)! - hungAt).toBeLessThanOrEqual(102 + 4 * 12 + 2);
     engine.stop();
   });
 

@@ -44,6 +44,10 @@ const MAX_AWAITING_LATE = 64;
 /** Per-target state the engine keeps; the slot data every probe of the target carries. */
 export class TargetEntry {
   failing = false;
+  /** The send time of the first probe of the current failure run. */
+  runFirstSentAtNs: bigint | undefined;
+  /** Failures in a row not counted (lag) and asked again at once. */
+  uncountedRetries = 0;
   /** Send times of counted timeouts whose late answer would still count. */
   readonly #awaitingLate: bigint[] = [];
   constructor(
@@ -213,21 +217,32 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
   ): boolean {
     const entry = slot.data;
     this.#options.observer?.onProbe(entry, slot.query, result, counted);
-    if (!counted) return false;
+    if (!counted) return this.#retryUncounted(entry, result);
+    entry.uncountedRetries = 0;
     const window = entry.window;
     const before = window.consecutiveFailures;
+    const wasFailing = window.failing;
     const rtt = serverRttMs(result.rttMs, stallMs);
     window.observe(slot.queryIndex, result.outcome, rtt ?? result.rttMs, this.#now(), {
       rttUsable: rtt !== undefined,
       expectNx: slot.query.expectRcode === 'NXDOMAIN',
       ...(result.detail !== undefined ? { detail: result.detail } : {}),
     });
-    if (rtt !== undefined && result.outcome !== 'timeout' && result.outcome !== 'error')
+    // Not while Failing: the first answers after a hang come from the backlog it left.
+    if (
+      !wasFailing &&
+      rtt !== undefined &&
+      result.outcome !== 'timeout' &&
+      result.outcome !== 'error'
+    )
       entry.deadline.observe(rtt);
     this.#noteFailing(entry);
     if (result.outcome === 'success') return false;
     if (result.outcome === 'timeout') entry.awaitLate(result.sentAtNs);
-    if (before === 0) this.#options.onSuspect?.(entry);
+    if (before === 0) {
+      entry.runFirstSentAtNs = result.sentAtNs;
+      this.#options.onSuspect?.(entry);
+    }
     return (
       this.settings.adaptiveTimeout &&
       !window.failing &&
@@ -245,9 +260,24 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
     entry.window.observeLate(slot.queryIndex, result.outcome, rtt ?? result.rttMs, this.#now(), {
       rttUsable: rtt !== undefined,
       expectNx: slot.query.expectRcode === 'NXDOMAIN',
+      firstOfRun: result.sentAtNs === entry.runFirstSentAtNs,
     });
-    if (rtt !== undefined) entry.deadline.observe(rtt);
+    // Not while Failing: answers a resumed server sends late measure its hang, not its latency.
+    if (rtt !== undefined && !entry.window.failing) entry.deadline.observe(rtt);
     this.#noteFailing(entry);
+  }
+
+  /**
+   * A failure our own loop stall kept out of the counts says nothing either way: ask again at once
+   * (a few times in a row at most) rather than wait an interval, so lag on the prober's side does
+   * not slow detection down by whole intervals.
+   */
+  #retryUncounted(entry: TargetEntry, result: ProbeResult): boolean {
+    if (!this.settings.adaptiveTimeout || result.outcome === 'success' || entry.window.failing)
+      return false;
+    if (entry.uncountedRetries >= this.settings.thresholds.consecutiveFailures) return false;
+    entry.uncountedRetries++;
+    return true;
   }
 
   deadlineMs(slot: ProbeSlot<TargetEntry>): number {

@@ -6,6 +6,7 @@
  * process.cpuUsage() here is the prober's cost only; without CoreDNS it falls back to the
  * in-process test server (and says so: the CPU figure then includes the server).
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { Resolver, makeTarget, type ResolverOptions } from '../../operator/probe
 import { probeSettings } from '../../operator/probes/settings';
 import { LogHistogram } from '../../operator/probes/stats';
 import { DnsTestServer } from '../fakes/dns-test-server';
+import { evictionLatency } from './probes-eviction';
 
 interface Server {
   readonly kind: string;
@@ -151,21 +153,48 @@ async function throughput(
   return (cpuMs / probes) * 1000;
 }
 
-/** Time from SIGSTOP of the server to the target's Failing state, over `trials` faults. */
-async function detection(server: Server, queries: number, trials: number): Promise<void> {
+interface Detection {
+  /** Hang -> Failing, ms, one per trial. */
+  readonly latencies: number[];
+  /** SIGCONT -> no longer Failing, ms. */
+  readonly recoveries: number[];
+}
+
+/** p-quantile (nearest rank) of xs. */
+function quantile(xs: readonly number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
+function describeDetection(label: string, d: Detection, goal: string): string {
+  const q = (p: number): string => quantile(d.latencies, p).toFixed(0).padStart(4);
+  return (
+    `  ${label.padEnd(44)} ${String(d.latencies.length).padStart(3)} hangs: p50 ${q(0.5)} ms  p99 ${q(0.99)} ms  ` +
+    `max ${Math.max(...d.latencies)
+      .toFixed(0)
+      .padStart(4)} ms  (${goal}); out of Failing after SIGCONT p50 ` +
+    `${quantile(d.recoveries, 0.5).toFixed(0)} ms`
+  );
+}
+
+/** Time from SIGSTOP of the server to the target's Failing state (in-process engine), `trials` times. */
+async function detection(
+  server: Server,
+  spec: { queries: number; adaptiveTimeout: boolean },
+  trials: number,
+): Promise<Detection> {
   const settings = probeSettings({
-    queries: Array.from({ length: queries }, (_, i) => ({ name: `d${i}.bench.test` })),
+    queries: Array.from({ length: spec.queries }, (_, i) => ({ name: `d${i}.bench.test` })),
+    adaptiveTimeout: spec.adaptiveTimeout,
   });
   const lag = new LoopLagMonitor();
   let waiter:
     { match: (from: string, to: string) => boolean; resolve: (at: number) => void } | undefined;
-  let leftFailing: number | undefined;
   const engine = new ProbeEngine({
     settings,
     lag,
     onAssessment: (_a, changes) => {
       for (const c of changes) {
-        if (c.from === 'Failing') leftFailing ??= performance.now();
         if (waiter !== undefined && waiter.match(c.from, c.to)) {
           waiter.resolve(performance.now());
           waiter = undefined;
@@ -182,8 +211,8 @@ async function detection(server: Server, queries: number, trials: number): Promi
   engine.start();
   const latencies: number[] = [];
   const recoveries: number[] = [];
-  const unfailed: number[] = [];
   await until('Healthy');
+  await new Promise((r) => setTimeout(r, 2000)); // a few RTTs for the adaptive deadline
   for (let i = 0; i < trials; i++) {
     // A random phase against the probe schedule, then hang the server.
     await new Promise((r) => setTimeout(r, 300 + Math.random() * 200));
@@ -191,29 +220,88 @@ async function detection(server: Server, queries: number, trials: number): Promi
     const t0 = performance.now();
     server.pause();
     latencies.push((await failing) - t0);
-    await new Promise((r) => setTimeout(r, 100));
-    // Back to Healthy takes the short window (LowSuccessRatio); measured on the first trial only.
-    const back = i === 0 ? until('Healthy') : leaving('Failing');
-    leftFailing = undefined;
+    // Hung for longer than the timeout, then back.
+    await new Promise((r) => setTimeout(r, 150));
+    const back = leaving('Failing');
     const t1 = performance.now();
     server.resume();
-    const at = await back;
-    if (i === 0) recoveries.push(at - t1);
-    unfailed.push((leftFailing ?? at) - t1);
+    recoveries.push((await back) - t1);
   }
   engine.stop();
   lag.stop();
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const q = (p: number): string =>
-    sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!.toFixed(0);
-  const median = (xs: number[]): string =>
-    [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(0);
-  console.log(
-    `  ${queries} ${queries === 1 ? 'query ' : 'queries'} x ${trials} hangs: detection p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, ` +
-      `max ${sorted.at(-1)!.toFixed(0)} ms (target < 400 ms p99); after SIGCONT: no longer Failing p50 ${median(unfailed)} ms, ` +
-      `Healthy after ${median(recoveries)} ms (once: the 5 s window must clear LowSuccessRatio)`,
-  );
+  return { latencies, recoveries };
 }
+
+/**
+ * The same, seen from outside as a script would: `dnsop probe -o json` in its own process, the
+ * time from SIGSTOP to its Failing line on stdout.
+ */
+async function cliDetection(server: Server, trials: number): Promise<Detection> {
+  const root = join(__dirname, '..', '..');
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      "require('ts-node').register({ transpileOnly: true });" +
+        "require('./operator/main').main(process.argv).then((c) => { process.exitCode = c; });",
+      // process.argv of `node -e`: [node, ...args]; main() wants [node, script, ...args].
+      'dnsop',
+      'probe',
+      '--server',
+      `${server.addresses[0]}:${server.port}`,
+      '--query',
+      'cli.bench.test',
+      '--duration',
+      '1h',
+      '-o',
+      'json',
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let buffer = '';
+  let waiter: { state: string; leaving: boolean; resolve: (at: number) => void } | undefined;
+  child.stdout.on('data', (chunk: Buffer) => {
+    const at = performance.now();
+    buffer += chunk.toString();
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      const state = (JSON.parse(line) as { state?: string }).state;
+      if (waiter === undefined || state === undefined) continue;
+      if (waiter.leaving ? state !== waiter.state : state === waiter.state) {
+        waiter.resolve(at);
+        waiter = undefined;
+      }
+    }
+  });
+  const until = (state: string, leaving = false): Promise<number> =>
+    new Promise((resolve) => (waiter = { state, leaving, resolve }));
+  const latencies: number[] = [];
+  const recoveries: number[] = [];
+  try {
+    await until('Healthy');
+    await new Promise((r) => setTimeout(r, 2000));
+    for (let i = 0; i < trials; i++) {
+      await new Promise((r) => setTimeout(r, 300 + Math.random() * 200));
+      const failing = until('Failing');
+      const t0 = performance.now();
+      server.pause();
+      latencies.push((await failing) - t0);
+      await new Promise((r) => setTimeout(r, 150));
+      const back = until('Failing', true);
+      const t1 = performance.now();
+      server.resume();
+      recoveries.push((await back) - t1);
+    }
+  } finally {
+    child.kill('SIGINT');
+    await new Promise((r) => child.once('exit', r));
+  }
+  return { latencies, recoveries };
+}
+
+/** Trials of each detection run (the goals are stated over 200). */
+const TRIALS = Number(process.env['PROBES_BENCH_TRIALS'] ?? 200);
 
 export async function benchProbes(): Promise<void> {
   const server = await startServer(10);
@@ -240,13 +328,42 @@ export async function benchProbes(): Promise<void> {
       `  median CPU per 1,000 probes: socket pool ${median(pool)} ms, socket per probe ${median(perProbe)} ms`,
     );
     console.log(
-      'detection of a hung server (SIGSTOP), interval 100 ms, timeout 100 ms, threshold 3:',
+      'hang (SIGSTOP) -> Failing, default spec (interval 100 ms, timeout 100 ms, threshold 3), one query:',
     );
-    await detection(server, 1, 40);
-    await detection(server, 3, 20);
+    const before = await detection(server, { queries: 1, adaptiveTimeout: false }, TRIALS);
+    console.log(
+      describeDetection(
+        'before: a 100 ms deadline, no confirmations',
+        before,
+        'adaptiveTimeout: false, the schedule before issue 12',
+      ),
+    );
+    const adaptive = await detection(server, { queries: 1, adaptiveTimeout: true }, TRIALS);
+    console.log(
+      describeDetection(
+        'adaptive deadlines + confirmation probes',
+        adaptive,
+        'goal p50 <= 100, p99 <= 150',
+      ),
+    );
+    const cli = await cliDetection(server, Math.min(TRIALS, 100));
+    console.log(
+      describeDetection(
+        '`dnsop probe -o json`, seen on its stdout',
+        cli,
+        'the same engine, from outside',
+      ),
+    );
+    const three = await detection(
+      server,
+      { queries: 3, adaptiveTimeout: true },
+      Math.min(TRIALS, 50),
+    );
+    console.log(describeDetection('adaptive, three queries', three, 'for comparison'));
   } finally {
     await server.stop();
   }
+  await evictionLatency(Number(process.env['PROBES_BENCH_EVICTIONS'] ?? 30));
 }
 
 if (require.main === module) {

@@ -30,12 +30,6 @@ import type { DNSProbe } from '../../operator/api/types';
 import type { Assessment } from '../../operator/probes/detector';
 import { prepareQuery } from '../../operator/probes/query';
 import { DNSProbeController } from '../../operator/probes/reconciler';
-import {
-  KubeEvictionApi,
-  type EvictionApi,
-  type EvictionResult,
-  type PodFacts,
-} from '../../operator/probes/remediation';
 import { makeTarget, probeOnce } from '../../operator/probes/resolver';
 import { kubeRequest } from '../../operator/runtime/kube-http';
 import { createMetrics, type Metrics } from '../../operator/runtime/metrics';
@@ -46,6 +40,7 @@ import { CoreDnsCluster, type CoreDnsPod } from '../envtest/coredns-cluster';
 import { argoHealthOf, kstatusOf } from '../envtest/health';
 import { freeDualPort } from '../envtest/net';
 import { waitFor } from '../envtest/wait';
+import { TimedEviction } from '../support/timed-eviction';
 import { startOperator } from './operator-fixture';
 
 jest.setTimeout(300_000);
@@ -68,18 +63,7 @@ let controller: DNSProbeController;
 let metrics: Metrics;
 const audit: Record<string, unknown>[] = [];
 
-/** The Eviction API, noting when the API server accepted each eviction. */
-class TimedEviction implements EvictionApi {
-  readonly accepted: { pod: string; at: number }[] = [];
-  #api: KubeEvictionApi | undefined;
-  async evict(pod: PodFacts): Promise<EvictionResult> {
-    this.#api ??= new KubeEvictionApi(kc);
-    const result = await this.#api.evict(pod);
-    if (result.kind === 'evicted') this.accepted.push({ pod: pod.name, at: performance.now() });
-    return result;
-  }
-}
-const eviction = new TimedEviction();
+const eviction = new TimedEviction(() => kc);
 
 interface EventItem {
   reason?: string;
