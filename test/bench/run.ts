@@ -12,6 +12,7 @@ const BENCHES: ReadonlyArray<{ name: string; module: string; fn: string; optiona
   { name: 'probes', module: 'probes', fn: 'benchProbes' },
   { name: 'startup', module: 'startup', fn: 'benchStartup' },
   { name: 'vs-external-dns', module: 'vs-external-dns', fn: 'benchVsExternalDns', optional: true },
+  { name: 'probes-soak', module: 'probes-soak', fn: 'benchProbesSoak', optional: true },
 ];
 
 async function main(): Promise<void> {

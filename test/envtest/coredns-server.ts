@@ -12,6 +12,8 @@ export interface CoreDnsServerOptions {
   /** `http://ip:port/ready` of the `ready` plugin, or undefined when the Corefile has none. */
   readonly readyUrl?: string;
   readonly startTimeoutMs?: number;
+  /** Environment of the process, e.g. GOGC for a GC-heavy server (default: this process's). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** One CoreDNS process with its own Corefile; reloadable with a new Corefile (SIGUSR1). */
@@ -61,6 +63,7 @@ export class CoreDnsServer {
       command: this.#options.binary,
       args: ['-conf', this.corefilePath],
       logFile: this.logFile,
+      ...(this.#options.env !== undefined ? { env: this.#options.env } : {}),
     });
     const proc = this.#process;
     if (awaitReady) {
