@@ -501,3 +501,73 @@ describe('ProbeRuntime status, history and Events', () => {
     ]);
   });
 });
+
+describe('ProbeRuntime readiness', () => {
+  it("asks a pod's ready endpoint at its first failure, before it is Failing", async () => {
+    const dns = await DnsTestServer.start({ host: '127.0.0.2' });
+    const asked: { url: string; at: number }[] = [];
+    const failingAt: number[] = [];
+    let hung = false;
+    const events = new MemoryEventSink();
+    const emit = events.emit.bind(events);
+    events.emit = (e) => {
+      if (e.reason === 'TargetFailing') failingAt.push(performance.now());
+      emit(e);
+    };
+    const target = makeTarget(dns.host, dns.port);
+    const runtime = new ProbeRuntime({
+      key: 'kube-system/ready',
+      regarding: {
+        apiVersion: 'dnsop.io/v1alpha1',
+        kind: 'DNSProbe',
+        namespace: 'kube-system',
+        name: 'ready',
+      },
+      generation: 1,
+      settings: probeSettings({
+        queries: [{ name: 'kubernetes.default.svc.cluster.local' }],
+        remediation: { mode: 'Off' },
+      }),
+      lag: NO_LAG,
+      metrics: createMetrics(new Registry(), { processMetrics: false }),
+      events,
+      logger: pino({ level: 'silent' }),
+      identity: 'test',
+      eviction: new FakeEviction(),
+      writeStatus: () => Promise.resolve(),
+      podFacts: () => undefined,
+      readinessCheck: (url, timeoutMs) => {
+        asked.push({ url, at: performance.now() });
+        // A hung pod never answers: "not ready" at the check's timeout.
+        return hung
+          ? new Promise((r) => setTimeout(() => r(false), timeoutMs))
+          : Promise.resolve(true);
+      },
+    });
+    try {
+      runtime.setTargets({
+        targets: [
+          {
+            target,
+            identity: { key: target.key, address: target.address, kind: 'Pod', pod: 'coredns-a' },
+            endpointReady: true,
+          },
+        ],
+        problems: [],
+      });
+      runtime.start();
+      await until('an answer', () => runtime.engine.last?.targets[0]?.state === 'Healthy');
+      await new Promise((r) => setTimeout(r, 500));
+      const hungAt = performance.now();
+      hung = true;
+      dns.set({ kind: 'drop' });
+      await until('Failing', () => failingAt.length > 0);
+      // At the first failure: two confirmation deadlines (>= 2 x 12 ms) before Failing, not at it.
+      const before = asked.filter((a) => a.at >= hungAt && a.at <= failingAt[0]! - 20);
+      expect(before.map((a) => a.url)).toContain(`http://127.0.0.2:8181/ready`);
+    } finally {
+      runtime.stop(true);
+      await dns.close();
+    }
+  });
+});

@@ -78,6 +78,8 @@ export interface ProbeRuntimeOptions {
   /** Wall-clock ms. */
   readonly now?: () => number;
   readonly statusPeriodMs?: number;
+  /** Replaces the HTTP readiness check (tests). */
+  readonly readinessCheck?: (url: string, timeoutMs: number) => Promise<boolean>;
 }
 
 export class ProbeRuntime {
@@ -129,6 +131,7 @@ export class ProbeRuntime {
       path: o.settings.readiness.path,
       // A hung pod accepts the connection and never answers: "not ready" is this timeout.
       timeoutMs: Math.min(1000, Math.max(100, o.settings.timeoutMs)),
+      ...(o.readinessCheck !== undefined ? { check: o.readinessCheck } : {}),
       periodMs: 1000,
       onChange: () => {
         if (!this.#stopped) this.#engine.assessNow();
