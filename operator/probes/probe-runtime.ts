@@ -302,7 +302,10 @@ export class ProbeRuntime {
       pods,
       history: this.#history,
       nowMs: now,
-      settleMs: this.#o.settings.timeoutMs,
+      settle: {
+        hungMs: this.#o.settings.timeoutMs,
+        answeringMs: this.#o.settings.intervalMs * this.#o.settings.thresholds.consecutiveFailures,
+      },
     });
     const key = decisionKey(decision);
     const retry =

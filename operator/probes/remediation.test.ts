@@ -139,13 +139,25 @@ describe('decideRemediation', () => {
     expect(decide({ targets: twoHung }).kind).toBe('evict');
   });
 
-  it('waits until the failure is older than the probe timeout (a late answer could still withdraw it)', () => {
+  it('waits until a hang is older than the probe timeout (a late answer could still withdraw it)', () => {
+    const settle = { hungMs: 100, answeringMs: 300 };
     const young = { ...target('coredns-a', 'Failing', false, 3), failingForMs: 60 };
-    expect(decide({ targets: [young, ...HEALTHY_PODS], settleMs: 100 })).toEqual({
-      kind: 'none',
-    });
+    expect(decide({ targets: [young, ...HEALTHY_PODS], settle })).toEqual({ kind: 'none' });
     const settled = { ...young, failingForMs: 100 };
-    expect(decide({ targets: [settled, ...HEALTHY_PODS], settleMs: 100 }).kind).toBe('evict');
+    expect(decide({ targets: [settled, ...HEALTHY_PODS], settle }).kind).toBe('evict');
+  });
+
+  it('waits a few intervals for a pod answering with errors (an upstream fault may reach the others)', () => {
+    const settle = { hungMs: 100, answeringMs: 300 };
+    const servfail = {
+      ...target('coredns-a', 'Failing', false, 3),
+      lastError: 'servfail',
+      failingForMs: 150,
+    };
+    expect(decide({ targets: [servfail, ...HEALTHY_PODS], settle })).toEqual({ kind: 'none' });
+    expect(
+      decide({ targets: [{ ...servfail, failingForMs: 300 }, ...HEALTHY_PODS], settle }).kind,
+    ).toBe('evict');
   });
 
   it('DryRun decides the same and reports', () => {

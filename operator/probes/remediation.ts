@@ -9,7 +9,7 @@
  *   before every other pod has answered since the candidate began failing: a failure seen first
  *   on one pod may be the first sign of an upstream fault (confirmation probes make one pod
  *   Failing within milliseconds, before the others have been probed again), nor before the
- *   failure is older than the probe timeout (a late answer within it withdraws the failure);
+ *   failure has settled (`settle`: a hang, the probe timeout; errors, a few intervals);
  * - only pods controlled by a ReplicaSet (ownerReference controller=true);
  * - one at a time (an eviction whose pod still exists is in progress);
  * - cooldown per DNSProbe, an hourly cap, and minReadyPods ready pods must remain;
@@ -105,10 +105,14 @@ export interface RemediationInput {
   /** Wall-clock ms. */
   readonly nowMs: number;
   /**
-   * A candidate's failure must be this old (ms; the probe timeout): until then a late answer can
-   * still show the server was slow, not hung. Default 0.
+   * How old a candidate's failure must be, ms (default 0 each). A hung pod (timeouts): the probe
+   * timeout, after which no late answer can show it was only slow. A pod that answers with
+   * errors (SERVFAIL, REFUSED...): consecutiveFailures intervals, the old pace, in which a fault
+   * that shows on one pod first (an upstream outage, a config rolled out pod by pod) reaches the
+   * others and is recognised as upstream-wide. Clients retry a server that answers SERVFAIL at
+   * once; only a silent one makes them wait.
    */
-  readonly settleMs?: number;
+  readonly settle?: { readonly hungMs: number; readonly answeringMs: number };
 }
 
 const HOUR_MS = 3_600_000;
@@ -152,7 +156,9 @@ export function decideRemediation(input: RemediationInput): Decision {
   if (chosen === undefined) return refusal ?? { kind: 'none' };
   // Not a refusal: the evidence is on its way (within about one interval), nothing to report.
   if (!othersAnsweredSince(assessment, chosen.target)) return { kind: 'none' };
-  if ((chosen.target.failingForMs ?? Infinity) < (input.settleMs ?? 0)) return { kind: 'none' };
+  const settleMs =
+    chosen.target.lastError === 'timeout' ? input.settle?.hungMs : input.settle?.answeringMs;
+  if ((chosen.target.failingForMs ?? Infinity) < (settleMs ?? 0)) return { kind: 'none' };
   return gate(input, chosen.target, chosen.pod);
 }
 
