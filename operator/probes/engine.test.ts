@@ -276,6 +276,20 @@ describe('ProbeEngine speed (adaptive deadlines, confirmation probes)', () => {
     engine.stop();
   });
 
+  it('after a stall of an interval or more, no burst of retries: the missed probes spread out', () => {
+    let stallMs = 0;
+    const { engine, run, server } = setup({}, 7, { maxStallSince: () => stallMs });
+    run(2000);
+    server().hung = true;
+    const sentBefore = server().sent.length;
+    while (server().sent.length === sentBefore) run(1);
+    stallMs = 150;
+    run(13);
+    expect(engine.scheduler.stats.lagExcluded).toBe(1);
+    expect(server().sent.length).toBe(sentBefore + 1);
+    engine.stop();
+  });
+
   it('leaves Failing only after recoverySuccesses answers, at the normal interval', () => {
     const { engine, run, server, changes, now } = setup();
     run(2000);

@@ -217,7 +217,7 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
   ): boolean {
     const entry = slot.data;
     this.#options.observer?.onProbe(entry, slot.query, result, counted);
-    if (!counted) return this.#retryUncounted(entry, result);
+    if (!counted) return this.#retryUncounted(entry, result, stallMs);
     entry.uncountedRetries = 0;
     const window = entry.window;
     const before = window.consecutiveFailures;
@@ -269,11 +269,18 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
 
   /**
    * A failure our own loop stall kept out of the counts says nothing either way: ask again at once
-   * (a few times in a row at most) rather than wait an interval, so lag on the prober's side does
-   * not slow detection down by whole intervals.
+   * (a few times in a row at most) rather than wait an interval, so short stalls on the prober's
+   * side (CPU contention) do not slow detection down by whole intervals. Not after a stall of an
+   * interval or more: the scheduler spreads the probes it missed over the next period, and a
+   * burst sent while the process catches up would measure the backlog, not the server.
    */
-  #retryUncounted(entry: TargetEntry, result: ProbeResult): boolean {
-    if (!this.settings.adaptiveTimeout || result.outcome === 'success' || entry.window.failing)
+  #retryUncounted(entry: TargetEntry, result: ProbeResult, stallMs: number): boolean {
+    if (
+      !this.settings.adaptiveTimeout ||
+      result.outcome === 'success' ||
+      entry.window.failing ||
+      stallMs >= this.settings.intervalMs
+    )
       return false;
     if (entry.uncountedRetries >= this.settings.thresholds.consecutiveFailures) return false;
     entry.uncountedRetries++;
