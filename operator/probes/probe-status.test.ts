@@ -270,6 +270,24 @@ describe('probeVerdict', () => {
     );
   });
 
+  it('a problem stays the verdict while no target has answered yet (no Starting in between)', () => {
+    const starting: Assessment = {
+      state: 'Unknown',
+      targets: [t('10.96.0.10', 'Unknown')],
+      signals: [],
+      message: 'no probe results yet',
+    };
+    const problems = [
+      { reason: 'ServicePortNotFound', message: 'Service kube-system/kube-dns has no port 53' },
+    ];
+    expect(probeVerdict(starting, problems)).toEqual(probeVerdict(undefined, problems));
+    expect(probeVerdict(starting, problems)).toMatchObject({
+      state: 'DNSUnavailable',
+      reason: 'ServicePortNotFound',
+    });
+    expect(probeVerdict(starting, []).reason).toBe('Starting');
+  });
+
   it('without a problem, the assessment speaks', () => {
     expect(probeVerdict(failingAll, [])).toMatchObject({
       reason: 'UpstreamFailure',

@@ -55,8 +55,8 @@ export interface ProbeVerdict {
 
 /**
  * The verdict. A discovery problem leads the message; with no target at all (the Service does not
- * exist) DNS is unavailable as far as this probe can tell, and nothing will change until someone
- * acts: Stalled. When every target fails and the Service has no port `spec.server.port`, the wrong
+ * exist), or none that has answered yet, DNS is unavailable as far as this probe can tell, and
+ * nothing will change until someone acts: Stalled. When every target fails and the Service has no port `spec.server.port`, the wrong
  * port is the reason, not an upstream fault.
  */
 export function probeVerdict(
@@ -66,7 +66,12 @@ export function probeVerdict(
   const problem = problems[0];
   const lead = (message: string): string =>
     problem === undefined ? message : `${problem.message}; ${message}`;
-  if (problem !== undefined && (a === undefined || a.targets.length === 0)) {
+  // Until a target has answered, the problem is all this probe knows (no Unknown/Starting in
+  // between: the verdict and dns_unavailable would flap 1 -> 0 -> 1 while the first probes run).
+  if (
+    problem !== undefined &&
+    (a === undefined || a.targets.length === 0 || a.state === 'Unknown')
+  ) {
     return {
       state: 'DNSUnavailable',
       reason: problem.reason,
