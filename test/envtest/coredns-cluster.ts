@@ -280,6 +280,19 @@ export class CoreDnsCluster {
     });
   }
 
+  /**
+   * The upstream resolver every pod forwards to dies (SIGKILL: its port refuses, so each pod's
+   * `forward` answers SERVFAIL at once), as in an upstream outage: every pod sees it at the same
+   * moment, with no reload (a reload blips a pod's ready endpoint). `upstreamUp` brings it back.
+   */
+  async upstreamDown(): Promise<void> {
+    await this.#upstream?.kill();
+  }
+
+  async upstreamUp(): Promise<void> {
+    await this.#upstream?.start(false);
+  }
+
   /** Stops every process and the proxies; deletes the objects if the API server still answers. */
   async stop(): Promise<void> {
     await this.#standIn?.stop();
