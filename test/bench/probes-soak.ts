@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
 import type { DNSProbe, DNSProbeStatus } from '../../operator/api/types';
+import { DEADLINE_LIMITS } from '../../operator/probes/deadline';
 import type { ProbeObserver, TargetEntry } from '../../operator/probes/engine';
 import { LoopLagMonitor } from '../../operator/probes/loop-lag';
 import { ProbeRuntime } from '../../operator/probes/probe-runtime';
@@ -270,7 +271,7 @@ export async function benchProbesSoak(): Promise<void> {
     console.log(
       `  answer RTT (counted, on time or late): p50 ${q(rtt, 0.5)} ms, p99 ${q(rtt, 0.99)}, p99.9 ${q(rtt, 0.999)}, ` +
         `p99.99 ${q(rtt, 0.9999)}, max ${q(rtt, 1)} ms; deadlines used: p50 ${q(deadlines, 0.5)} ms, ` +
-        `p99 ${q(deadlines, 0.99)}, max ${q(deadlines, 1)} ms (floor 12 ms)`,
+        `p99 ${q(deadlines, 0.99)}, max ${q(deadlines, 1)} ms (floor ${DEADLINE_LIMITS.floorMs} ms)`,
     );
     console.log(
       `  prober event loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,

@@ -209,26 +209,41 @@ async function detection(
   engine.setTargets(targets(server).slice(0, 1));
   lag.start();
   engine.start();
+  try {
+    return await hangTrials(server, trials, until, leaving);
+  } finally {
+    engine.stop();
+    lag.stop();
+  }
+}
+
+/**
+ * `trials` hangs of the server once the prober (`until` a state, `leaving` one) says Healthy: at
+ * a random phase against the probe schedule SIGSTOP, time until Failing, hold it hung for longer
+ * than the timeout, SIGCONT, time until it leaves Failing.
+ */
+async function hangTrials(
+  server: Server,
+  trials: number,
+  until: (state: string) => Promise<number>,
+  leaving: (state: string) => Promise<number>,
+): Promise<Detection> {
   const latencies: number[] = [];
   const recoveries: number[] = [];
   await until('Healthy');
   await new Promise((r) => setTimeout(r, 2000)); // a few RTTs for the adaptive deadline
   for (let i = 0; i < trials; i++) {
-    // A random phase against the probe schedule, then hang the server.
     await new Promise((r) => setTimeout(r, 300 + Math.random() * 200));
     const failing = until('Failing');
     const t0 = performance.now();
     server.pause();
     latencies.push((await failing) - t0);
-    // Hung for longer than the timeout, then back.
     await new Promise((r) => setTimeout(r, 150));
     const back = leaving('Failing');
     const t1 = performance.now();
     server.resume();
     recoveries.push((await back) - t1);
   }
-  engine.stop();
-  lag.stop();
   return { latencies, recoveries };
 }
 
@@ -276,28 +291,12 @@ async function cliDetection(server: Server, trials: number): Promise<Detection> 
   });
   const until = (state: string, leaving = false): Promise<number> =>
     new Promise((resolve) => (waiter = { state, leaving, resolve }));
-  const latencies: number[] = [];
-  const recoveries: number[] = [];
   try {
-    await until('Healthy');
-    await new Promise((r) => setTimeout(r, 2000));
-    for (let i = 0; i < trials; i++) {
-      await new Promise((r) => setTimeout(r, 300 + Math.random() * 200));
-      const failing = until('Failing');
-      const t0 = performance.now();
-      server.pause();
-      latencies.push((await failing) - t0);
-      await new Promise((r) => setTimeout(r, 150));
-      const back = until('Failing', true);
-      const t1 = performance.now();
-      server.resume();
-      recoveries.push((await back) - t1);
-    }
+    return await hangTrials(server, trials, until, (state) => until(state, true));
   } finally {
     child.kill('SIGINT');
     await new Promise((r) => child.once('exit', r));
   }
-  return { latencies, recoveries };
 }
 
 /** Trials of each detection run (the goals are stated over 200). */
