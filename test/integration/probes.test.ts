@@ -290,13 +290,17 @@ it('(a) SIGSTOP one CoreDNS pod: Failing at once, evicted, replaced, Healthy aga
       const s = assessment('a-sigstop')?.state;
       return s === 'Degraded' || s === 'DNSUnavailable';
     });
+    // Status is level-based, written at most a few times a second: on a loaded machine the write
+    // that would show the victim Failing can come after its eviction took it out of the targets.
+    const victimFailing = (s: DNSProbe['status']): boolean =>
+      s?.targets?.some((t) => t.pod === victim.podName && t.state === 'Failing') === true;
     const st = await waitStatus(
       'a-sigstop',
-      'victim Failing in status',
-      (s) => s.targets?.some((t) => t.pod === victim.podName && t.state === 'Failing') === true,
+      'victim Failing (or already evicted) in status',
+      (s) => victimFailing(s) || s.lastRemediation?.pod === victim.podName,
     );
     const statusAt = performance.now();
-    expect(cond(st, 'Healthy')).toMatch(/^False\//);
+    if (victimFailing(st)) expect(cond(st, 'Healthy')).toMatch(/^False\//);
     const evicted = await waitStatus(
       'a-sigstop',
       'lastRemediation',
