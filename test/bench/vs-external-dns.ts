@@ -105,14 +105,14 @@ function dnsopCommand(): string[] {
 
 // ---- one tool writing to its own moto ---------------------------------------------------------
 
-interface Sink {
+export interface Sink {
   readonly moto: MotoServer;
   readonly proxy: Route53Proxy;
   readonly admin: Route53Client;
   readonly zoneId: string;
 }
 
-async function startSink(): Promise<Sink> {
+export async function startSink(): Promise<Sink> {
   const moto = await MotoServer.start();
   const proxy = await Route53Proxy.start(moto.endpoint);
   const admin = new Route53Client({
@@ -126,7 +126,7 @@ async function startSink(): Promise<Sink> {
   return { moto, proxy, admin, zoneId: (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '') };
 }
 
-async function stopSink(sink: Sink): Promise<void> {
+export async function stopSink(sink: Sink): Promise<void> {
   sink.admin.destroy();
   await sink.proxy.stop();
   await sink.moto.stop();
@@ -274,7 +274,7 @@ async function startExternalDns(
 }
 
 /** CPU seconds (user + system) and RSS of a process, from /proc. */
-function usage(pid: number): { cpuS: number; rssMB: number } {
+export function usage(pid: number): { cpuS: number; rssMB: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
