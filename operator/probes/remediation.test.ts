@@ -100,7 +100,9 @@ describe('decideRemediation', () => {
     expect(d.kind).toBe('evict');
     if (d.kind !== 'evict') return;
     expect(d.pod.name).toBe('coredns-a');
-    expect(d.reason).toMatch(/5 consecutive probe failures .* readiness endpoint not ready/);
+    expect(d.reason).toBe(
+      '5 consecutive probe failures (threshold reached, last error timeout) and readiness endpoint not ready',
+    );
     expect(d.evidence).toMatchObject({
       pod: 'coredns-a',
       consecutiveFailures: 5,
@@ -130,6 +132,17 @@ describe('decideRemediation', () => {
     expect(decide({ targets: [candidate, ...stale] })).toEqual({ kind: 'none' });
     const fresh = stale.map((t) => ({ ...t, lastSuccessAtMs: 601 }));
     expect(decide({ targets: [candidate, ...fresh] }).kind).toBe('evict');
+    // An answer at the very moment the candidate began failing is not one since.
+    const atOnset = [fresh[0]!, { ...fresh[1]!, lastSuccessAtMs: 500 }];
+    expect(decide({ targets: [candidate, ...atOnset] })).toEqual({ kind: 'none' });
+    // Only pods are waited for: not a pod that never answered, not the Service's address.
+    const neverAnswered = { ...target('coredns-d', 'Unknown', undefined) };
+    const service = {
+      ...target('kube-dns', 'Healthy', undefined),
+      identity: { key: 'svc:53', address: '10.96.0.10', kind: 'Service' as const },
+      lastSuccessAtMs: 400,
+    };
+    expect(decide({ targets: [candidate, ...fresh, neverAnswered, service] }).kind).toBe('evict');
     // Another pod already Failing is evidence too: one at a time, the first goes.
     const twoHung = [
       candidate,
@@ -169,6 +182,7 @@ describe('decideRemediation', () => {
     expect(decide({ settings: { ...EVICT, mode: 'Off' } })).toMatchObject({
       kind: 'refuse',
       reason: 'RemediationOff',
+      message: 'remediation mode is Off',
     });
   });
 
@@ -187,7 +201,11 @@ describe('decideRemediation', () => {
       history: { evictions: [] },
       nowMs: NOW,
     });
-    expect(d).toMatchObject({ kind: 'refuse', reason: 'UpstreamFailure' });
+    expect(d).toMatchObject({
+      kind: 'refuse',
+      reason: 'UpstreamFailure',
+      message: 'every target failing; not evicting',
+    });
   });
 
   it('evicts one at a time', () => {
@@ -195,7 +213,11 @@ describe('decideRemediation', () => {
       evictions: [],
       inProgress: { pod: 'coredns-x', atMs: NOW - 1000 },
     };
-    expect(decide({ history })).toMatchObject({ kind: 'refuse', reason: 'EvictionInProgress' });
+    expect(decide({ history })).toMatchObject({
+      kind: 'refuse',
+      reason: 'EvictionInProgress',
+      message: 'eviction of coredns-x is still in progress; one at a time',
+    });
   });
 
   it('only evicts ReplicaSet-controlled pods, moving on to an eligible candidate', () => {
@@ -216,6 +238,7 @@ describe('decideRemediation', () => {
       kind: 'refuse',
       reason: 'NotControlledByReplicaSet',
       pod: 'coredns-a',
+      message: 'pod coredns-a is controlled by DaemonSet ds; only ReplicaSet pods are evicted',
     });
     const bare = new Map(pods);
     bare.set('coredns-a', rsPod('coredns-a', { controller: undefined }));
@@ -234,8 +257,12 @@ describe('decideRemediation', () => {
       }),
     ).toMatchObject({
       reason: 'PodBeingDeleted',
+      message: 'pod coredns-a is already being deleted',
     });
-    expect(decide({ targets: t, pods: new Map() })).toMatchObject({ reason: 'PodNotFound' });
+    expect(decide({ targets: t, pods: new Map() })).toMatchObject({
+      reason: 'PodNotFound',
+      message: 'pod coredns-a is not in the cache',
+    });
   });
 
   it('holds the cooldown and the hourly cap', () => {
@@ -251,7 +278,18 @@ describe('decideRemediation', () => {
     expect(decide({ history: three })).toMatchObject({
       kind: 'refuse',
       reason: 'HourlyCapReached',
+      message: '3 evictions in the last hour reach maxEvictionsPerHour 3',
     });
+    // The cooldown ends exactly cooldownMs after the last eviction; an eviction exactly an hour
+    // old no longer counts.
+    expect(decide({ history: { evictions: [{ pod: 'old', atMs: NOW - 300_000 }] } }).kind).toBe(
+      'evict',
+    );
+    const hourAgo = { evictions: [NOW - 3_600_000, NOW - 2_000_000, NOW - 1_000_000] };
+    expect(
+      decide({ history: { evictions: hourAgo.evictions.map((atMs) => ({ pod: 'p', atMs })) } })
+        .kind,
+    ).toBe('evict');
     const old = { evictions: [1, 2, 3].map((i) => ({ pod: `p${i}`, atMs: NOW - 4_000_000 + i })) };
     expect(decide({ history: old }).kind).toBe('evict');
     expect(decide({ settings: { ...EVICT, maxEvictionsPerHour: 0 } })).toMatchObject({
@@ -263,7 +301,17 @@ describe('decideRemediation', () => {
     expect(decide({ settings: { ...EVICT, minReadyPods: 2 } }).kind).toBe('evict');
     expect(decide({ settings: { ...EVICT, minReadyPods: 3 } })).toMatchObject({
       reason: 'MinReadyPods',
+      message: 'only 2 other ready CoreDNS pods would remain (minReadyPods 3)',
     });
+    // A pod still ready but failing its probes is no pod to rely on.
+    const readyButFailing = [
+      target('coredns-a', 'Failing', false, 5),
+      target('coredns-b', 'Failing', true, 1),
+      target('coredns-c', 'Healthy', true),
+    ];
+    expect(
+      decide({ targets: readyButFailing, settings: { ...EVICT, minReadyPods: 2 } }),
+    ).toMatchObject({ reason: 'MinReadyPods' });
     const oneReady = [
       target('coredns-a', 'Failing', false, 5),
       target('coredns-b', 'Healthy', true),
@@ -426,6 +474,15 @@ describe('history and keys', () => {
     expect(
       pruneHistory(h, new Map([['b', rsPod('b', { uid: 'u1' })]]), NOW + 600_000).inProgress,
     ).toBeUndefined();
+    // Given up after maxInProgressMs (5 minutes), exactly.
+    const live = new Map([['b', rsPod('b', { uid: 'u1' })]]);
+    expect(pruneHistory(h, live, NOW - 1000 + 300_000).inProgress).toBeUndefined();
+    expect(pruneHistory(h, live, NOW - 1000 + 299_999).inProgress).toEqual(h.inProgress);
+    // An eviction exactly an hour old is dropped.
+    expect(pruneHistory(h, live, NOW - 1000 + 3_600_000).evictions).toEqual([]);
+    // Recorded without a UID: any pod of that name is still the one being evicted.
+    const noUid: RemediationHistory = { evictions: [], inProgress: { pod: 'b', atMs: NOW } };
+    expect(pruneHistory(noUid, live, NOW).inProgress).toEqual(noUid.inProgress);
   });
 
   it('keys decisions so repeats can be told from changes', () => {
@@ -462,6 +519,15 @@ describe('history and keys', () => {
       controller: { kind: 'ReplicaSet', name: 'coredns-5d78c' },
       deleting: false,
     });
+    expect(
+      podFacts({
+        metadata: {
+          name: 'coredns-a',
+          namespace: 'kube-system',
+          deletionTimestamp: new Date(NOW),
+        },
+      }),
+    ).toEqual({ name: 'coredns-a', namespace: 'kube-system', deleting: true });
   });
 });
 
@@ -486,7 +552,7 @@ describe('KubeEvictionApi (an API server faked on loopback)', () => {
           body: JSON.parse(text || 'null'),
         });
         res.writeHead(answer.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(answer.body));
+        res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -550,6 +616,12 @@ describe('KubeEvictionApi (an API server faked on loopback)', () => {
       kind: 'blocked',
       message: words,
     });
+  });
+
+  it('a 429 whose body is not a Status (e.g. from a proxy) is still blocked, with the error', async () => {
+    answer = { status: 429, body: 'Too Many Requests' };
+    const result = await api().evict(rsPod('coredns-a'));
+    expect(result).toMatchObject({ kind: 'blocked', message: expect.stringContaining('429') });
   });
 
   it.each([

@@ -119,8 +119,9 @@ const HOUR_MS = 3_600_000;
 
 export function decideRemediation(input: RemediationInput): Decision {
   const { assessment, settings } = input;
+  // Only pod targets have a readiness verdict (detector.ts): `ready === false` means a pod.
   const candidates = assessment.targets
-    .filter((t) => t.identity.kind === 'Pod' && t.state === 'Failing' && t.ready === false)
+    .filter((t) => t.state === 'Failing' && t.ready === false)
     .sort(
       (a, b) =>
         b.consecutiveFailures - a.consecutiveFailures ||
@@ -131,7 +132,7 @@ export function decideRemediation(input: RemediationInput): Decision {
   if (settings.mode === 'Off') {
     return refuse('RemediationOff', 'remediation mode is Off', first);
   }
-  if (assessment.state === 'DNSUnavailable' && assessment.reason === 'UpstreamFailure') {
+  if (assessment.reason === 'UpstreamFailure') {
     return refuse('UpstreamFailure', `${assessment.message}; not evicting`, first);
   }
   if (input.history.inProgress !== undefined) {
@@ -189,9 +190,9 @@ function podProblem(
 function othersAnsweredSince(a: Assessment, target: TargetAssessment): boolean {
   const since = target.failingSinceMs;
   if (since === undefined) return true;
+  // The candidate itself is Failing.
   return a.targets.every(
     (t) =>
-      t === target ||
       t.identity.kind !== 'Pod' ||
       t.state === 'Unknown' ||
       t.state === 'Failing' ||
@@ -220,12 +221,9 @@ function gate(input: RemediationInput, target: TargetAssessment, pod: PodFacts):
       evidence,
     );
   }
+  // Ready means a pod target, and never the candidate (it is not ready).
   const readyOthers = assessment.targets.filter(
-    (t) =>
-      t.identity.kind === 'Pod' &&
-      t.identity.pod !== pod.name &&
-      t.ready === true &&
-      t.state !== 'Failing',
+    (t) => t.ready === true && t.state !== 'Failing',
   ).length;
   if (readyOthers < settings.minReadyPods) {
     return refuse(
@@ -281,8 +279,7 @@ export function pruneHistory(
   const live = p === undefined ? undefined : livePods.get(p.pod);
   const stillThere =
     p !== undefined && live !== undefined && (p.uid === undefined || live.uid === p.uid);
-  const inProgress =
-    p !== undefined && stillThere && nowMs - p.atMs < maxInProgressMs ? p : undefined;
+  const inProgress = stillThere && nowMs - p.atMs < maxInProgressMs ? p : undefined;
   return { evictions, ...(inProgress !== undefined ? { inProgress } : {}) };
 }
 
