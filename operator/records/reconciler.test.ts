@@ -8,6 +8,7 @@ import {
   eventually,
   startControllerHarness,
   type ControllerHarness,
+  type ControllerHarnessOptions,
 } from '../../test/support/records-controller-harness';
 import {
   gateway,
@@ -515,17 +516,27 @@ describe('DNSPolicyController', () => {
     };
     const aTargets = (zone: string): readonly string[] =>
       h.controller.store.records(zone).find((r) => r.type === 'A')?.targets ?? [];
-
-    it('syncs at once after a quiet period, twice (a failover in either order), then waits the spacing', async () => {
-      // A minute of spacing: a sync that waited for it would miss every `eventually` below.
+    /**
+     * db.example.com selects role=primary: db-a (10.9.0.1) is primary, db-b (10.9.0.2) a replica.
+     * Published into `zone`, then a quiet period (the clock jumps over the spacing).
+     */
+    const publishedPrimary = async (
+      zone: string,
+      options: ControllerHarnessOptions & { syncSpacingMs: number },
+    ): Promise<void> => {
       const time = jumpingClock();
-      h = await startControllerHarness({ syncSpacingMs: 60_000, clock: time.clock });
+      h = await startControllerHarness({ ...options, clock: time.clock });
       h.apply(headless('db', { app: 'db', role: 'primary' }, 'db.example.com'));
       h.apply(pod('db-a', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.1' }));
       h.apply(pod('db-b', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.2' }));
-      h.apply(policy('public', { provider: { inMemory: { zone: 'lead' } } }));
-      await eventually(() => expect(aTargets('lead')).toEqual(['10.9.0.1']));
-      time.jump(60_001); // a quiet period: no event for the spacing
+      h.apply(policy('public', { provider: { inMemory: { zone } } }));
+      await eventually(() => expect(aTargets(zone)).toEqual(['10.9.0.1']));
+      time.jump(options.syncSpacingMs + 1);
+    };
+
+    it('syncs at once after a quiet period, twice (a failover in either order), then waits the spacing', async () => {
+      // A minute of spacing: a sync that waited for it would miss every `eventually` below.
+      await publishedPrimary('lead', { syncSpacingMs: 60_000 });
       // The new primary first: published beside the old one at once, then alone at once.
       h.apply(pod('db-b', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.2' }));
       await eventually(() => expect(aTargets('lead')).toEqual(['10.9.0.1', '10.9.0.2']));
@@ -579,14 +590,7 @@ describe('DNSPolicyController', () => {
     }, 30_000);
 
     it('a failover (old primary first) never deletes the record the new primary wants', async () => {
-      const time = jumpingClock();
-      h = await startControllerHarness({ syncSpacingMs: 2_000, clock: time.clock });
-      h.apply(headless('db', { app: 'db', role: 'primary' }, 'db.example.com'));
-      h.apply(pod('db-a', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.1' }));
-      h.apply(pod('db-b', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.2' }));
-      h.apply(policy('public', { provider: { inMemory: { zone: 'flip' } } }));
-      await eventually(() => expect(aTargets('flip')).toEqual(['10.9.0.1']));
-      time.jump(2_001); // quiet since the first publication
+      await publishedPrimary('flip', { syncSpacingMs: 2_000 });
       const deleted: string[] = [];
       h.controller.store.onChange((c) => c.changes.delete.forEach((d) => deleted.push(d.name)));
       const syncs = async (): Promise<number> =>
@@ -607,19 +611,8 @@ describe('DNSPolicyController', () => {
     }, 30_000);
 
     it('dnsop_event_to_sync_seconds runs from the first event not yet reflected to the change applied', async () => {
-      const time = jumpingClock();
       const provider = gatedProvider();
-      h = await startControllerHarness({
-        syncSpacingMs: 2_000,
-        clock: time.clock,
-        providerFactory: provider.factory,
-      });
-      h.apply(headless('db', { app: 'db', role: 'primary' }, 'db.example.com'));
-      h.apply(pod('db-a', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.1' }));
-      h.apply(pod('db-b', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.2' }));
-      h.apply(policy('public', { provider: { inMemory: { zone: 'metric' } } }));
-      await eventually(() => expect(aTargets('metric')).toEqual(['10.9.0.1']));
-      time.jump(2_001);
+      await publishedPrimary('metric', { syncSpacingMs: 2_000, providerFactory: provider.factory });
       const observed = async (): Promise<{ count: number; sum: number }> => {
         const { values } = await h.metrics.eventToSync.get();
         const value = (name: string): number =>
