@@ -12,6 +12,7 @@ import {
   gatewayTargets,
   hostnamesThroughListener,
   intersectHostnames,
+  parentGatewayKeys,
   type AttachmentInputs,
   type RouteRequest,
 } from './gateway';
@@ -61,6 +62,37 @@ describe('intersectHostnames (Gateway API hostname intersection)', () => {
     expect(hostnamesThroughListener(routeHosts, listenerHost)).toEqual({ names, unnamed });
   });
 });
+
+/** What a user reads in the policy's status and the route's Events, for each case below. */
+const MESSAGES: Record<string, string> = {
+  'NoParentRefs (empty)': 'spec.parentRefs is empty: the route is not attached to any Gateway',
+  'NoParentRefs (no Gateway kind)': 'no parentRef names a Gateway',
+  GatewayNotFound: 'parent Gateway/infra/missing: Gateway infra/missing does not exist',
+  'NotAccepted (controller says False, our checks pass)':
+    'parent Gateway/infra/external: the gateway controller reports Accepted=False (UnsupportedValue: refused by the controller)',
+  'StatusLagging (entry at an older generation)':
+    'parent Gateway/infra/external: its Accepted condition was observed at generation 1, the route is at generation 2; records already published for this route are held unchanged',
+  'StatusLagging (no entry yet)':
+    'parent Gateway/infra/external: the gateway controller has not reported on this parent for generation 1 yet; records already published for this route are held unchanged',
+  'NotAllowedByListeners (allowedRoutes Same, route elsewhere)':
+    'parent Gateway/infra/external: no listener admits this HTTPRoute from namespace "shop" (http: namespaces from Same)',
+  'NotAllowedByListeners (kinds exclude HTTPRoute)':
+    'parent Gateway/infra/external: no listener admits this HTTPRoute from namespace "shop" (http: namespaces from All, kinds GRPCRoute)',
+  'NotAllowedByListeners (Selector does not match the namespace)':
+    'parent Gateway/infra/external: no listener admits this HTTPRoute from namespace "shop" (http: namespaces from Selector)',
+  'NoMatchingListener (protocol TCP)':
+    'parent Gateway/infra/external: this HTTPRoute needs a listener of protocol HTTP or HTTPS; candidates: pg (TCP/5432)',
+  'NoMatchingListener (sectionName)':
+    'parent Gateway/infra/external#https: the Gateway has no listener named "https" (listeners: http (HTTP/80))',
+  'NoMatchingListener (port)':
+    'parent Gateway/infra/external:8443: no listener on port 8443 (listeners: http (HTTP/80))',
+  NoMatchingHostname:
+    'parent Gateway/infra/external: route hostnames shop.example.net do not intersect listener hostnames *.example.com',
+  NoHostname:
+    'parent Gateway/infra/external: neither the route nor its listener sets a hostname: there is no name to publish',
+  GatewayHasNoAddresses:
+    'parent Gateway/infra/external: Gateway infra/external has no status.addresses (and no dnsop.io/target annotation)',
+};
 
 describe('attachRouteToGateways: each reason a route yields no record', () => {
   const ref = { name: 'external', namespace: 'infra' };
@@ -177,10 +209,10 @@ describe('attachRouteToGateways: each reason a route yields no record', () => {
       [gateway('external', { addresses: [] })],
       'GatewayHasNoAddresses',
     ],
-  ])('%s', (_name, route, gateways, reason) => {
+  ])('%s', (name, route, gateways, reason) => {
     const attachment = attachRouteToGateways(req(route), inputs(gateways, [namespace('shop')]));
     expect(attachment.diagnostics).toEqual([
-      expect.objectContaining({ object: 'HTTPRoute/shop/r', reason, message: expect.any(String) }),
+      { object: 'HTTPRoute/shop/r', reason, message: MESSAGES[name] },
     ]);
     expect(attachment.parents.every((p) => p.outcome.kind !== 'Attached')).toBe(true);
     expect(
@@ -371,5 +403,155 @@ describe('status generation check (seeds/001)', () => {
     const result = routeEndpoints(route, 'HTTPRoute', ctx, inputs([external]));
     expect(result.held).toBe('HTTPRoute/shop/r');
     expect(result.diagnostics[0]?.message).toContain('generation 2');
+  });
+});
+
+describe('attachRouteToGateways: listeners, status and addresses at their edges', () => {
+  const ref = { name: 'external', namespace: 'infra' };
+  const reasons = (route: Route, gateways: Gateway[], namespaces: V1Namespace[] = []): string[] =>
+    attachRouteToGateways(req(route), inputs(gateways, namespaces)).diagnostics.map(
+      (d) => d.reason,
+    );
+  const onlyListener = (l: Parameters<typeof listener>[1]): Gateway =>
+    gateway('external', { listeners: [listener('http', l)] });
+
+  it('admits a route kind only from the Gateway API group', () => {
+    const kinds = (group?: string): Gateway =>
+      onlyListener({
+        allowedRoutes: {
+          namespaces: { from: 'All' },
+          kinds: [{ kind: 'HTTPRoute', ...(group !== undefined ? { group } : {}) }],
+        },
+      });
+    expect(reasons(httpRoute('r'), [kinds()])).toEqual([]);
+    expect(reasons(httpRoute('r'), [kinds('gateway.networking.k8s.io')])).toEqual([]);
+    expect(reasons(httpRoute('r'), [kinds('example.com')])).toEqual(['NotAllowedByListeners']);
+  });
+
+  it('a Selector listener without a selector, or a namespace not in the cache, admits nothing', () => {
+    const selector = { matchLabels: { gateway: 'yes' } };
+    const labelled = [namespace('shop', { gateway: 'yes' })];
+    const noSelector = onlyListener({ allowedRoutes: { namespaces: { from: 'Selector' } } });
+    const withSelector = onlyListener({
+      allowedRoutes: { namespaces: { from: 'Selector', selector } },
+    });
+    expect(reasons(httpRoute('r'), [withSelector], labelled)).toEqual([]);
+    expect(reasons(httpRoute('r'), [noSelector], labelled)).toEqual(['NotAllowedByListeners']);
+    expect(reasons(httpRoute('r'), [withSelector], [])).toEqual(['NotAllowedByListeners']);
+    const unknownFrom = onlyListener({ allowedRoutes: { namespaces: { from: 'Nowhere' } } });
+    expect(reasons(httpRoute('r'), [unknownFrom], labelled)).toEqual(['NotAllowedByListeners']);
+  });
+
+  it('holds a route whose status entry has no Accepted condition yet', () => {
+    const route = httpRoute('r', { status: [{ ...parentStatus(ref, 1), conditions: [] }] });
+    const [diag] = attachRouteToGateways(req(route), inputs([external])).diagnostics;
+    expect(diag).toMatchObject({
+      reason: 'StatusLagging',
+      message:
+        'parent Gateway/infra/external: its status entry has no Accepted condition yet; records already published for this route are held unchanged',
+    });
+  });
+
+  it('a manifest never applied (no generation) attaches when its status claims none or 1', () => {
+    const route = (observedGeneration: number | undefined): Route => {
+      const r = httpRoute('r');
+      const entry = parentStatus(ref, 1);
+      const [accepted] = entry.conditions!;
+      const { observedGeneration: _g, ...rest } = accepted!;
+      return {
+        ...r,
+        metadata: { ...r.metadata, generation: undefined },
+        status: {
+          parents: [
+            {
+              ...entry,
+              conditions: [
+                observedGeneration === undefined ? rest : { ...rest, observedGeneration },
+              ],
+            },
+          ],
+        },
+      };
+    };
+    expect(reasons(route(undefined), [external])).toEqual([]);
+    expect(reasons(route(1), [external])).toEqual([]);
+    const [diag] = attachRouteToGateways(req(route(2)), inputs([external])).diagnostics;
+    expect(diag?.message).toContain(
+      'its Accepted condition was observed at generation 2, the route is at generation 1',
+    );
+  });
+
+  it('with several entries for one parent (several controllers), Accepted wins, then lagging, then refused', () => {
+    const refused = parentStatus(ref, 1, 'False', 'NotAllowedByListeners');
+    const lagging = { ...parentStatus(ref, 1), conditions: [] };
+    expect(
+      reasons(httpRoute('r', { status: [refused, parentStatus(ref, 1)] }), [external]),
+    ).toEqual([]);
+    expect(reasons(httpRoute('r', { status: [refused, lagging] }), [external])).toEqual([
+      'StatusLagging',
+    ]);
+    expect(reasons(httpRoute('r', { status: [lagging, refused] }), [external])).toEqual([
+      'StatusLagging',
+    ]);
+  });
+
+  it('a Gateway naming another controller publishes nothing', () => {
+    const other = gateway('external', { annotations: { 'dnsop.io/controller': 'other' } });
+    const [diag] = attachRouteToGateways(req(httpRoute('r')), inputs([other])).diagnostics;
+    expect(diag).toMatchObject({ reason: 'OtherController' });
+    expect(diag?.message).toMatch(
+      /^parent Gateway\/infra\/external: the Gateway: dnsop.io\/controller/,
+    );
+  });
+
+  it('points at IP and hostname addresses only, never an empty one', () => {
+    const gw = gateway('g', {
+      addresses: [
+        { value: '203.0.113.10' },
+        { type: 'IPAddress', value: '203.0.113.11' },
+        { type: 'Hostname', value: 'lb.example.net' },
+        { type: 'example.com/NamedAddress', value: 'pool-a' },
+        { type: 'IPAddress', value: '' },
+      ],
+    });
+    expect(gatewayTargets(gw)).toEqual(['203.0.113.10', '203.0.113.11', 'lb.example.net']);
+  });
+
+  it('says which of several route hostnames no listener accepts, in the singular or plural', () => {
+    const gw = onlyListener({
+      hostname: '*.example.com',
+      allowedRoutes: { namespaces: { from: 'All' } },
+    });
+    const messages = (hostnames: string[]): string[] =>
+      attachRouteToGateways(req(httpRoute('r', { hostnames })), inputs([gw])).diagnostics.map(
+        (d) => `${d.reason}: ${d.message}`,
+      );
+    expect(messages(['a.example.com', 'b.example.net'])).toEqual([
+      "NoMatchingHostname: b.example.net: no attached listener accepts this hostname, so it is not published (the route's other hostnames are)",
+    ]);
+    expect(messages(['a.example.com', 'b.example.net', 'c.example.org'])).toEqual([
+      "NoMatchingHostname: b.example.net, c.example.org: no attached listener accepts these hostnames, so they are not published (the route's other hostnames are)",
+    ]);
+  });
+
+  it('indexes a route under the Gateways it names, in its own namespace by default', () => {
+    const route = httpRoute('r', {
+      parentRefs: [
+        { name: 'external', namespace: 'infra' },
+        { name: 'local' },
+        { name: 'svc', kind: 'Service', group: '' },
+        { name: 'mesh', group: 'example.com', kind: 'Gateway' },
+      ],
+    });
+    expect(parentGatewayKeys(route)).toEqual(['infra/external', 'shop/local']);
+  });
+
+  it('an empty sectionName names no listener in particular', () => {
+    const route = httpRoute('r', { parentRefs: [{ ...ref, sectionName: '' }] });
+    expect(reasons(route, [external])).toEqual([]);
+    expect(hostnamesThroughListener(['a.example.com'], '')).toEqual({
+      names: ['a.example.com'],
+      unnamed: false,
+    });
   });
 });
