@@ -16,6 +16,7 @@
 import type { ProviderMetrics } from './calls';
 import type { RateLimiter, WindowLimit, WindowLimiterOptions } from './rate-limit';
 import { SlidingWindowLimiter } from './rate-limit';
+import { SharedListings } from './shared-listings';
 
 export type CloudProviderKind = 'route53' | 'cloudDNS';
 
@@ -44,6 +45,9 @@ export interface CloudAccountsOptions {
   /** Override the rate per provider (tests, or a raised quota). */
   readonly limits?: Partial<Record<CloudProviderKind, WindowLimit>>;
   readonly limiter?: WindowLimiterOptions;
+  /** How long an account's listings are reused by its other providers. Default 30 s. */
+  readonly listingMaxAgeMs?: number;
+  readonly now?: () => number;
 }
 
 /**
@@ -55,6 +59,7 @@ export class CloudAccounts {
   readonly metrics: ProviderMetrics | undefined;
   readonly #options: CloudAccountsOptions;
   readonly #limiters = new Map<string, RateLimiter>();
+  readonly #listings = new Map<string, SharedListings>();
 
   constructor(options: CloudAccountsOptions = {}) {
     this.#options = options;
@@ -62,7 +67,7 @@ export class CloudAccounts {
   }
 
   limiter(account: CloudAccount): RateLimiter {
-    const id = `${account.provider}\u0000${account.key}`;
+    const id = accountId(account);
     let limiter = this.#limiters.get(id);
     if (limiter === undefined) {
       const limit =
@@ -73,10 +78,33 @@ export class CloudAccounts {
     return limiter;
   }
 
+  /**
+   * The account's shared listings (shared-listings.ts): what the API answered to one provider's
+   * zone or record listing is reused by the account's other providers for a short while.
+   */
+  listings(account: CloudAccount): SharedListings {
+    const id = accountId(account);
+    let listings = this.#listings.get(id);
+    if (listings === undefined) {
+      listings = new SharedListings({
+        ...(this.#options.listingMaxAgeMs !== undefined
+          ? { maxAgeMs: this.#options.listingMaxAgeMs }
+          : {}),
+        ...(this.#options.now ? { now: this.#options.now } : {}),
+      });
+      this.#listings.set(id, listings);
+    }
+    return listings;
+  }
+
   /** How many distinct accounts have been seen (for tests and diagnostics). */
   get size(): number {
     return this.#limiters.size;
   }
+}
+
+function accountId(account: CloudAccount): string {
+  return `${account.provider}\u0000${account.key}`;
 }
 
 /** The Route 53 account behind a policy's credentials (see the module comment). */

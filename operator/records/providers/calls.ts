@@ -11,6 +11,7 @@ import type { CallSite, ProviderErrorOptions, ProviderFault } from './errors';
 import { isRetryableKind, providerError } from './errors';
 import type { RateLimiter } from './rate-limit';
 import { UNLIMITED } from './rate-limit';
+import type { SharedListings } from './shared-listings';
 
 /** The provider metrics a call records; a subset of the operator's Metrics. */
 export type ProviderMetrics = Pick<Metrics, 'providerRequests' | 'providerThrottled'>;
@@ -24,6 +25,8 @@ export interface ProviderCallsOptions extends ProviderErrorOptions {
   readonly limiter?: RateLimiter;
   readonly metrics?: ProviderMetrics;
   readonly retry?: RetryPolicy;
+  /** The account's shared listings (shared-listings.ts). Default: none, each listing is its own. */
+  readonly listings?: SharedListings;
 }
 
 export class ProviderCalls {
@@ -43,6 +46,35 @@ export class ProviderCalls {
    */
   refusal(site: Omit<CallSite, 'provider'>, fault: ProviderFault): Error {
     return providerError(fault, { provider: this.#opts.provider, ...site }, undefined, this.#opts);
+  }
+
+  /**
+   * A listing (one or several paginated requests made by `load`), shared with every provider of
+   * the account when it shares them. A caller that gives up gets an aborted error as from call.
+   */
+  async listing<T>(
+    site: Omit<CallSite, 'provider'>,
+    load: (signal?: AbortSignal) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const listings = this.#opts.listings;
+    if (listings === undefined) return load(signal);
+    try {
+      return await listings.read(site.operation, site.zone ?? '', load, signal);
+    } catch (err) {
+      if (signal?.aborted !== true) throw err;
+      const fault: ProviderFault = {
+        kind: 'aborted',
+        code: 'Aborted',
+        message: abortMessage(signal),
+      };
+      throw providerError(fault, { provider: this.#opts.provider, ...site }, err, this.#opts);
+    }
+  }
+
+  /** The zone changed, or may have: no provider of the account reuses a listing of it from before. */
+  changed(zone: string): void {
+    this.#opts.listings?.invalidate(zone);
   }
 
   /**
@@ -95,7 +127,7 @@ export class ProviderCalls {
   }
 }
 
-function abortMessage(signal: AbortSignal): string {
+export function abortMessage(signal: AbortSignal): string {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason.message : 'the call was aborted';
 }
@@ -104,7 +136,7 @@ function abortMessage(signal: AbortSignal): string {
  * Rejects as soon as the signal aborts, even when the request itself cannot be cancelled (the
  * Google client takes no signal); the request's own outcome is then ignored.
  */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void =>

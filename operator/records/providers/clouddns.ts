@@ -139,10 +139,11 @@ export class CloudDnsProvider extends ZonedProvider<Zone, CloudDnsRrset> {
     if (wanted.length > 0) {
       const zones: Zone[] = [];
       for (const name of wanted) {
+        const site = { operation: 'managedZones.get', zone: name };
         const zone = toZone(
-          await this.calls.call(
-            { operation: 'managedZones.get', zone: name },
-            () => this.#opts.api.getManagedZone(name),
+          await this.calls.listing(
+            site,
+            (shared) => this.calls.call(site, () => this.#opts.api.getManagedZone(name), shared),
             signal,
           ),
         );
@@ -160,18 +161,11 @@ export class CloudDnsProvider extends ZonedProvider<Zone, CloudDnsRrset> {
       }
       return zones;
     }
-    let listed: CloudDnsZone[] = [];
-    let token: string | undefined;
-    do {
-      const from = token;
-      const page = await this.calls.call(
-        { operation: 'managedZones.list' },
-        () => this.#opts.api.listManagedZones(from),
-        signal,
-      );
-      listed = listed.concat(page.items);
-      token = page.nextPageToken;
-    } while (token);
+    const listed = await this.calls.listing(
+      { operation: 'managedZones.list' },
+      (shared) => this.#listManagedZones(shared),
+      signal,
+    );
     const zones = listed.map(toZone).filter((z) => zoneServesDomains(z.name, domains));
     if (zones.length === 0) {
       throw this.calls.refusal(
@@ -184,6 +178,23 @@ export class CloudDnsProvider extends ZonedProvider<Zone, CloudDnsRrset> {
       );
     }
     return zones;
+  }
+
+  /** Every managed zone of the project (all pages), before any filtering by the policy. */
+  async #listManagedZones(signal?: AbortSignal): Promise<CloudDnsZone[]> {
+    let listed: CloudDnsZone[] = [];
+    let token: string | undefined;
+    do {
+      const from = token;
+      const page = await this.calls.call(
+        { operation: 'managedZones.list' },
+        () => this.#opts.api.listManagedZones(from),
+        signal,
+      );
+      listed = listed.concat(page.items);
+      token = page.nextPageToken;
+    } while (token);
+    return listed;
   }
 
   protected async listRecordSets(zone: Zone, signal?: AbortSignal): Promise<CloudDnsRrset[]> {
@@ -225,14 +236,14 @@ export async function newCloudDnsProvider(
     ...(params.spec.endpoint ? { endpoint: params.spec.endpoint } : {}),
     ...(choice.kind === 'serviceAccount' ? { credentials: choice.key } : {}),
   });
+  const account = cloudDnsAccount(params.spec.endpoint, params.spec.project, choice);
   return new CloudDnsProvider({
     api,
     spec: params.spec,
     domains: params.domains,
     ...(params.excludeDomains ? { excludeDomains: params.excludeDomains } : {}),
-    limiter: params.accounts.limiter(
-      cloudDnsAccount(params.spec.endpoint, params.spec.project, choice),
-    ),
+    limiter: params.accounts.limiter(account),
+    listings: params.accounts.listings(account),
     ...(params.accounts.metrics ? { metrics: params.accounts.metrics } : {}),
     credentialsSource:
       choice.kind === 'serviceAccount'

@@ -11,6 +11,7 @@
  *   32,000 value characters, UPSERT counted twice).
  */
 import type {
+  HostedZone,
   ListResourceRecordSetsCommandInput,
   ResourceRecordSet,
 } from '@aws-sdk/client-route-53';
@@ -113,9 +114,10 @@ export class Route53Provider extends ZonedProvider<Route53Zone, Rrset> {
     if (ids.length > 0) {
       const zones: Route53Zone[] = [];
       for (const id of ids) {
-        const out = await this.calls.call(
-          { operation: 'GetHostedZone', zone: id },
-          (s) => this.#opts.api.getHostedZone(id, s),
+        const site = { operation: 'GetHostedZone', zone: id };
+        const out = await this.calls.listing(
+          site,
+          (shared) => this.calls.call(site, (s) => this.#opts.api.getHostedZone(id, s), shared),
           signal,
         );
         const zone = toRoute53Zone(out.HostedZone ?? { Id: id, Name: '', CallerReference: '' });
@@ -130,17 +132,11 @@ export class Route53Provider extends ZonedProvider<Route53Zone, Rrset> {
       }
       return zones.sort((a, b) => a.id.localeCompare(b.id));
     }
-    const all = [];
-    let marker: string | undefined;
-    do {
-      const page = await this.calls.call(
-        { operation: 'ListHostedZones' },
-        (s) => this.#opts.api.listHostedZones({ Marker: marker }, s),
-        signal,
-      );
-      all.push(...(page.HostedZones ?? []));
-      marker = page.IsTruncated ? page.NextMarker : undefined;
-    } while (marker !== undefined);
+    const all = await this.calls.listing(
+      { operation: 'ListHostedZones' },
+      (shared) => this.#listHostedZones(shared),
+      signal,
+    );
     const zones = selectZones(all, filter);
     if (zones.length === 0) {
       throw this.calls.refusal(
@@ -153,6 +149,22 @@ export class Route53Provider extends ZonedProvider<Route53Zone, Rrset> {
       );
     }
     return zones;
+  }
+
+  /** Every hosted zone the credentials list (all pages), before any filtering by the policy. */
+  async #listHostedZones(signal?: AbortSignal): Promise<HostedZone[]> {
+    const all: HostedZone[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.calls.call(
+        { operation: 'ListHostedZones' },
+        (s) => this.#opts.api.listHostedZones({ Marker: marker }, s),
+        signal,
+      );
+      all.push(...(page.HostedZones ?? []));
+      marker = page.IsTruncated ? page.NextMarker : undefined;
+    } while (marker !== undefined);
+    return all;
   }
 
   protected async listRecordSets(zone: Route53Zone, signal?: AbortSignal): Promise<Rrset[]> {
@@ -207,6 +219,7 @@ export async function newRoute53Provider(params: Route53ProviderParams): Promise
     domains: params.domains,
     ...(params.excludeDomains ? { excludeDomains: params.excludeDomains } : {}),
     limiter: params.accounts.limiter(account),
+    listings: params.accounts.listings(account),
     ...(params.accounts.metrics ? { metrics: params.accounts.metrics } : {}),
     credentialsSource:
       choice.kind === 'static'

@@ -18,6 +18,7 @@ import { parseOwnershipName } from '../registry';
 import type { ProviderMetrics } from './calls';
 import type { RecordsOptions } from './provider';
 import type { RateLimiter } from './rate-limit';
+import type { SharedListings } from './shared-listings';
 
 /** What both cloud providers take besides their API and spec. */
 export interface CloudProviderOptions {
@@ -28,6 +29,8 @@ export interface CloudProviderOptions {
   readonly retry?: RetryPolicy;
   /** The cloud account's limiter, shared by every policy using the account (accounts.ts). */
   readonly limiter?: RateLimiter;
+  /** The cloud account's shared listings, shared like the limiter (shared-listings.ts). */
+  readonly listings?: SharedListings;
   readonly metrics?: ProviderMetrics;
   readonly now?: () => number;
   readonly log?: Pick<Logger, 'debug' | 'warn'>;
@@ -60,6 +63,8 @@ export interface ZoneCacheOptions {
   readonly log?: Pick<Logger, 'debug' | 'warn'>;
   /** "route53" | "cloudDNS", for log lines. */
   readonly provider: string;
+  /** Called when a zone changed through this cache, or may have (commit, markStale). */
+  readonly onZoneChanged?: (zoneId: string) => void;
 }
 
 /** After a failed refresh of the zone list, the cached one is served this long before trying again. */
@@ -159,6 +164,7 @@ export class ZoneCache<Z extends ZoneRef, R> {
 
   /** Records the effect of a change the provider accepted. */
   commit(zoneId: string, removed: readonly R[], written: readonly R[]): void {
+    this.#opts.onZoneChanged?.(zoneId);
     const view = this.#records.get(zoneId);
     if (view === undefined) return;
     for (const r of removed) view.delete(this.#source.recordKey(r));
@@ -167,6 +173,7 @@ export class ZoneCache<Z extends ZoneRef, R> {
 
   /** The zone's view is no longer trusted: it is listed again before the next use. */
   markStale(zoneId: string): void {
+    this.#opts.onZoneChanged?.(zoneId);
     this.#stale.add(zoneId);
   }
 

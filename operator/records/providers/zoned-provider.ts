@@ -42,18 +42,25 @@ export abstract class ZonedProvider<Z extends ZoneRef, R> implements Provider {
       zoneNoun: traits.zoneNoun,
       hints: traits.hints,
       ...(options.limiter ? { limiter: options.limiter } : {}),
+      ...(options.listings ? { listings: options.listings } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
     });
     this.#cache = new ZoneCache<Z, R>(
       {
         listZones: (signal) => this.listZones(signal),
-        listRecordSets: (zone, signal) => this.listRecordSets(zone, signal),
+        listRecordSets: (zone, signal) =>
+          this.calls.listing(
+            { operation: 'listRecordSets', zone: zone.id },
+            (s) => this.listRecordSets(zone, s),
+            signal,
+          ),
         recordKey: traits.recordKey,
         endpointOf: traits.endpointOf,
       },
       {
         provider: traits.provider,
+        onZoneChanged: (zoneId) => this.calls.changed(zoneId),
         filter: new DomainFilter(options.domains, options.excludeDomains ?? []),
         ...(options.zoneCacheTtlMs !== undefined ? { zoneTtlMs: options.zoneCacheTtlMs } : {}),
         ...(options.now ? { now: options.now } : {}),
