@@ -30,7 +30,7 @@ import {
   type ProbeVerdict,
   type RemediationStatus,
 } from './probe-status';
-import { ReadinessChecker } from './readiness';
+import { ReadinessChecker, type ReadinessAnswer } from './readiness';
 import {
   decideRemediation,
   decisionKey,
@@ -79,7 +79,7 @@ export interface ProbeRuntimeOptions {
   readonly now?: () => number;
   readonly statusPeriodMs?: number;
   /** Replaces the HTTP readiness check (tests). */
-  readonly readinessCheck?: (url: string, timeoutMs: number) => Promise<boolean>;
+  readonly readinessCheck?: (url: string, timeoutMs: number) => Promise<ReadinessAnswer>;
 }
 
 export class ProbeRuntime {
@@ -129,8 +129,11 @@ export class ProbeRuntime {
     this.#readiness = new ReadinessChecker({
       port: o.settings.readiness.port,
       path: o.settings.readiness.path,
-      // A hung pod accepts the connection and never answers: "not ready" is this timeout.
+      // A hung pod accepts the connection and never answers: "not ready" is this timeout, seen
+      // twice a probe interval apart with our own loop not stalled (readiness.ts).
       timeoutMs: Math.min(1000, Math.max(100, o.settings.timeoutMs)),
+      confirmApartMs: o.settings.intervalMs,
+      lag: o.lag,
       ...(o.readinessCheck !== undefined ? { check: o.readinessCheck } : {}),
       periodMs: 1000,
       onChange: () => {

@@ -1,4 +1,4 @@
-import { ReadinessChecker } from './readiness';
+import { ReadinessChecker, type ReadinessAnswer } from './readiness';
 
 describe('ReadinessChecker', () => {
   it("asks each pod at its own ready endpoint, else at the checker's default", async () => {
@@ -8,6 +8,7 @@ describe('ReadinessChecker', () => {
       path: '/ready',
       timeoutMs: 100,
       periodMs: 60_000,
+      confirmApartMs: 100,
       check: (url) => {
         asked.push(url);
         return Promise.resolve(true);
@@ -34,6 +35,7 @@ describe('ReadinessChecker', () => {
       path: '/ready',
       timeoutMs: 100,
       periodMs: 60_000,
+      confirmApartMs: 100,
       check: (url) => {
         asked.push(url);
         return Promise.resolve(false);
@@ -46,5 +48,81 @@ describe('ReadinessChecker', () => {
     await new Promise((r) => setImmediate(r));
     checker.stop();
     expect(asked).toEqual(['http://10.0.0.1:8181/ready', 'http://10.0.0.1:9000/ready']);
+  });
+});
+
+describe('ReadinessChecker: "not ready" is evidence about the pod, not our own starvation', () => {
+  /** A checker whose checks answer from `answers` in turn, on a fake clock and fake lag. */
+  function rig(answers: ReadinessAnswer[], stallMs: number[]) {
+    let nowNs = 0n;
+    const changes: boolean[] = [];
+    let asked = 0;
+    const checker = new ReadinessChecker({
+      port: 8181,
+      path: '/ready',
+      timeoutMs: 100,
+      periodMs: 60_000,
+      confirmApartMs: 100,
+      nowNs: () => nowNs,
+      // The stall seen across the check in turn (the loop-lag monitor's answer).
+      lag: { maxStallSince: () => stallMs[Math.max(0, asked - 1)] ?? 0 },
+      onChange: (_key, ready) => changes.push(ready),
+      check: () => {
+        const answer = answers[asked++] ?? true;
+        // Each check takes its deadline (a timeout) or 5 ms on the fake clock.
+        nowNs += BigInt((answer === 'timeout' ? 100 : 5) * 1e6);
+        return Promise.resolve(answer);
+      },
+    });
+    checker.setTargets([{ key: 'a', address: '10.0.0.1' }]);
+    return { checker, changes, asked: (): number => asked };
+  }
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  };
+
+  it('a timeout across which our own loop stalled leaves a ready pod ready (no eviction)', async () => {
+    const { checker, changes } = rig([true, 'timeout', 'timeout', 'timeout'], [0, 731, 60, 90]);
+    checker.start();
+    await settle();
+    checker.checkNow('a');
+    await settle();
+    checker.stop();
+    expect(checker.get('a')).toBe(true);
+    expect(changes).toEqual([true]);
+  });
+
+  it('a genuinely hung pod (no answer, our loop healthy) is not ready after a confirming check', async () => {
+    const { checker, changes, asked } = rig([true, 'timeout', 'timeout'], [0, 0, 0]);
+    checker.start();
+    await settle();
+    checker.checkNow('a');
+    await settle();
+    checker.stop();
+    expect(asked()).toBe(3); // the confirmation was asked at once, not a period later
+    expect(checker.get('a')).toBe(false);
+    expect(changes).toEqual([true, false]);
+  });
+
+  it('one unanswered check is not enough: the pod answering the confirmation stays ready', async () => {
+    const { checker, changes } = rig([true, 'timeout', true], [0, 0, 0]);
+    checker.start();
+    await settle();
+    checker.checkNow('a');
+    await settle();
+    checker.stop();
+    expect(checker.get('a')).toBe(true);
+    expect(changes).toEqual([true]);
+  });
+
+  it('an answer other than 200 (503 from the ready plugin) is not ready at once', async () => {
+    const { checker, changes, asked } = rig([true, false], [0, 0]);
+    checker.start();
+    await settle();
+    checker.checkNow('a');
+    await settle();
+    checker.stop();
+    expect(asked()).toBe(2);
+    expect(changes).toEqual([true, false]);
   });
 });

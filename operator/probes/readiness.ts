@@ -1,10 +1,19 @@
 /**
  * Readiness of each CoreDNS pod from its own ready endpoint (the `ready` plugin, default
- * :8181/ready): HTTP GET with a short hard timeout, 200 = ready; anything else (non-200, refused,
- * timeout: a hung pod accepts the TCP connection but never answers) = not ready.
+ * :8181/ready): HTTP GET with a short hard timeout, 200 = ready. "Not ready" must be evidence
+ * about the pod, never our own starvation (it licenses an eviction):
+ * - an answer other than 200, or a refused/reset connection, is not ready at once;
+ * - a timeout (a hung pod accepts the TCP connection but never answers) while our own event loop
+ *   stalled for half the deadline or more says nothing: the verdict stays as it was;
+ * - a timeout with a healthy loop is not ready only when a second check, begun at least
+ *   `confirmApartMs` after the first unanswered one, times out too (it is asked at once).
  * I/O, so it lives here and feeds the pure detector through `snapshot()`.
  */
 import http from 'node:http';
+import { NO_LAG, type LagSource } from './loop-lag';
+
+/** What one check saw: 200 (true), another answer or a refused connection (false), no answer. */
+export type ReadinessAnswer = boolean | 'timeout';
 
 export interface ReadinessTarget {
   /** The probe target key this readiness belongs to. */
@@ -23,10 +32,16 @@ export interface ReadinessOptions {
   readonly timeoutMs: number;
   /** Each pod is checked this often (and at once on `checkNow`). */
   readonly periodMs: number;
+  /** Two unanswered checks must begin at least this far apart to call a pod not ready. */
+  readonly confirmApartMs: number;
+  /** Our own event-loop stalls: a timeout they explain is no verdict. Default none. */
+  readonly lag?: LagSource;
+  /** Monotonic clock (hrtime ns); tests inject it. */
+  readonly nowNs?: () => bigint;
   /** Called when a pod's readiness changes. */
   readonly onChange?: (key: string, ready: boolean) => void;
   /** Replaces the HTTP check (tests). */
-  readonly check?: (url: string, timeoutMs: number) => Promise<boolean>;
+  readonly check?: (url: string, timeoutMs: number) => Promise<ReadinessAnswer>;
 }
 
 interface Entry {
@@ -34,11 +49,15 @@ interface Entry {
   ready: boolean | undefined;
   inFlight: boolean;
   again: boolean;
+  /** When the first check of the current run of unanswered ones began (hrtime ns). */
+  unansweredSinceNs: bigint | undefined;
 }
 
 export class ReadinessChecker {
   readonly #options: ReadinessOptions;
-  readonly #check: (url: string, timeoutMs: number) => Promise<boolean>;
+  readonly #check: (url: string, timeoutMs: number) => Promise<ReadinessAnswer>;
+  readonly #lag: LagSource;
+  readonly #nowNs: () => bigint;
   readonly #entries = new Map<string, Entry>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = true;
@@ -46,6 +65,8 @@ export class ReadinessChecker {
   constructor(options: ReadinessOptions) {
     this.#options = options;
     this.#check = options.check ?? httpReady;
+    this.#lag = options.lag ?? NO_LAG;
+    this.#nowNs = options.nowNs ?? ((): bigint => process.hrtime.bigint());
   }
 
   /** Pods to check; ones no longer listed are forgotten, new ones checked at once. */
@@ -64,7 +85,13 @@ export class ReadinessChecker {
     }
     for (const [key, target] of wanted) {
       if (this.#entries.has(key)) continue;
-      this.#entries.set(key, { target, ready: undefined, inFlight: false, again: false });
+      this.#entries.set(key, {
+        target,
+        ready: undefined,
+        inFlight: false,
+        again: false,
+        unansweredSinceNs: undefined,
+      });
       if (!this.#stopped) this.checkNow(key);
     }
   }
@@ -96,19 +123,52 @@ export class ReadinessChecker {
     entry.inFlight = true;
     const { address, port = this.#options.port, path = this.#options.path } = entry.target;
     const url = `http://${hostOf(address)}:${port}${path}`;
+    const startedNs = this.#nowNs();
     void this.#check(url, this.#options.timeoutMs)
-      .catch(() => false)
-      .then((ready) => {
+      .catch((): ReadinessAnswer => false)
+      .then((answer) => {
         entry.inFlight = false;
         if (this.#entries.get(key) !== entry) return;
-        const changed = entry.ready !== ready;
-        entry.ready = ready;
-        if (changed) this.#options.onChange?.(key, ready);
+        const ready = this.#verdict(entry, answer, startedNs);
+        if (ready === 'confirm') {
+          this.checkNow(key);
+          return;
+        }
+        if (ready !== 'unknown' && entry.ready !== ready) {
+          entry.ready = ready;
+          this.#options.onChange?.(key, ready);
+        }
         if (entry.again) {
           entry.again = false;
           this.checkNow(key);
         }
       });
+  }
+
+  /**
+   * The verdict an answer allows: a boolean, 'unknown' (a timeout our own stall explains: the
+   * verdict stays), or 'confirm' (a first unanswered check: ask again at once).
+   */
+  #verdict(
+    entry: Entry,
+    answer: ReadinessAnswer,
+    startedNs: bigint,
+  ): boolean | 'unknown' | 'confirm' {
+    if (answer !== 'timeout') {
+      entry.unansweredSinceNs = undefined;
+      return answer;
+    }
+    if (2 * this.#lag.maxStallSince(startedNs) >= this.#options.timeoutMs) {
+      entry.unansweredSinceNs = undefined;
+      return 'unknown';
+    }
+    const since = entry.unansweredSinceNs;
+    if (since === undefined) {
+      entry.unansweredSinceNs = startedNs;
+      return entry.ready === false ? false : 'confirm';
+    }
+    const apartMs = Number(startedNs - since) / 1e6;
+    return apartMs >= this.#options.confirmApartMs ? false : 'confirm';
   }
 
   get(key: string): boolean | undefined {
@@ -124,11 +184,11 @@ function hostOf(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
 
-/** GET url; true on 200 within the deadline. Never rejects. */
-export function httpReady(url: string, timeoutMs: number): Promise<boolean> {
+/** GET url; true on 200, false on another answer or error, 'timeout' past the deadline. */
+export function httpReady(url: string, timeoutMs: number): Promise<ReadinessAnswer> {
   return new Promise((resolve) => {
     let settled = false;
-    const done = (ok: boolean): void => {
+    const done = (ok: ReadinessAnswer): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -144,8 +204,8 @@ export function httpReady(url: string, timeoutMs: number): Promise<boolean> {
     // A timer that fires late means the event loop was stuck: let the poll phase read an answer
     // that may already be there before calling the pod not ready (setImmediate runs after it).
     const timer = setTimeout(() => {
-      if (performance.now() - deadline > 5) setImmediate(() => done(false));
-      else done(false);
+      if (performance.now() - deadline > 5) setImmediate(() => done('timeout'));
+      else done('timeout');
     }, timeoutMs);
     timer.unref();
   });
