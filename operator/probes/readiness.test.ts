@@ -80,25 +80,25 @@ describe('ReadinessChecker: "not ready" is evidence about the pod, not our own s
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
   };
-
-  it('a timeout across which our own loop stalled leaves a ready pod ready (no eviction)', async () => {
-    const { checker, changes } = rig([true, 'timeout', 'timeout', 'timeout'], [0, 731, 60, 90]);
+  /** A first check when started, then one asked now (a pod's first failed probe). */
+  const round = async (checker: ReadinessChecker): Promise<void> => {
     checker.start();
     await settle();
     checker.checkNow('a');
     await settle();
     checker.stop();
+  };
+
+  it('a timeout across which our own loop stalled leaves a ready pod ready (no eviction)', async () => {
+    const { checker, changes } = rig([true, 'timeout', 'timeout', 'timeout'], [0, 731, 60, 90]);
+    await round(checker);
     expect(checker.get('a')).toBe(true);
     expect(changes).toEqual([true]);
   });
 
   it('a genuinely hung pod (no answer, our loop healthy) is not ready after a confirming check', async () => {
     const { checker, changes, asked } = rig([true, 'timeout', 'timeout'], [0, 0, 0]);
-    checker.start();
-    await settle();
-    checker.checkNow('a');
-    await settle();
-    checker.stop();
+    await round(checker);
     expect(asked()).toBe(3); // the confirmation was asked at once, not a period later
     expect(checker.get('a')).toBe(false);
     expect(changes).toEqual([true, false]);
@@ -106,22 +106,14 @@ describe('ReadinessChecker: "not ready" is evidence about the pod, not our own s
 
   it('one unanswered check is not enough: the pod answering the confirmation stays ready', async () => {
     const { checker, changes } = rig([true, 'timeout', true], [0, 0, 0]);
-    checker.start();
-    await settle();
-    checker.checkNow('a');
-    await settle();
-    checker.stop();
+    await round(checker);
     expect(checker.get('a')).toBe(true);
     expect(changes).toEqual([true]);
   });
 
   it('an answer other than 200 (503 from the ready plugin) is not ready at once', async () => {
     const { checker, changes, asked } = rig([true, false], [0, 0]);
-    checker.start();
-    await settle();
-    checker.checkNow('a');
-    await settle();
-    checker.stop();
+    await round(checker);
     expect(asked()).toBe(2);
     expect(changes).toEqual([true, false]);
   });
