@@ -180,30 +180,22 @@ describe('ownership TXT values', () => {
 });
 
 describe('readRegistry', () => {
-  it("a TXT record set whose values name different owners is nobody's", () => {
-    const txt = (owner: string): string => formatOwnershipValue({ owner });
+  it.each([
+    ['owners', [{ owner: 'shop/public' }, { owner: 'b/x' }]],
+    [
+      'objects',
+      [
+        { owner: 'shop/public', resource: 'Service/shop/a' },
+        { owner: 'shop/public', resource: 'Service/shop/b' },
+      ],
+    ],
+  ])("a TXT record set whose values name different %s is nobody's", (_what, values) => {
     const view = readRegistry([
       { name: 'app.example.com', type: 'A', targets: ['10.0.0.1'], ttl: 300 },
       {
         name: '_dnsop-a.app.example.com',
         type: 'TXT',
-        targets: [txt('shop/public'), txt('b/x')],
-        ttl: 300,
-      },
-    ]);
-    expect(view.ownership.size).toBe(0);
-    expect(view.records.get('app.example.com/A')?.labels).toBeUndefined();
-  });
-
-  it("a TXT record set whose values name different objects is nobody's", () => {
-    const txt = (resource: string): string =>
-      formatOwnershipValue({ owner: 'shop/public', resource });
-    const view = readRegistry([
-      { name: 'app.example.com', type: 'A', targets: ['10.0.0.1'], ttl: 300 },
-      {
-        name: '_dnsop-a.app.example.com',
-        type: 'TXT',
-        targets: [txt('Service/shop/a'), txt('Service/shop/b')],
+        targets: values.map(formatOwnershipValue),
         ttl: 300,
       },
     ]);
