@@ -177,6 +177,20 @@ interface SyncRun {
   readonly intervalMs: number;
 }
 
+/** One policy's fast-path pacing (times from the controller's clock unless said otherwise). */
+interface Pacing {
+  /** The first event not yet reflected by a sync (performance.now(); dnsop_event_to_sync_seconds). */
+  firstEventAt?: number | undefined;
+  /** The newest event (deletions wait until events pause for the spacing). */
+  lastEventAt?: number | undefined;
+  /** When a sync first left unwanted records for later (bounds the wait). */
+  deletesWaitingSince?: number | undefined;
+  /** When a sync last sent changes to the provider. */
+  lastChangeAt?: number | undefined;
+  /** Provider changes that may still go at once (QUICK_CHANGES after a quiet period). */
+  quickLeft: number;
+}
+
 export class DNSPolicyController implements Controller {
   readonly name = 'dnspolicy';
   readonly primary = 'dnspolicies' as const;
@@ -191,16 +205,8 @@ export class DNSPolicyController implements Controller {
   #accounts: CloudAccounts | undefined;
   /** key -> when the provider's zones were last listed from the API (full resync). */
   readonly #listedAt = new Map<string, number>();
-  /** key -> time of the first event not yet reflected by a sync (for dnsop_event_to_sync_seconds). */
-  readonly #firstEventAt = new Map<string, number>();
-  /** key -> time of the newest event (deletions wait until events pause for the spacing). */
-  readonly #lastEventAt = new Map<string, number>();
-  /** key -> when a sync first left unwanted records for later (bounds the wait). */
-  readonly #deletesWaitingSince = new Map<string, number>();
-  /** key -> when a sync last sent changes to the provider (#clock()). */
-  readonly #lastChangeAt = new Map<string, number>();
-  /** key -> provider changes that may still go at once (QUICK_CHANGES after a quiet period). */
-  readonly #quickLeft = new Map<string, number>();
+  /** key -> when events came and changes went (the fast path's pacing; see `Pacing`). */
+  readonly #pacing = new Map<string, Pacing>();
   /** key -> the status this process last wrote (a no-op status costs no API call). */
   readonly #written = new Map<string, DNSPolicyStatus>();
   /** key -> deletions this process made within the guard's hour (status may lag behind). */
@@ -238,12 +244,13 @@ export class DNSPolicyController implements Controller {
    */
   enqueue(key: string): void {
     if (this.#queue === undefined) return;
-    if (!this.#firstEventAt.has(key)) this.#firstEventAt.set(key, performance.now());
+    const pacing = this.#pacingOf(key);
+    pacing.firstEventAt ??= performance.now();
     const now = this.#clock();
-    const previous = this.#lastEventAt.get(key);
+    const previous = pacing.lastEventAt;
     if (previous === undefined || now - previous >= this.#spacingMs())
-      this.#quickLeft.set(key, QUICK_CHANGES);
-    this.#lastEventAt.set(key, now);
+      pacing.quickLeft = QUICK_CHANGES;
+    pacing.lastEventAt = now;
     this.#queue.addAfter(key, this.#spacingLeft(key, now));
   }
 
@@ -277,9 +284,11 @@ export class DNSPolicyController implements Controller {
     this.#started = false;
     const queue = this.#queue;
     this.#queue = undefined;
-    this.#firstEventAt.clear();
-    this.#lastEventAt.clear();
-    this.#deletesWaitingSince.clear();
+    for (const pacing of this.#pacing.values()) {
+      pacing.firstEventAt = undefined;
+      pacing.lastEventAt = undefined;
+      pacing.deletesWaitingSince = undefined;
+    }
     this.#secrets?.stop();
     await queue?.shutdown(graceMs ?? this.#ctx?.config.shutdownGraceMs);
   }
@@ -298,10 +307,19 @@ export class DNSPolicyController implements Controller {
     return this.#options.syncSpacingMs ?? this.#ctx?.config.debounceMs ?? DEFAULT_SYNC_SPACING_MS;
   }
 
+  #pacingOf(key: string): Pacing {
+    let pacing = this.#pacing.get(key);
+    if (pacing === undefined) {
+      pacing = { quickLeft: 0 };
+      this.#pacing.set(key, pacing);
+    }
+    return pacing;
+  }
+
   /** How long an event-driven sync of `key` must still wait for the spacing after its last change. */
   #spacingLeft(key: string, now: number): number {
-    const last = this.#lastChangeAt.get(key);
-    if (last === undefined || (this.#quickLeft.get(key) ?? 0) > 0) return 0;
+    const { lastChangeAt: last, quickLeft } = this.#pacingOf(key);
+    if (last === undefined || quickLeft > 0) return 0;
     return Math.max(0, Math.ceil(last + this.#spacingMs() - now));
   }
 
@@ -377,7 +395,8 @@ export class DNSPolicyController implements Controller {
     if (ctx === undefined || caches === undefined) throw new Error('not set up');
     const { namespace, name } = splitKey(key);
     const policy = caches.dnspolicies.get(namespace, name);
-    const eventAt = this.#firstEventAt.get(key);
+    const pacing = this.#pacingOf(key);
+    const eventAt = pacing.firstEventAt;
     const log = (this.#log ?? ctx.logger).child({ key });
     if (policy === undefined) {
       this.#forget(key);
@@ -385,7 +404,7 @@ export class DNSPolicyController implements Controller {
     }
     this.#secrets?.track(key, this.#secretRefs(policy));
     if (policy.metadata.deletionTimestamp !== undefined) {
-      this.#firstEventAt.delete(key);
+      pacing.firstEventAt = undefined;
       return this.#finalize(policy, key, signal, log);
     }
     if (eventAt !== undefined) {
@@ -393,7 +412,7 @@ export class DNSPolicyController implements Controller {
       const wait = this.#spacingLeft(key, this.#clock());
       if (wait > 0) return { requeueAfterMs: wait };
     }
-    this.#firstEventAt.delete(key);
+    pacing.firstEventAt = undefined;
     const started = performance.now();
     try {
       await this.#ensureFinalizer(policy, signal);
@@ -486,16 +505,16 @@ export class DNSPolicyController implements Controller {
   /** When to sync again: at spec.interval, or sooner when unwanted records wait for deletion. */
   #nextSync(run: SyncRun, plan: Plan, outcome: SyncOutcome, settleMs: number): ReconcileResult {
     const { key, eventAt } = run;
+    const pacing = this.#pacingOf(key);
     if (plan.deletesWaiting === 0) {
-      this.#deletesWaitingSince.delete(key);
+      pacing.deletesWaitingSince = undefined;
       return { requeueAfterMs: run.intervalMs };
     }
-    if (!this.#deletesWaitingSince.has(key)) this.#deletesWaitingSince.set(key, this.#clock());
+    pacing.deletesWaitingSince ??= this.#clock();
     // A sync that changed nothing has not reflected its event yet: the sync that deletes will, and
     // dnsop_event_to_sync_seconds counts from the earliest event it reflects.
-    const pending = this.#firstEventAt.get(key);
     if (eventAt !== undefined && outcome.kind === 'Applied' && outcome.applied === 0)
-      this.#firstEventAt.set(key, Math.min(eventAt, pending ?? Infinity));
+      pacing.firstEventAt = Math.min(eventAt, pacing.firstEventAt ?? Infinity);
     return { requeueAfterMs: Math.min(run.intervalMs, settleMs) };
   }
 
@@ -506,10 +525,9 @@ export class DNSPolicyController implements Controller {
    */
   #deleteWaitLeft(key: string): number {
     const now = this.#clock();
-    const last = this.#lastEventAt.get(key);
+    const { lastEventAt: last, deletesWaitingSince: since } = this.#pacingOf(key);
     const settled = last === undefined ? 0 : Math.ceil(last + this.#spacingMs() - now);
     if (settled <= 0) return 0;
-    const since = this.#deletesWaitingSince.get(key);
     const capped =
       since === undefined
         ? settled
@@ -552,8 +570,9 @@ export class DNSPolicyController implements Controller {
     const ctx = this.#ctx!;
     if (countChanges(changes) === 0)
       return { kind: 'Applied', applied: 0, failedRecords: 0, failures: [], deleted: 0 };
-    this.#lastChangeAt.set(key, this.#clock());
-    this.#quickLeft.set(key, Math.max(0, (this.#quickLeft.get(key) ?? 0) - 1));
+    const pacing = this.#pacingOf(key);
+    pacing.lastChangeAt = this.#clock();
+    pacing.quickLeft = Math.max(0, pacing.quickLeft - 1);
     const result = await provider.applyChanges(changes, signal);
     const failedGroups = new Set(result.failed.map((f) => f.group));
     const ok = (ep: Endpoint): boolean =>
@@ -636,10 +655,7 @@ export class DNSPolicyController implements Controller {
     this.#deletes.delete(key);
     this.#rejected.delete(key);
     this.#cleanupAttempts.delete(key);
-    this.#lastEventAt.delete(key);
-    this.#deletesWaitingSince.delete(key);
-    this.#lastChangeAt.delete(key);
-    this.#quickLeft.delete(key);
+    this.#pacing.delete(key);
     this.#written.delete(key);
     this.#ctx?.metrics.recordsManaged.remove({ policy: key });
   }
