@@ -36,6 +36,20 @@ node -e '
     passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
     skipped += r.numPendingTests + r.numTodoTests;
   }
+  // A recap of every failure at the very end, where a long or truncated log still shows it.
+  const plain = (s) => s.replace(/\u001b\[[0-9;]*m/g, "");
+  for (const f of fs.readdirSync(process.argv[1])) {
+    const r = JSON.parse(fs.readFileSync(`${process.argv[1]}/${f}`, "utf8"));
+    for (const suite of r.testResults) {
+      const file = suite.name.replace(process.cwd() + "/", "");
+      if (suite.status === "failed" && suite.assertionResults.every((a) => a.status !== "failed"))
+        console.log(`\nFAILED ${file} (the suite itself)\n${plain(suite.message).split("\n").slice(0, 25).join("\n")}`);
+      for (const a of suite.assertionResults.filter((x) => x.status === "failed")) {
+        const lines = plain(a.failureMessages.join("\n")).split("\n").filter((l) => l.trim() !== "" && !l.includes("node_modules/"));
+        console.log(`\nFAILED ${file} > ${a.fullName}\n${lines.slice(0, 25).join("\n")}`);
+      }
+    }
+  }
   console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 ' "$reports"
 if [ "$failed" -ne 0 ]; then
