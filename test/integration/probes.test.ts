@@ -397,6 +397,12 @@ it('(c) erratic delay on one pod: RTT spike on that target only', async () => {
     // Room for a delay well above a loaded machine's RTT noise (see below); timeout <= interval.
     interval: '250ms',
     timeout: '250ms',
+    // The three CoreDNS processes share this machine's two cores: the victim's own reload (the
+    // fault injection) and a busy CI neighbour slow the others for a moment too, which at 3σ is
+    // an RttSpike on them as well (seen under a 4-process CPU hog). Pods of a real cluster sit on
+    // separate nodes; here a 6σ threshold keeps the others quiet, and the victim's delay below is
+    // scaled to it.
+    thresholds: { rttSpikeSigma: 6 },
     remediation: { mode: 'Off' },
   });
   await waitStatus('c-erratic', 'Healthy', (s) => cond(s, 'Healthy') === 'True/AllTargetsHealthy');
@@ -415,9 +421,9 @@ it('(c) erratic delay on one pod: RTT spike on that target only', async () => {
     },
     { timeoutMs: 60_000, intervalMs: 100 },
   );
-  // The spike threshold is mean + 3σ of the window: on a busy machine (CI: 2 shared cores) the
+  // The spike threshold is mean + 6σ of the window: on a busy machine (CI: 2 shared cores) the
   // RTT noise alone can put it above 40 ms. Inject twice the highest threshold, at least 40 ms.
-  const threshold = Math.max(...baseline.map((r) => r.baselineMean + 3 * r.baselineStd));
+  const threshold = Math.max(...baseline.map((r) => r.baselineMean + 6 * r.baselineStd));
   const delayMs = Math.min(200, Math.max(40, Math.ceil(2 * threshold)));
   // Watch from before the fault: the spike shows while the delay is new to the 60 s window, and
   // the reload may be slow to report on a busy machine; an assertion made only after it returned
