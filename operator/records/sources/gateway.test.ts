@@ -48,6 +48,7 @@ describe('intersectHostnames (Gateway API hostname intersection)', () => {
     ['*.example.com', '*.foo.example.com', '*.foo.example.com'],
     ['foo.example.net', '*.example.com', undefined],
     ['foo.example.com', 'bar.example.com', undefined],
+    ['www.example.com', 'a.example.com', undefined],
     ['Foo.Example.com', 'foo.example.com', 'foo.example.com'],
   ])('route %s x listener %s -> %s', (route, listenerHost, expected) => {
     expect(intersectHostnames(route, listenerHost)).toBe(expected);
@@ -59,14 +60,17 @@ describe('intersectHostnames (Gateway API hostname intersection)', () => {
     [[], undefined, [], true],
     [['a.example.com', 'b.example.net'], '*.example.com', ['a.example.com'], false],
   ])('route %j through listener %s', (routeHosts, listenerHost, names, unnamed) => {
-    expect(hostnamesThroughListener(routeHosts, listenerHost)).toEqual({ names, unnamed });
+    expect(hostnamesThroughListener(routeHosts, listenerHost)).toStrictEqual({ names, unnamed });
   });
 });
 
 /** What a user reads in the policy's status and the route's Events, for each case below. */
 const MESSAGES: Record<string, string> = {
   'NoParentRefs (empty)': 'spec.parentRefs is empty: the route is not attached to any Gateway',
+  'NoParentRefs (no parentRefs field)':
+    'spec.parentRefs is empty: the route is not attached to any Gateway',
   'NoParentRefs (no Gateway kind)': 'no parentRef names a Gateway',
+  'NoParentRefs (a Gateway of another API group, a ListenerSet)': 'no parentRef names a Gateway',
   GatewayNotFound: 'parent Gateway/infra/missing: Gateway infra/missing does not exist',
   'NotAccepted (controller says False, our checks pass)':
     'parent Gateway/infra/external: the gateway controller reports Accepted=False (UnsupportedValue: refused by the controller)',
@@ -86,8 +90,20 @@ const MESSAGES: Record<string, string> = {
     'parent Gateway/infra/external#https: the Gateway has no listener named "https" (listeners: http (HTTP/80))',
   'NoMatchingListener (port)':
     'parent Gateway/infra/external:8443: no listener on port 8443 (listeners: http (HTTP/80))',
+  'NoMatchingListener (sectionName and port)':
+    'parent Gateway/infra/external#https:8443: no listener on port 8443 named "https" (listeners: http (HTTP/80), https (HTTPS/443))',
+  'NoMatchingListener (a Gateway without listeners)':
+    'parent Gateway/infra/external: this HTTPRoute needs a listener of protocol HTTP or HTTPS; candidates: none',
+  'NoMatchingListener (sectionName, a Gateway without listeners)':
+    'parent Gateway/infra/external#https: the Gateway has no listener named "https" (listeners: none)',
+  'NoMatchingListener (port, a Gateway without listeners)':
+    'parent Gateway/infra/external:443: no listener on port 443 (listeners: none)',
+  'NotAllowedByListeners (two listeners, neither admits)':
+    'parent Gateway/infra/external: no listener admits this HTTPRoute from namespace "shop" (grpc: namespaces from All, kinds GRPCRoute|TLSRoute; local: namespaces from Same)',
   NoMatchingHostname:
     'parent Gateway/infra/external: route hostnames shop.example.net do not intersect listener hostnames *.example.com',
+  'NoMatchingHostname (several hostnames and listeners)':
+    'parent Gateway/infra/external: route hostnames shop.example.net, shop.example.org do not intersect listener hostnames *.example.com, api.example.com',
   NoHostname:
     'parent Gateway/infra/external: neither the route nor its listener sets a hostname: there is no name to publish',
   GatewayHasNoAddresses:
@@ -99,8 +115,25 @@ describe('attachRouteToGateways: each reason a route yields no record', () => {
   it.each([
     ['NoParentRefs (empty)', httpRoute('r', { parentRefs: [] }), [external], 'NoParentRefs'],
     [
+      'NoParentRefs (no parentRefs field)',
+      { ...httpRoute('r'), spec: { hostnames: ['checkout.example.com'] } },
+      [external],
+      'NoParentRefs',
+    ],
+    [
       'NoParentRefs (no Gateway kind)',
       httpRoute('r', { parentRefs: [{ name: 'svc', kind: 'Service', group: '' }] }),
+      [external],
+      'NoParentRefs',
+    ],
+    [
+      'NoParentRefs (a Gateway of another API group, a ListenerSet)',
+      httpRoute('r', {
+        parentRefs: [
+          { ...ref, group: 'example.com', kind: 'Gateway' },
+          { ...ref, kind: 'ListenerSet' },
+        ],
+      }),
       [external],
       'NoParentRefs',
     ],
@@ -188,6 +221,59 @@ describe('attachRouteToGateways: each reason a route yields no record', () => {
       'NoMatchingListener',
     ],
     [
+      'NoMatchingListener (sectionName and port)',
+      httpRoute('r', { parentRefs: [{ ...ref, sectionName: 'https', port: 8443 }] }),
+      [
+        gateway('external', {
+          listeners: [
+            listener('http', { allowedRoutes: { namespaces: { from: 'All' } } }),
+            listener('https', {
+              protocol: 'HTTPS',
+              port: 443,
+              allowedRoutes: { namespaces: { from: 'All' } },
+            }),
+          ],
+        }),
+      ],
+      'NoMatchingListener',
+    ],
+    [
+      'NoMatchingListener (a Gateway without listeners)',
+      httpRoute('r'),
+      [gateway('external', { listeners: [] })],
+      'NoMatchingListener',
+    ],
+    [
+      'NoMatchingListener (sectionName, a Gateway without listeners)',
+      httpRoute('r', { parentRefs: [{ ...ref, sectionName: 'https' }] }),
+      [gateway('external', { listeners: [] })],
+      'NoMatchingListener',
+    ],
+    [
+      'NoMatchingListener (port, a Gateway without listeners)',
+      httpRoute('r', { parentRefs: [{ ...ref, port: 443 }] }),
+      [gateway('external', { listeners: [] })],
+      'NoMatchingListener',
+    ],
+    [
+      'NotAllowedByListeners (two listeners, neither admits)',
+      httpRoute('r'),
+      [
+        gateway('external', {
+          listeners: [
+            listener('grpc', {
+              allowedRoutes: {
+                namespaces: { from: 'All' },
+                kinds: [{ kind: 'GRPCRoute' }, { kind: 'TLSRoute' }],
+              },
+            }),
+            listener('local', { port: 8080 }),
+          ],
+        }),
+      ],
+      'NotAllowedByListeners',
+    ],
+    [
       'NoMatchingHostname',
       httpRoute('r', { hostnames: ['shop.example.net'] }),
       [
@@ -195,6 +281,25 @@ describe('attachRouteToGateways: each reason a route yields no record', () => {
           listeners: [
             listener('http', {
               hostname: '*.example.com',
+              allowedRoutes: { namespaces: { from: 'All' } },
+            }),
+          ],
+        }),
+      ],
+      'NoMatchingHostname',
+    ],
+    [
+      'NoMatchingHostname (several hostnames and listeners)',
+      httpRoute('r', { hostnames: ['shop.example.net', 'shop.example.org'] }),
+      [
+        gateway('external', {
+          listeners: [
+            listener('wildcard', {
+              hostname: '*.example.com',
+              allowedRoutes: { namespaces: { from: 'All' } },
+            }),
+            listener('api', {
+              hostname: 'api.example.com',
               allowedRoutes: { namespaces: { from: 'All' } },
             }),
           ],
@@ -215,9 +320,10 @@ describe('attachRouteToGateways: each reason a route yields no record', () => {
       { object: 'HTTPRoute/shop/r', reason, message: MESSAGES[name] },
     ]);
     expect(attachment.parents.every((p) => p.outcome.kind !== 'Attached')).toBe(true);
-    expect(
-      routeEndpoints(route, 'HTTPRoute', ctx, inputs(gateways, [namespace('shop')])).endpoints,
-    ).toEqual([]);
+    const result = routeEndpoints(route, 'HTTPRoute', ctx, inputs(gateways, [namespace('shop')]));
+    expect(result.endpoints).toEqual([]);
+    // Only a lagging status holds the records already published; any other reason removes them.
+    expect(result.held).toBe(reason === 'StatusLagging' ? 'HTTPRoute/shop/r' : undefined);
   });
 
   it('prefers our precise reason when the controller refused too', () => {
@@ -387,11 +493,130 @@ describe('status generation check (seeds/001)', () => {
     );
     expect(result.held).toBe('HTTPRoute/shop/r');
     expect(result.diagnostics).toEqual([
-      expect.objectContaining({
+      {
+        object: 'HTTPRoute/shop/r',
         reason: 'NotAllowedByListeners',
-        message: expect.stringContaining('held unchanged'),
-      }),
+        message:
+          'parent Gateway/infra/external: no listener admits this HTTPRoute from namespace "shop" (http: namespaces from Same); status: the gateway controller has not reported on this parent for generation 1 yet; records already published for this route are held unchanged',
+      },
     ]);
+  });
+
+  describe('a status entry for another parent never stands in for the parent in spec', () => {
+    const all = { namespaces: { from: 'All' } };
+    const twoListeners = gateway('external', {
+      listeners: [
+        listener('http', { allowedRoutes: all }),
+        listener('https', { protocol: 'HTTPS', port: 443, allowedRoutes: all }),
+      ],
+    });
+    const edge = gateway('external', { namespace: 'edge', addresses: [{ value: '10.0.0.60' }] });
+    const gateways = [twoListeners, internal, edge];
+    it.each([
+      ['name (moved from external to internal)', int, ext, 'Gateway/infra/internal'],
+      [
+        'namespace (moved to the Gateway of the same name in edge)',
+        { ...ext, namespace: 'edge' },
+        ext,
+        'Gateway/edge/external',
+      ],
+      [
+        'sectionName (moved from listener http to https)',
+        { ...ext, sectionName: 'https' },
+        { ...ext, sectionName: 'http' },
+        'Gateway/infra/external#https',
+      ],
+      [
+        'port (moved from port 80 to 443)',
+        { ...ext, port: 443 },
+        { ...ext, port: 80 },
+        'Gateway/infra/external:443',
+      ],
+      [
+        'kind (a ListenerSet of the same name)',
+        ext,
+        { ...ext, kind: 'ListenerSet' },
+        'Gateway/infra/external',
+      ],
+      [
+        'group (a Gateway of another API group, same name)',
+        ext,
+        { ...ext, group: 'example.com', kind: 'Gateway' },
+        'Gateway/infra/external',
+      ],
+    ])(
+      'differing in %s: held until the controller reports on it',
+      (_, specRef, staleRef, parent) => {
+        const stale = httpRoute('r', {
+          generation: 2,
+          parentRefs: [specRef],
+          status: [parentStatus(staleRef, 2)],
+        });
+        const result = routeEndpoints(stale, 'HTTPRoute', ctx, inputs(gateways));
+        expect(result.endpoints).toEqual([]);
+        expect(result.held).toBe('HTTPRoute/shop/r');
+        expect(result.diagnostics).toEqual([
+          {
+            object: 'HTTPRoute/shop/r',
+            reason: 'StatusLagging',
+            message: `parent ${parent}: the gateway controller has not reported on this parent for generation 2 yet; records already published for this route are held unchanged`,
+          },
+        ]);
+        const reported = httpRoute('r', {
+          generation: 2,
+          parentRefs: [specRef],
+          status: [parentStatus(staleRef, 2), parentStatus(specRef, 2)],
+        });
+        const published = routeEndpoints(reported, 'HTTPRoute', ctx, inputs(gateways));
+        expect(published.endpoints).toHaveLength(1);
+        expect(published.held).toBeUndefined();
+      },
+    );
+  });
+
+  it('holds the whole route while one of its two parents has not reported yet', () => {
+    const route = httpRoute('r', {
+      generation: 2,
+      parentRefs: [ext, int],
+      status: [parentStatus(ext, 2)],
+    });
+    const result = routeEndpoints(route, 'HTTPRoute', ctx, inputs([external, internal]));
+    expect(result.endpoints).toEqual([]);
+    expect(result.held).toBe('HTTPRoute/shop/r');
+  });
+
+  it('reads the Accepted condition wherever the controller lists it', () => {
+    const entry = parentStatus(ext, 1);
+    const resolvedRefs = {
+      type: 'ResolvedRefs',
+      status: 'False',
+      reason: 'BackendNotFound',
+      message: 'backend shop/checkout not found',
+      observedGeneration: 1,
+      lastTransitionTime: new Date('2026-01-01T00:00:00Z'),
+    };
+    const route = httpRoute('r', {
+      status: [{ ...entry, conditions: [resolvedRefs, ...(entry.conditions ?? [])] }],
+    });
+    const result = routeEndpoints(route, 'HTTPRoute', ctx, inputs([external]));
+    expect(result.endpoints).toEqual([
+      expect.objectContaining({ name: 'checkout.example.com', targets: ['203.0.113.10'] }),
+    ]);
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  it('holds a route whose Accepted condition carries no observedGeneration, and says so', () => {
+    const entry = parentStatus(ext, 2);
+    const { observedGeneration: _g, ...accepted } = entry.conditions![0]!;
+    const route = httpRoute('r', {
+      generation: 2,
+      status: [{ ...entry, conditions: [accepted] }],
+    });
+    const result = routeEndpoints(route, 'HTTPRoute', ctx, inputs([external]));
+    expect(result.held).toBe('HTTPRoute/shop/r');
+    expect(result.diagnostics[0]?.message).toBe(
+      'parent Gateway/infra/external: its Accepted condition was observed at no generation, the route is at generation 2; records already published for this route are held unchanged',
+    );
   });
 
   it('holds the route when its Accepted condition is from an older generation, even if True', () => {
@@ -426,6 +651,18 @@ describe('attachRouteToGateways: listeners, status and addresses at their edges'
     expect(reasons(httpRoute('r'), [kinds()])).toEqual([]);
     expect(reasons(httpRoute('r'), [kinds('gateway.networking.k8s.io')])).toEqual([]);
     expect(reasons(httpRoute('r'), [kinds('example.com')])).toEqual(['NotAllowedByListeners']);
+  });
+
+  it('a listener with an empty kinds list, or listing several kinds, admits an HTTPRoute', () => {
+    const kinds = (list: { kind: string }[]): Gateway =>
+      onlyListener({ allowedRoutes: { namespaces: { from: 'All' }, kinds: list } });
+    expect(reasons(httpRoute('r'), [kinds([])])).toEqual([]);
+    expect(
+      reasons(httpRoute('r'), [kinds([{ kind: 'HTTPRoute' }, { kind: 'GRPCRoute' }])]),
+    ).toEqual([]);
+    expect(
+      reasons(httpRoute('r'), [kinds([{ kind: 'GRPCRoute' }, { kind: 'HTTPRoute' }])]),
+    ).toEqual([]);
   });
 
   it('a Selector listener without a selector, or a namespace not in the cache, admits nothing', () => {
@@ -541,6 +778,7 @@ describe('attachRouteToGateways: listeners, status and addresses at their edges'
         { name: 'local' },
         { name: 'svc', kind: 'Service', group: '' },
         { name: 'mesh', group: 'example.com', kind: 'Gateway' },
+        { name: 'ls', kind: 'ListenerSet' },
       ],
     });
     expect(parentGatewayKeys(route)).toEqual(['infra/external', 'shop/local']);

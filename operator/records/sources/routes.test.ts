@@ -68,7 +68,14 @@ describe('route kinds and their listener protocols', () => {
       });
       const result = routeEndpoints(route(kind, 'r'), kind, ctx, inputs([gw]));
       expect(result.endpoints).toEqual([]);
-      expect(result.diagnostics.map((d) => d.reason)).toEqual(['NoHostname']);
+      expect(result.diagnostics).toEqual([
+        {
+          object: `${kind}/shop/r`,
+          reason: 'NoHostname',
+          message:
+            'parent Gateway/infra/external: this route kind has no spec.hostnames: set the hostname annotation to publish a name',
+        },
+      ]);
     },
   );
 
