@@ -10,7 +10,7 @@
  * what the deadline floor is chosen from (ADR 0005).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -87,6 +87,30 @@ class CountingEviction implements EvictionApi {
     this.calls++;
     return Promise.resolve({ kind: 'evicted' });
   }
+}
+
+/**
+ * Datagrams the kernel dropped because a CoreDNS socket's receive buffer was full, summed over the
+ * UDP sockets bound to `ips`:`port` (/proc/net/udp, last column). Non-zero means the server was
+ * overloaded (queries arrived faster than it read them): its timeouts were real, not noise.
+ */
+function udpDrops(ips: readonly string[], port: number): number {
+  const hex = (ip: string): string =>
+    ip
+      .split('.')
+      .reverse()
+      .map((b) => Number(b).toString(16).padStart(2, '0'))
+      .join('')
+      .toUpperCase();
+  const wanted = new Set(
+    ips.map((ip) => `${hex(ip)}:${port.toString(16).toUpperCase().padStart(4, '0')}`),
+  );
+  let drops = 0;
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length > 12 && wanted.has(cols[1]!)) drops += Number(cols.at(-1));
+  }
+  return drops;
 }
 
 async function goGcCount(ip: string): Promise<number> {
@@ -228,6 +252,8 @@ export async function benchProbesSoak(): Promise<void> {
       load = JSON.parse(lines.at(-1)!) as typeof load;
     });
     const gcBefore = await Promise.all(ips.map(goGcCount));
+    const dropsBefore = udpDrops(ips, port);
+    const loadBefore = { ...load };
     const sentBefore = engine.scheduler.stats.sent;
     const statsBefore = { ...engine.scheduler.stats };
     results.clear();
@@ -249,6 +275,9 @@ export async function benchProbesSoak(): Promise<void> {
     const elapsed = (performance.now() - start) / 1000;
     loopDelay.disable();
     const gcAfter = await Promise.all(ips.map(goGcCount));
+    const drops = udpDrops(ips, port) - dropsBefore;
+    const loadSent = load.sent - loadBefore.sent;
+    const loadAnswered = load.answered - loadBefore.answered;
     kill(children);
     const stats = engine.scheduler.stats;
     const newEvents = events.events.slice(eventsBefore);
@@ -258,7 +287,12 @@ export async function benchProbesSoak(): Promise<void> {
     const q = (h: LogHistogram, p: number): string => (h.quantile(p) ?? NaN).toFixed(2);
     console.log(
       `soak ${elapsed.toFixed(0)} s: ${PODS} CoreDNS pods x ${QUERIES} queries every 100 ms, busy loops on ${cpus().length} cores, ` +
-        `GC load ${(load.sent / elapsed).toFixed(0)} queries/s of ~3 KB TXT answers (GOGC=10: ${(gcs / elapsed).toFixed(1)} CoreDNS GCs/s)`,
+        `GC load ${(loadSent / elapsed).toFixed(0)} queries/s of ~3 KB TXT answers (GOGC=10: ${(gcs / elapsed).toFixed(1)} CoreDNS GCs/s)`,
+    );
+    console.log(
+      `  GC load answered ${loadAnswered} of ${loadSent} (${((100 * loadAnswered) / Math.max(1, loadSent)).toFixed(2)} %); ` +
+        `queries the kernel dropped at CoreDNS's full receive buffers: ${drops}` +
+        (drops > 0 ? ' (the servers were overloaded: their timeouts were real)' : ''),
     );
     console.log(
       `  probes sent ${sent} (${(sent / elapsed).toFixed(0)}/s); results ${JSON.stringify(Object.fromEntries(results))}`,
