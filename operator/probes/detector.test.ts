@@ -2,10 +2,12 @@ import fc from 'fast-check';
 import {
   assess,
   rttSpike,
+  servfailSignals,
   TargetWindow,
   type Assessment,
   type TargetIdentity,
   type TargetKind,
+  type TargetSnapshot,
   type Thresholds,
 } from './detector';
 import { PROBE_OUTCOMES, type ProbeOutcome } from './query';
@@ -82,6 +84,76 @@ function stateOf(a: Assessment, address: string): string | undefined {
   return a.targets.find((t) => t.identity.address === address)?.state;
 }
 
+type SnapshotPatch = Partial<Omit<TargetSnapshot, 'identity' | 'window' | 'rtt'>> & {
+  readonly window?: Partial<TargetSnapshot['window']>;
+  readonly rtt?: Partial<TargetSnapshot['rtt']>;
+};
+
+/** A snapshot as TargetWindow.snapshot builds it: a target answering 20 of 20 unless patched. */
+function snap(
+  address: string,
+  kind: TargetKind = 'Pod',
+  patch: SnapshotPatch = {},
+): TargetSnapshot {
+  const { window, rtt, ...rest } = patch;
+  return {
+    identity: id(address, kind),
+    observed: true,
+    successes: 20,
+    consecutiveFailures: 0,
+    failing: false,
+    failingRun: 0,
+    lastSuccessAtMs: 1900,
+    ...rest,
+    window: {
+      total: 20,
+      success: 20,
+      servfail: 0,
+      answered: 20,
+      nxEligible: 20,
+      nxdomain: 0,
+      ...window,
+    },
+    rtt: {
+      baselineCount: 0,
+      baselineMean: 0,
+      baselineStd: 0,
+      recentCount: 0,
+      recentMean: 0,
+      ...rtt,
+    },
+  };
+}
+
+/** A target failing its probes since 1000 ms (its last success at 900 ms). */
+function failingSnap(
+  address: string,
+  kind: TargetKind = 'Pod',
+  lastError = 'timeout',
+): TargetSnapshot {
+  return snap(address, kind, {
+    consecutiveFailures: 5,
+    failing: true,
+    failingRun: 5,
+    failingSinceMs: 1000,
+    lastSuccessAtMs: 900,
+    lastError,
+    window: { success: 15, answered: lastError === 'timeout' ? 15 : 20 },
+  });
+}
+
+function judge(
+  targets: TargetSnapshot[],
+  readiness: Record<string, boolean> = {},
+  thresholds: Thresholds = TH,
+): Assessment {
+  return assess({
+    targets,
+    readiness: new Map(Object.entries(readiness).map(([addr, r]) => [`${addr}:53`, r])),
+    thresholds,
+  });
+}
+
 describe('consecutive failures', () => {
   it('goes Failing at the threshold and leaves it only after recoverySuccesses successes in a row', () => {
     const [svc, pod] = cluster(1);
@@ -130,19 +202,23 @@ describe('consecutive failures', () => {
     expect(w.consecutiveFailures).toBe(3);
   });
 
-  it('counts per query too (one query failing while the others succeed)', () => {
-    const w = new TargetWindow(id('10.244.0.1'), 2, TH);
-    feed(
-      w,
-      0,
-      6,
-      (i) => (i % 2 === 0 ? 'servfail' : 'success'),
-      0.5,
-      50,
-      (i) => i % 2,
-    );
-    expect(w.consecutiveFailures).toBe(3);
-  });
+  it.each([0, 1])(
+    'counts per query too (query %i failing while the other succeeds)',
+    (failingQuery) => {
+      const w = new TargetWindow(id('10.244.0.1'), 2, TH);
+      feed(
+        w,
+        0,
+        6,
+        (i) => (i % 2 === failingQuery ? 'servfail' : 'success'),
+        0.5,
+        50,
+        (i) => i % 2,
+      );
+      expect(w.consecutiveFailures).toBe(3);
+      expect(w.failing).toBe(true);
+    },
+  );
 
   it('is Failing from a run reaching the threshold until recoverySuccesses successes in a row (property)', () => {
     fc.assert(
@@ -516,5 +592,417 @@ describe('TargetWindow summaries', () => {
     expect(s.p50Ms).toBeLessThan(1.6);
     const recent = w.recentPercentiles();
     expect(recent.p99Ms).toBeGreaterThan(1.9);
+  });
+});
+
+describe('what a user reads in DNSProbe status', () => {
+  const SVC = '10.96.0.10';
+  it('says why for each state', () => {
+    expect(run(cluster(2), 0)).toMatchObject({ signals: [], message: 'no probe results yet' });
+    // Every server SERVFAILs half its answers, none fails a run: spread, with no last error.
+    const spread = judge([
+      snap(SVC, 'Service'),
+      ...[1, 2, 3].map((i) =>
+        snap(`10.244.0.${i}`, 'Pod', { window: { servfail: 10, success: 10 } }),
+      ),
+    ]);
+    expect(spread).toMatchObject({
+      state: 'DNSUnavailable',
+      reason: 'UpstreamFailure',
+      message:
+        'SERVFAIL spread over servers (entropy 1.58 bits >= 1.2): an upstream or network fault a pod restart cannot fix',
+    });
+    const servers = judge([
+      failingSnap('192.0.2.1', 'Address'),
+      failingSnap('192.0.2.2', 'Address', 'refused'),
+    ]);
+    expect(servers.message).toBe(
+      'every target failing (2/2) (last error timeout, refused): an upstream or network fault a pod restart cannot fix',
+    );
+    const service = judge([failingSnap(SVC, 'Service'), snap('10.244.0.1'), snap('10.244.0.2')]);
+    expect(service.message).toBe(
+      'Service address 10.96.0.10 failing its probes (last error timeout) while every CoreDNS pod answers: the Service path (kube-proxy, network policy) is broken',
+    );
+  });
+
+  it('names the failing pods, in the singular or plural, and what still answers', () => {
+    const two = judge(
+      [
+        failingSnap('10.244.0.1'),
+        failingSnap('10.244.0.2', 'Pod', 'servfail'),
+        snap('10.244.0.3'),
+        snap('10.244.0.4'),
+      ],
+      { '10.244.0.1': false, '10.244.0.2': true },
+    );
+    expect(two).toMatchObject({ state: 'Degraded', reason: 'PodFailure' });
+    expect(two.message).toBe(
+      'pod coredns-1 (10.244.0.1), pod coredns-2 (10.244.0.2) failing their probes (last error timeout, servfail) (1 not ready); 2 of 4 pods answer',
+    );
+    const one = judge([snap(SVC, 'Service'), failingSnap('10.244.0.1'), snap('10.244.0.2')], {
+      '10.244.0.1': true,
+    });
+    expect(one.message).toBe(
+      'pod coredns-1 (10.244.0.1) failing its probes (last error timeout); 1 of 2 pods and the Service answer',
+    );
+  });
+
+  it('lists each unhealthy target with its signals, values rounded', () => {
+    const result = judge(
+      [
+        snap(SVC, 'Service', { window: { nxdomain: 18 } }),
+        snap('10.244.0.1'),
+        snap('192.0.2.53', 'Address', { window: { total: 30, success: 20 } }),
+      ],
+      { '10.244.0.1': false },
+    );
+    expect(result).toMatchObject({
+      state: 'Degraded',
+      reason: 'TargetsUnhealthy',
+      message:
+        'Service address 10.96.0.10 Degraded: NxdomainRatio=0.9 (threshold 0.85); pod coredns-1 (10.244.0.1) Degraded: NotReady=0 (threshold 1); server 192.0.2.53 Degraded: LowSuccessRatio=0.667 (threshold 0.9)',
+    });
+  });
+
+  it('reports per target what status and remediation read, readiness for pods only', () => {
+    const result = assess({
+      targets: [
+        failingSnap('10.244.0.1'),
+        snap(SVC, 'Service', { lastSuccessAtMs: 4950 }),
+        snap('10.244.0.2', 'Pod', {
+          observed: false,
+          successes: 0,
+          lastSuccessAtMs: undefined,
+          window: { total: 0, success: 0, answered: 0, nxEligible: 0 },
+        }),
+      ],
+      readiness: new Map([
+        ['10.244.0.1:53', false],
+        [`${SVC}:53`, false],
+        ['10.244.0.2:53', false],
+      ]),
+      thresholds: TH,
+      nowMs: 5000,
+    });
+    const [pod, service, fresh] = result.targets;
+    expect(pod).toStrictEqual({
+      identity: id('10.244.0.1'),
+      state: 'Failing',
+      consecutiveFailures: 5,
+      successRatio: 0.75,
+      lastError: 'timeout',
+      ready: false,
+      signals: [
+        { signal: 'ConsecutiveFailures', value: 5, threshold: 3 },
+        { signal: 'LowSuccessRatio', value: 0.75, threshold: 0.9 },
+        { signal: 'NotReady', value: 0, threshold: 1 },
+      ],
+      failingSinceMs: 1000,
+      failingForMs: 4000,
+      lastSuccessAtMs: 900,
+    });
+    expect(service).toStrictEqual({
+      identity: id(SVC, 'Service'),
+      state: 'Healthy',
+      consecutiveFailures: 0,
+      successRatio: 1,
+      signals: [],
+      lastSuccessAtMs: 4950,
+    });
+    // Not probed yet: Unknown, whatever its readiness says.
+    expect(fresh).toStrictEqual({
+      identity: id('10.244.0.2'),
+      state: 'Unknown',
+      consecutiveFailures: 0,
+      ready: false,
+      signals: [],
+    });
+  });
+});
+
+describe('signals at their thresholds', () => {
+  const signals = (patch: SnapshotPatch): readonly unknown[] =>
+    judge([snap('10.244.0.1', 'Pod', patch)]).targets[0]!.signals;
+  it.each<[string, SnapshotPatch, unknown[]]>([
+    ['9 eligible answers, all NXDOMAIN: too few', { window: { nxEligible: 9, nxdomain: 9 } }, []],
+    [
+      '10 eligible answers, 9 NXDOMAIN',
+      { window: { nxEligible: 10, nxdomain: 9 } },
+      [{ signal: 'NxdomainRatio', value: 0.9, threshold: 0.85 }],
+    ],
+    [
+      'NXDOMAIN ratio exactly at the threshold',
+      { window: { nxEligible: 20, nxdomain: 17 } },
+      [{ signal: 'NxdomainRatio', value: 0.85, threshold: 0.85 }],
+    ],
+    [
+      '10 probes, 8 successes',
+      { window: { total: 10, success: 8 } },
+      [{ signal: 'LowSuccessRatio', value: 0.8, threshold: 0.9 }],
+    ],
+    ['success ratio exactly 0.9', { window: { total: 20, success: 18 } }, []],
+    [
+      'RTT: 30 baseline and 5 recent samples, 3 sigma under the 1 ms floor',
+      {
+        rtt: {
+          baselineCount: 30,
+          baselineMean: 0.5,
+          baselineStd: 0.1,
+          recentCount: 5,
+          recentMean: 3,
+          recentMedian: 3,
+        },
+      },
+      [{ signal: 'RttSpike', value: 3, threshold: 1.5 }],
+    ],
+    [
+      'RTT: 3 sigma above the 1 ms floor',
+      {
+        rtt: {
+          baselineCount: 100,
+          baselineMean: 0.5,
+          baselineStd: 2,
+          recentCount: 10,
+          recentMean: 8,
+          recentMedian: 8,
+        },
+      },
+      [{ signal: 'RttSpike', value: 8, threshold: 6.5 }],
+    ],
+    [
+      'RTT: 29 baseline samples',
+      {
+        rtt: {
+          baselineCount: 29,
+          baselineMean: 0.5,
+          baselineStd: 0.1,
+          recentCount: 10,
+          recentMean: 3,
+          recentMedian: 3,
+        },
+      },
+      [],
+    ],
+    [
+      'RTT: the median above, the mean not',
+      {
+        rtt: {
+          baselineCount: 100,
+          baselineMean: 0.5,
+          baselineStd: 0.1,
+          recentCount: 10,
+          recentMean: 1.4,
+          recentMedian: 2,
+        },
+      },
+      [],
+    ],
+    [
+      'RTT: the mean exactly at the threshold',
+      {
+        rtt: {
+          baselineCount: 100,
+          baselineMean: 0.5,
+          baselineStd: 0.1,
+          recentCount: 10,
+          recentMean: 1.5,
+          recentMedian: 2,
+        },
+      },
+      [],
+    ],
+    [
+      'RTT: the median exactly at the threshold',
+      {
+        rtt: {
+          baselineCount: 100,
+          baselineMean: 0.5,
+          baselineStd: 0.1,
+          recentCount: 10,
+          recentMean: 2,
+          recentMedian: 1.5,
+        },
+      },
+      [],
+    ],
+  ])('%s', (_, patch, expected) => {
+    expect(signals(patch)).toEqual(expected);
+  });
+});
+
+describe('SERVFAIL: spread over servers or concentrated on some', () => {
+  /** Pods answering 20 queries each, `servfails[i]` of them SERVFAIL. */
+  const pods = (servfails: number[]): TargetSnapshot[] =>
+    servfails.map((n, i) =>
+      snap(`10.244.0.${i + 1}`, 'Pod', { window: { servfail: n, success: 20 - n } }),
+    );
+  const verdict = (
+    targets: TargetSnapshot[],
+    bits = TH.servfailEntropyBits,
+  ): { spread: boolean; concentrated: string[] } => {
+    const result = servfailSignals(targets, { ...TH, servfailEntropyBits: bits });
+    return { spread: result.spread !== undefined, concentrated: [...result.concentrated.keys()] };
+  };
+  it.each<[string, TargetSnapshot[], number, boolean, string[]]>([
+    [
+      'two SERVFAILs in all are no evidence yet, even as all two servers answered',
+      [1, 2].map((i) =>
+        snap(`10.244.0.${i}`, 'Pod', {
+          window: { total: 1, answered: 1, servfail: 1, success: 0 },
+        }),
+      ),
+      1.2,
+      false,
+      [],
+    ],
+    ['three on one server: concentrated there', pods([3, 0, 0]), 1.2, false, ['10.244.0.1:53']],
+    ['a fifth of each of three servers: spread (entropy)', pods([4, 4, 4]), 1.2, true, []],
+    [
+      'a fifth of each of two servers: under 1.2 bits, concentrated on both',
+      pods([4, 4]),
+      1.2,
+      false,
+      ['10.244.0.1:53', '10.244.0.2:53'],
+    ],
+    ['two servers at exactly the entropy threshold: spread', pods([4, 4]), 1, true, []],
+    ['two of three servers at exactly the threshold: spread', pods([5, 5, 0]), 1, true, []],
+    [
+      'one server with threshold 0: still concentrated',
+      pods([5, 0, 0]),
+      0,
+      false,
+      ['10.244.0.1:53'],
+    ],
+    ['two of two servers at half SERVFAIL: spread', pods([10, 10]), 1.2, true, []],
+    [
+      'one mostly SERVFAILing, one not: concentrated',
+      pods([10, 3]),
+      1.2,
+      false,
+      ['10.244.0.1:53', '10.244.0.2:53'],
+    ],
+    [
+      'a single server mostly SERVFAILing: concentrated',
+      [snap('192.0.2.53', 'Address', { window: { servfail: 15, success: 5 } })],
+      1.2,
+      false,
+      ['192.0.2.53:53'],
+    ],
+  ])('%s', (_, targets, bits, spread, concentrated) => {
+    expect(verdict(targets, bits)).toEqual({ spread, concentrated });
+  });
+
+  it('the probe says which: spread is DNSUnavailable with the ServfailSpread signal', () => {
+    const result = judge(pods([10, 10]));
+    expect(result).toMatchObject({ state: 'DNSUnavailable', reason: 'UpstreamFailure' });
+    expect(result.signals.map((s) => s.signal)).toEqual(['ServfailSpread']);
+  });
+});
+
+describe('the Service target and pods not heard from', () => {
+  it('a Service failing while no pod has been probed yet is judged on its own', () => {
+    const unprobed = snap('10.244.0.1', 'Pod', {
+      observed: false,
+      successes: 0,
+      lastSuccessAtMs: undefined,
+      window: { total: 0, success: 0, answered: 0, nxEligible: 0 },
+    });
+    const result = judge([failingSnap('10.96.0.10', 'Service'), unprobed]);
+    expect(result).toMatchObject({ state: 'DNSUnavailable', reason: 'UpstreamFailure' });
+  });
+
+  it('a pod that never answered (starting, not ready) keeps a Service failure pending', () => {
+    const starting = snap('10.244.0.1', 'Pod', {
+      successes: 0,
+      consecutiveFailures: 2,
+      lastSuccessAtMs: undefined,
+      lastError: 'timeout',
+      window: { total: 2, success: 0, answered: 0, nxEligible: 0 },
+    });
+    const result = judge([failingSnap('10.96.0.10', 'Service'), starting, snap('10.244.0.2')], {
+      '10.244.0.1': false,
+    });
+    expect(result.state).toBe('Degraded');
+    expect(result.targets[0]!.state).toBe('Degraded');
+  });
+});
+
+describe('TargetWindow at its edges', () => {
+  it('a late SERVFAIL does not end the failure run; a late success counts as one', () => {
+    const w = new TargetWindow(id('10.244.0.1'), 1, TH);
+    const t = feed(w, 0, 2, 'timeout');
+    w.observeLate(0, 'servfail', 30, t, LATE);
+    expect(w.consecutiveFailures).toBe(2);
+    w.observeLate(0, 'success', 30, t, LATE);
+    expect(w.consecutiveFailures).toBe(0);
+    expect(w.summary().successRatio).toBe(0.5);
+    expect(run([w], t).targets[0]!.state).toBe('Healthy');
+  });
+
+  it('keeps the start of the run that made it Failing while it recovers and fails again', () => {
+    const w = new TargetWindow(id('10.244.0.1'), 1, TH);
+    let t = feed(w, 0, 10, 'success');
+    const since = t;
+    t = feed(w, t, 3, 'timeout');
+    t = feed(w, t, 1, 'success');
+    t = feed(w, t, 3, 'timeout');
+    expect(w.failing).toBe(true);
+    expect(w.snapshot(t).failingSinceMs).toBe(since);
+  });
+
+  it('reports the baseline and recent RTT it compares', () => {
+    const w = new TargetWindow(id('10.244.0.1'), 1, TH);
+    let t = feed(w, 0, 90, 'success', (i) => (i % 2 === 0 ? 1 : 3));
+    t = feed(w, t, 10, 'success', 5);
+    expect(w.snapshot(t - 100).rtt).toStrictEqual({
+      baselineCount: 90,
+      baselineMean: 2,
+      baselineStd: 1,
+      recentCount: 10,
+      recentMean: 5,
+      recentMedian: 5,
+    });
+    expect(w.snapshot(t + 5000).rtt).toMatchObject({ recentCount: 0, recentMean: 0 });
+  });
+
+  it('calls a spike on exactly 5 recent samples', () => {
+    const w = new TargetWindow(id('10.244.0.1'), 1, TH);
+    feed(w, 0, 95, 'success', 0.5);
+    // A gap, then 5 slow answers: the recent second holds exactly these.
+    const t = feed(w, 10_000, 5, 'success', 5, 200);
+    expect(w.snapshot(t - 200).rtt.recentCount).toBe(5);
+    const result = run([w], t - 200);
+    expect(result.targets[0]!.signals.map((s) => s.signal)).toEqual(['RttSpike']);
+  });
+
+  it('with a long rttWindow, still sees a spike just after a bucket boundary', () => {
+    const th = { ...TH, rttWindowMs: 600_000 };
+    const w = new TargetWindow(id('10.244.0.1'), 1, th);
+    let t = feed(w, 0, 600, 'success', 0.5);
+    // Slow answers from 1.5 s before a whole second until 50 ms after it.
+    t = feed(w, 60_500, 16, 'success', 5);
+    const result = assess({
+      targets: [w.snapshot(t - 100)],
+      readiness: new Map(),
+      thresholds: th,
+    });
+    expect(result.targets[0]!.signals.map((s) => s.signal)).toEqual(['RttSpike']);
+  });
+
+  it('summarises a target never probed as no probes, no percentiles', () => {
+    const w = new TargetWindow(id('10.244.0.1'), 1, TH);
+    expect(w.summary()).toStrictEqual({ probes: 0, successRatio: 0 });
+    expect(w.recentPercentiles()).toStrictEqual({});
+    feed(w, 0, 4, 'success', (i) => i + 1);
+    expect(w.recentPercentiles()).toEqual({
+      p50Ms: expect.any(Number),
+      p99Ms: expect.any(Number),
+    });
+    expect(w.summary()).toEqual({
+      probes: 4,
+      successRatio: 1,
+      p50Ms: expect.any(Number),
+      p99Ms: expect.any(Number),
+    });
   });
 });
