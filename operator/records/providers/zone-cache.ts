@@ -67,6 +67,31 @@ export interface ZoneCacheOptions {
   readonly onZoneChanged?: (zoneId: string) => void;
 }
 
+/**
+ * endpointOf -> record set -> its Endpoint (null: a type dnsop does not manage). A shared listing
+ * hands every policy of the account the same record set objects, so each is converted once, not
+ * once per policy (the conversion is pure; record sets are never modified in place).
+ */
+const converted = new WeakMap<object, WeakMap<object, Endpoint | null>>();
+
+function endpointOnce<R>(
+  source: Pick<ZoneSource<ZoneRef, R>, 'endpointOf'>,
+  rrset: R,
+): Endpoint | undefined {
+  if (typeof rrset !== 'object' || rrset === null) return source.endpointOf(rrset);
+  let memo = converted.get(source.endpointOf);
+  if (memo === undefined) {
+    memo = new WeakMap();
+    converted.set(source.endpointOf, memo);
+  }
+  let ep = memo.get(rrset);
+  if (ep === undefined) {
+    ep = source.endpointOf(rrset) ?? null;
+    memo.set(rrset, ep);
+  }
+  return ep ?? undefined;
+}
+
 /** After a failed refresh of the zone list, the cached one is served this long before trying again. */
 const ZONE_RETRY_MS = 10_000;
 
@@ -80,6 +105,8 @@ export class ZoneCache<Z extends ZoneRef, R> {
   readonly #records = new Map<string, Map<string, R>>();
   /** Zones whose cached view can no longer be trusted. */
   readonly #stale = new Set<string>();
+  /** zone id -> the policy's records in the view, as Endpoints (until the view changes). */
+  readonly #managed = new Map<string, readonly Endpoint[]>();
 
   constructor(source: ZoneSource<Z, R>, options: ZoneCacheOptions) {
     this.#source = source;
@@ -109,6 +136,7 @@ export class ZoneCache<Z extends ZoneRef, R> {
       if (!ids.has(id)) {
         this.#records.delete(id);
         this.#stale.delete(id);
+        this.#viewChanged(id);
       }
     }
     this.#zones = listed;
@@ -130,9 +158,7 @@ export class ZoneCache<Z extends ZoneRef, R> {
     const seen = new Set<string>();
     const out: Endpoint[] = [];
     for (const zone of zones) {
-      for (const rrset of this.#records.get(zone.id)?.values() ?? []) {
-        const ep = this.#source.endpointOf(rrset);
-        if (ep === undefined || !policyManages(this.#opts.filter, ep)) continue;
+      for (const ep of this.#managedIn(zone.id)) {
         const key = endpointKey(ep);
         if (seen.has(key)) continue; // split-horizon twin or a weighted/latency set member
         seen.add(key);
@@ -140,6 +166,25 @@ export class ZoneCache<Z extends ZoneRef, R> {
       }
     }
     return out;
+  }
+
+  /**
+   * The policy's records of one zone. Converted once per view, not per sync: fifty policies
+   * sharing a zone of hundreds of record sets each read it at every sync and resync (issue 14).
+   */
+  #managedIn(zoneId: string): readonly Endpoint[] {
+    let managed = this.#managed.get(zoneId);
+    if (managed !== undefined) return managed;
+    const view = this.#records.get(zoneId);
+    if (view === undefined) return [];
+    const eps: Endpoint[] = [];
+    for (const rrset of view.values()) {
+      const ep = endpointOnce(this.#source, rrset);
+      if (ep !== undefined && policyManages(this.#opts.filter, ep)) eps.push(ep);
+    }
+    managed = eps;
+    this.#managed.set(zoneId, managed);
+    return managed;
   }
 
   /** Lists the zones that are not cached or no longer trusted. */
@@ -155,6 +200,7 @@ export class ZoneCache<Z extends ZoneRef, R> {
     }
     this.#records.set(zone.id, view);
     this.#stale.delete(zone.id);
+    this.#viewChanged(zone.id);
   }
 
   /** The record set the zone holds under `key`, as last seen. */
@@ -165,6 +211,7 @@ export class ZoneCache<Z extends ZoneRef, R> {
   /** Records the effect of a change the provider accepted. */
   commit(zoneId: string, removed: readonly R[], written: readonly R[]): void {
     this.#opts.onZoneChanged?.(zoneId);
+    this.#viewChanged(zoneId);
     const view = this.#records.get(zoneId);
     if (view === undefined) return;
     for (const r of removed) view.delete(this.#source.recordKey(r));
@@ -175,6 +222,12 @@ export class ZoneCache<Z extends ZoneRef, R> {
   markStale(zoneId: string): void {
     this.#opts.onZoneChanged?.(zoneId);
     this.#stale.add(zoneId);
+    this.#viewChanged(zoneId);
+  }
+
+  /** The zone's view changed: its Endpoints are read again when next asked for. */
+  #viewChanged(zoneId: string): void {
+    this.#managed.delete(zoneId);
   }
 
   #usable(zoneId: string): boolean {
