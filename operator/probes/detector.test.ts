@@ -598,7 +598,12 @@ describe('TargetWindow summaries', () => {
 describe('what a user reads in DNSProbe status', () => {
   const SVC = '10.96.0.10';
   it('says why for each state', () => {
-    expect(run(cluster(2), 0)).toMatchObject({ signals: [], message: 'no probe results yet' });
+    // Not probed yet: Unknown even when a pod's readiness says not ready.
+    expect(run(cluster(2), 0, { '10.244.0.1': false })).toMatchObject({
+      state: 'Unknown',
+      signals: [],
+      message: 'no probe results yet',
+    });
     // Every server SERVFAILs half its answers, none fails a run: spread, with no last error.
     const spread = judge([
       snap(SVC, 'Service'),
@@ -669,6 +674,7 @@ describe('what a user reads in DNSProbe status', () => {
       targets: [
         failingSnap('10.244.0.1'),
         snap(SVC, 'Service', { lastSuccessAtMs: 4950 }),
+        snap('10.244.0.3', 'Pod', { lastSuccessAtMs: 4960 }),
         snap('10.244.0.2', 'Pod', {
           observed: false,
           successes: 0,
@@ -684,7 +690,7 @@ describe('what a user reads in DNSProbe status', () => {
       thresholds: TH,
       nowMs: 5000,
     });
-    const [pod, service, fresh] = result.targets;
+    const [pod, service, unknownReadiness, fresh] = result.targets;
     expect(pod).toStrictEqual({
       identity: id('10.244.0.1'),
       state: 'Failing',
@@ -708,6 +714,14 @@ describe('what a user reads in DNSProbe status', () => {
       successRatio: 1,
       signals: [],
       lastSuccessAtMs: 4950,
+    });
+    expect(unknownReadiness).toStrictEqual({
+      identity: id('10.244.0.3'),
+      state: 'Healthy',
+      consecutiveFailures: 0,
+      successRatio: 1,
+      signals: [],
+      lastSuccessAtMs: 4960,
     });
     // Not probed yet: Unknown, whatever its readiness says.
     expect(fresh).toStrictEqual({
@@ -900,6 +914,29 @@ describe('SERVFAIL: spread over servers or concentrated on some', () => {
 });
 
 describe('the Service target and pods not heard from', () => {
+  it('an explained Service failure stays explained whatever the order of the targets', () => {
+    const svc = failingSnap('10.96.0.10', 'Service');
+    const first = judge([failingSnap('10.244.0.1'), svc, snap('10.244.0.2')]);
+    expect(first.targets[1]).toMatchObject({ state: 'Degraded', explainedSince: 1000 });
+    // The failing pod is gone; the Service's episode is the same one.
+    const after = assess({
+      targets: [snap('10.244.0.2'), svc],
+      readiness: new Map(),
+      thresholds: TH,
+      previous: first,
+    });
+    expect(after.state).toBe('Degraded');
+    expect(after.targets[1]!.state).toBe('Degraded');
+  });
+
+  it('a pod that answered the moment the Service began failing counts as answering since', () => {
+    const result = judge([
+      failingSnap('10.96.0.10', 'Service'),
+      snap('10.244.0.1', 'Pod', { lastSuccessAtMs: 1000 }),
+    ]);
+    expect(result).toMatchObject({ state: 'DNSUnavailable', reason: 'ServiceFailure' });
+  });
+
   it('a Service failing while no pod has been probed yet is judged on its own', () => {
     const unprobed = snap('10.244.0.1', 'Pod', {
       observed: false,
