@@ -308,6 +308,12 @@ async function benchFlips(env: Env, op: OperatorProcess): Promise<void> {
   const motoMs: number[] = [];
   for (const oldFirst of [true, false]) {
     const ms: number[] = [];
+    // Where each flip's time goes, from the proxy's clock: first patch -> first change call
+    // arriving (API server, watch, dnsop's sync up to the request), and, for flips of two change
+    // calls, one call's answer -> the next call arriving (dnsop between two syncs).
+    const toFirstCall: number[] = [];
+    const betweenCalls: number[] = [];
+    const patches: number[] = [];
     for (let i = 0; i < FLIPS; i++) {
       const from: 'a' | 'b' = primary;
       const to: 'a' | 'b' = from === 'a' ? 'b' : 'a';
@@ -320,6 +326,7 @@ async function benchFlips(env: Env, op: OperatorProcess): Promise<void> {
         await setRole(env, ns, `db-${to}`, 'primary');
         await setRole(env, ns, `db-${from}`, 'replica');
       }
+      patches.push(performance.now() - t0);
       primary = to;
       const accepted = await waitFor(
         `flip ${i} accepted`,
@@ -327,18 +334,22 @@ async function benchFlips(env: Env, op: OperatorProcess): Promise<void> {
         { timeoutMs: 30_000, intervalMs: 10 },
       );
       ms.push(accepted - t0);
+      const changeCalls = env.proxy.requests
+        .slice(seen)
+        .filter((r) => isChangeBatch(r.method, r.path, r.body) && (r.answeredAt ?? 0) <= accepted);
       // moto's own time answering the change calls of this flip (not dnsop's share).
-      motoMs.push(
-        env.proxy.requests
-          .slice(seen)
-          .filter((r) => isChangeBatch(r.method, r.path, r.body) && (r.answeredAt ?? 0) <= accepted)
-          .reduce((sum, r) => sum + (r.upstreamMs ?? 0), 0),
-      );
+      motoMs.push(changeCalls.reduce((sum, r) => sum + (r.upstreamMs ?? 0), 0));
+      if (changeCalls[0] !== undefined) toFirstCall.push(changeCalls[0].at - t0);
+      for (let c = 1; c < changeCalls.length; c++)
+        betweenCalls.push(changeCalls[c]!.at - (changeCalls[c - 1]!.answeredAt ?? NaN));
       await sleep(500); // a quiet period between failovers (longer than the 200 ms spacing)
     }
     all.push(...ms);
     console.log(
       `label flip -> Route 53 change accepted, ${oldFirst ? 'old primary loses the label first' : 'new primary gains it first '} (${FLIPS} flips): ${f(ms)}`,
+    );
+    console.log(
+      `  the two patches: ${f(patches)}; first patch -> first change call at the proxy: ${f(toFirstCall)}${betweenCalls.length > 0 ? `; a change call's answer -> the next call (${betweenCalls.length}): ${f(betweenCalls)}` : ''}`,
     );
   }
   console.log(
