@@ -610,6 +610,26 @@ describe('DNSPolicyController', () => {
       await eventually(() => expect(h.status('shop', 'public')?.recentDeletes?.[0]?.count).toBe(1));
     }, 30_000);
 
+    it('a quick change overtaken by the next event leaves its status to the follow-up sync', async () => {
+      const provider = gatedProvider();
+      await publishedPrimary('owed', { syncSpacingMs: 60_000, providerFactory: provider.factory });
+      const updates = h.statusUpdates();
+      const lastSync = h.status('shop', 'public')?.lastSyncTime;
+      provider.slow(200);
+      // The new primary first: its change is under way when the old primary's event comes.
+      h.apply(pod('db-b', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.2' }));
+      const calls = provider.calls.length;
+      await eventually(() => expect(provider.calls.length).toBe(calls + 1));
+      h.apply(pod('db-a', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.1' }));
+      await eventually(() => expect(aTargets('owed')).toEqual(['10.9.0.2']));
+      await eventually(() => expect(h.status('shop', 'public')?.lastSyncTime).not.toBe(lastSync));
+      await sleep(300);
+      // Two provider changes, one status round trip: the second change did not wait for it.
+      expect(provider.calls.length).toBe(calls + 2);
+      expect(h.statusUpdates() - updates).toBe(1);
+      expect(h.status('shop', 'public')?.records).toBe(1);
+    }, 30_000);
+
     it('dnsop_event_to_sync_seconds runs from the first event not yet reflected to the change applied', async () => {
       const provider = gatedProvider();
       await publishedPrimary('metric', { syncSpacingMs: 2_000, providerFactory: provider.factory });
