@@ -24,6 +24,13 @@ function cname(
 ): Endpoint {
   return { name, type: 'CNAME', targets: [target], ttl: 300, source };
 }
+/** An alias A record at app.example.com (Route 53). */
+function alias(target: string, zone = 'Z35SXDOTRQ7X7K', source?: string): Endpoint {
+  return {
+    ...a('app.example.com', [target], source, 60),
+    providerSpecific: { alias: true, aliasHostedZoneId: zone },
+  };
+}
 /** A record as the provider holds it, with its ownership TXT. */
 function published(ep: Endpoint, owner = OWNER): Endpoint[] {
   const { source: _source, ...record } = ep;
@@ -87,6 +94,26 @@ describe('planChanges', () => {
       a('app.example.com', ['10.0.0.1']),
       a('app.example.com', ['10.0.0.1', '10.0.0.2']),
     ],
+    [
+      'change of one of two targets',
+      a('app.example.com', ['10.0.0.1', '10.0.0.2']),
+      a('app.example.com', ['10.0.0.1', '10.0.0.3']),
+    ],
+    [
+      'change from plain A to alias',
+      a('app.example.com', ['lb-1.example.net'], undefined, 60),
+      alias('lb-1.example.net'),
+    ],
+    [
+      'change from alias to plain A',
+      alias('lb-1.example.net'),
+      a('app.example.com', ['lb-1.example.net'], undefined, 60),
+    ],
+    [
+      'alias hosted zone change',
+      alias('lb-1.example.net'),
+      alias('lb-1.example.net', 'Z2OTHERZONE'),
+    ],
   ])('updates an owned record on a %s', (_name, before, after) => {
     const result = plan({ desired: [after], current: published(before) });
     expect(summary(result.changes)).toEqual({
@@ -95,6 +122,7 @@ describe('planChanges', () => {
       delete: [],
     });
     expect(result.changes.updateNew[0]).toEqual(after);
+    expect(result.recordChanges).toBe(1);
   });
 
   it('changes nothing when the provider already matches', () => {
@@ -611,5 +639,378 @@ describe('planChanges properties', () => {
         },
       ),
     );
+  });
+});
+
+// ---- edges mutation testing found unguarded ----------------------------------------------------
+
+describe('planChanges: what a user sees at the edges', () => {
+  const nothing = { create: [], update: [], delete: [] };
+
+  it.each<[string, Endpoint, Endpoint]>([
+    [
+      'targets the provider lists in another order',
+      a('app.example.com', ['10.0.0.2', '10.0.0.1']),
+      a('app.example.com', ['10.0.0.1', '10.0.0.2']),
+    ],
+    ['an alias', alias('lb-1.example.net'), alias('lb-1.example.net')],
+  ])('is in sync with %s', (_name, before, after) => {
+    const result = plan({ desired: [after], current: published(before) });
+    expect(summary(result.changes)).toEqual(nothing);
+    expect(result.inSync).toBe(1);
+  });
+
+  it('counts a record in sync under CreateOnly, and one whose ownership record alone changes', () => {
+    const ep = a('app.example.com', ['10.0.0.1']);
+    expect(plan({ policy: 'CreateOnly', desired: [ep], current: published(ep) }).inSync).toBe(1);
+    const moved = plan({
+      desired: [{ ...ep, source: 'Service/shop/app-v2' }],
+      current: published(ep),
+    });
+    expect(moved.inSync).toBe(1);
+    expect(moved.recordChanges).toBe(0);
+  });
+
+  it('says which object keeps a conflicted record and why', () => {
+    const cnames = plan({
+      desired: [
+        cname('app.example.com', 'z.example.net', 'Service/shop/zeta'),
+        cname('app.example.com', 'a.example.net', 'Service/shop/alpha'),
+      ],
+    });
+    expect(cnames.diagnostics).toEqual([
+      {
+        object: 'Service/shop/zeta',
+        reason: 'RecordConflict',
+        message:
+          'app.example.com CNAME: also wanted by Service/shop/alpha; keeping CNAME for Service/shop/alpha',
+      },
+    ]);
+    const mixed = plan({
+      desired: [
+        cname('app.example.com', 'lb.example.net', 'Service/shop/lb'),
+        a('app.example.com', ['10.0.0.1'], 'Service/shop/ip'),
+      ],
+    });
+    expect(mixed.diagnostics).toEqual([
+      {
+        object: 'Service/shop/lb',
+        reason: 'RecordConflict',
+        message:
+          'app.example.com CNAME: a name with a CNAME can hold no other record; keeping A for Service/shop/ip',
+      },
+    ]);
+    const route = 'HTTPRoute/shop/checkout';
+    const held = plan({
+      current: published(a('checkout.example.com', ['203.0.113.10'], route)),
+      held: [route],
+      desired: [a('checkout.example.com', ['10.0.0.1'], 'Service/shop/other')],
+    });
+    expect(held.diagnostics).toEqual([
+      {
+        object: 'Service/shop/other',
+        reason: 'RecordConflict',
+        message: `checkout.example.com A: the record is held unchanged while ${route} waits for its Gateway status; keeping A for ${route}`,
+      },
+    ]);
+  });
+
+  it('two objects wanting different aliases at one key conflict; the same alias is shared', () => {
+    const different = plan({
+      desired: [
+        alias('lb-1.example.net', undefined, 'Service/shop/a'),
+        alias('lb-2.example.net', undefined, 'Service/shop/b'),
+      ],
+    });
+    expect(different.diagnostics.map((d) => `${d.object} ${d.reason}`)).toEqual([
+      'Service/shop/b RecordConflict',
+    ]);
+    const zones = plan({
+      desired: [
+        alias('lb-1.example.net', 'Z1', 'Service/shop/a'),
+        alias('lb-1.example.net', 'Z2', 'Service/shop/b'),
+      ],
+    });
+    expect(zones.diagnostics.map((d) => `${d.object} ${d.reason}`)).toEqual([
+      'Service/shop/b RecordConflict',
+    ]);
+    const same = plan({
+      desired: [
+        alias('lb-1.example.net', undefined, 'Service/shop/a'),
+        alias('lb-1.example.net', undefined, 'Service/shop/b'),
+      ],
+    });
+    expect(same.diagnostics).toEqual([]);
+  });
+
+  it('merges targets sorted, whatever the objects they come from', () => {
+    const result = plan({
+      desired: [
+        a('app.example.com', ['10.0.0.9'], 'Service/shop/a'),
+        a('app.example.com', ['10.0.0.1'], 'Service/shop/b'),
+      ],
+    });
+    expect(result.changes.create.find((e) => e.type === 'A')?.targets).toEqual([
+      '10.0.0.1',
+      '10.0.0.9',
+    ]);
+  });
+
+  /** CNAMEs at app.example.com: [target host, Service name] each. */
+  const cnames = (...wants: [string, string][]): Endpoint[] =>
+    wants.map(([host, svc]) =>
+      cname('app.example.com', `${host}.example.net`, `Service/shop/${svc}`),
+    );
+
+  it('keeps the published CNAME when another object joins it and a third sorts first', () => {
+    const current = published(cname('app.example.com', 'lb1.example.net', 'Service/shop/b'));
+    const result = plan({ current, desired: cnames(['lb1', 'b'], ['lb1', 'c'], ['lb2', 'a']) });
+    expect(summary(result.changes).update).toEqual(['_dnsop-cname.app.example.com/TXT']);
+    expect(result.diagnostics.map((d) => d.object)).toEqual(['Service/shop/a']);
+  });
+
+  it('with nothing published, the CNAME wanted by the object first by name wins', () => {
+    const result = plan({ desired: cnames(['lb1', 'z'], ['lb2', 'm'], ['lb1', 'a']) });
+    expect(result.changes.create.find((e) => e.type === 'CNAME')?.targets).toEqual([
+      'lb1.example.net',
+    ]);
+  });
+
+  it('keeps the published CNAME when two objects want an A there', () => {
+    const current = published(cname('app.example.com', 'lb.example.net', 'Service/shop/lb'));
+    const result = plan({
+      current,
+      desired: [
+        cname('app.example.com', 'lb.example.net', 'Service/shop/lb'),
+        a('app.example.com', ['10.0.0.1'], 'Service/shop/ip1'),
+        a('app.example.com', ['10.0.0.2'], 'Service/shop/ip2'),
+      ],
+    });
+    expect(summary(result.changes)).toEqual(nothing);
+  });
+
+  it.each<[string, Endpoint, Endpoint]>([
+    [
+      'a held A against a wanted CNAME',
+      a('app.example.com', ['203.0.113.10'], 'HTTPRoute/shop/r'),
+      cname('app.example.com', 'lb.example.net', 'Service/shop/lb'),
+    ],
+    [
+      'a held CNAME against a wanted A',
+      cname('app.example.com', 'lb.example.net', 'HTTPRoute/shop/r'),
+      a('app.example.com', ['10.0.0.1'], 'Service/shop/ip'),
+    ],
+  ])('keeps %s', (_name, heldRecord, wanted) => {
+    const result = plan({
+      current: published(heldRecord),
+      held: ['HTTPRoute/shop/r'],
+      desired: [wanted],
+    });
+    expect(summary(result.changes)).toEqual(nothing);
+    expect(result.diagnostics.map((d) => `${d.object} ${d.reason}`)).toEqual([
+      `${wanted.source} RecordConflict`,
+    ]);
+  });
+
+  it('a record shared by a held route and a Service: held, and no conflict for the Service', () => {
+    const shared = {
+      ...a('app.example.com', ['203.0.113.10']),
+      source: 'HTTPRoute/shop/r,Service/shop/app',
+    };
+    const result = plan({
+      current: published(shared),
+      held: ['HTTPRoute/shop/r'],
+      desired: [a('app.example.com', ['10.0.0.1'], 'Service/shop/app')],
+    });
+    expect(summary(result.changes)).toEqual(nothing);
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  it('does not hold records of another owner that name a held object', () => {
+    const result = plan({
+      current: published(a('app.example.com', ['203.0.113.10'], 'HTTPRoute/shop/r'), 'team-b'),
+      held: ['HTTPRoute/shop/r'],
+    });
+    expect(result.diagnostics).toEqual([]);
+    expect(summary(result.changes)).toEqual(nothing);
+  });
+
+  it('a CNAME of another owner at the name does not decide between our CNAME and A', () => {
+    const current = published(
+      cname('app.example.com', 'lb.example.net', 'Service/shop/other'),
+      'team-b',
+    );
+    const result = plan({
+      current,
+      desired: [
+        cname('app.example.com', 'lb.example.net', 'Service/shop/lb'),
+        a('app.example.com', ['10.0.0.1'], 'Service/shop/ip'),
+      ],
+    });
+    expect(result.diagnostics.map((d) => `${d.object} ${d.reason}`)).toEqual([
+      'Service/shop/lb RecordConflict',
+      'Service/shop/ip RecordConflict',
+    ]);
+  });
+
+  it('replacing its own records of the other shape is not a deletion; an AAAA beside an A is', () => {
+    const aToCname = plan({
+      current: published(a('app.example.com', ['10.0.0.1'])),
+      desired: [cname('app.example.com', 'lb.example.net')],
+      maxDeletePercent: 0,
+    });
+    expect(aToCname.guard).toBeUndefined();
+    expect(summary(aToCname.changes).delete).toEqual([
+      '_dnsop-a.app.example.com/TXT',
+      'app.example.com/A',
+    ]);
+    const aaaa: Endpoint = {
+      name: 'app.example.com',
+      type: 'AAAA',
+      targets: ['2001:db8::1'],
+      ttl: 300,
+      source: 'Service/shop/app',
+    };
+    const aaaaToA = plan({
+      current: published(aaaa),
+      desired: [a('app.example.com', ['10.0.0.1'])],
+      maxDeletePercent: 0,
+    });
+    expect(aaaaToA.guard?.reason).toBe('DeleteGuard');
+    expect(aaaaToA.deletes).toBe(1);
+  });
+
+  it('never replaces its own CNAME under CreateOnly, and says so', () => {
+    const result = plan({
+      policy: 'CreateOnly',
+      current: published(cname('app.example.com', 'lb.example.net')),
+      desired: [a('app.example.com', ['10.0.0.1'])],
+    });
+    expect(summary(result.changes)).toEqual(nothing);
+    expect(result.diagnostics).toEqual([
+      {
+        object: 'Service/shop/app',
+        reason: 'RecordConflict',
+        message:
+          'app.example.com A cannot be created: a CNAME record with owner "shop/public" exists at that name',
+      },
+    ]);
+  });
+
+  it('names a CNAME nobody owns when it blocks an A', () => {
+    const manual: Endpoint = {
+      name: 'app.example.com',
+      type: 'CNAME',
+      targets: ['lb.example.net'],
+      ttl: 300,
+    };
+    const result = plan({ current: [manual], desired: [a('app.example.com', ['10.0.0.1'])] });
+    expect(result.diagnostics[0]?.message).toBe(
+      'app.example.com A cannot be created: a CNAME record with no owner (no dnsop ownership record) exists at that name',
+    );
+  });
+
+  it('does not create a record whose ownership record another owner holds', () => {
+    const [, foreignTxt] = published(a('app.example.com', ['10.9.9.9']), 'team-b');
+    const result = plan({ current: [foreignTxt!], desired: [a('app.example.com', ['10.0.0.1'])] });
+    expect(summary(result.changes)).toEqual(nothing);
+    expect(result.diagnostics).toEqual([
+      {
+        object: 'Service/shop/app',
+        reason: 'OwnedByAnotherOwner',
+        message: 'app.example.com A is claimed by owner "team-b"; not creating it',
+      },
+    ]);
+  });
+
+  it('says when a name is too long to hold an ownership record', () => {
+    const long = `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(50)}.example.com`;
+    const result = plan({ desired: [a(long, ['10.0.0.1'], 'Service/shop/long')] });
+    expect(summary(result.changes)).toEqual(nothing);
+    expect(result.diagnostics).toEqual([
+      {
+        object: 'Service/shop/long',
+        reason: 'InvalidHostname',
+        message: `${long}: too long to hold an ownership record beside it`,
+      },
+    ]);
+  });
+
+  it('deletesWait does not count an orphaned ownership record as a record waiting', () => {
+    const [, txt] = published(a('gone.example.com', ['10.0.0.1']));
+    expect(plan({ current: [txt!], deletesWait: true }).deletesWaiting).toBe(0);
+  });
+
+  it('reports diagnostics in name order', () => {
+    const current = [
+      ...published(a('b.example.com', ['10.9.9.9']), 'team-b'),
+      ...published(a('a.example.com', ['10.9.9.9']), 'team-b'),
+    ];
+    const result = plan({
+      current,
+      desired: [a('b.example.com', ['10.0.0.1']), a('a.example.com', ['10.0.0.1'])],
+    });
+    expect(result.diagnostics.map((d) => d.object)).toEqual(['Service/shop/a', 'Service/shop/b']);
+  });
+
+  describe('guards, as a user reads them', () => {
+    const four = ['a', 'b', 'c', 'd'].flatMap((n) =>
+      published(a(`${n}.example.com`, ['10.0.0.1'])),
+    );
+    const foreign = [
+      ...published(a('x.example.com', ['10.9.9.9']), 'team-b'),
+      ...published(a('y.example.com', ['10.9.9.9']), 'team-b'),
+    ];
+    const [, orphan] = published(a('gone.example.com', ['10.0.0.1']));
+
+    it('counts only its own records that exist, and says how many it would delete of them', () => {
+      const result = plan({
+        current: [...four, ...foreign, orphan!],
+        desired: [a('a.example.com', ['10.0.0.1'])],
+        maxDeletePercent: 50,
+      });
+      expect(result.ownedBefore).toBe(4);
+      expect(result.guard).toEqual({
+        reason: 'DeleteGuard',
+        message:
+          'refusing to delete 3 of 4 owned records within an hour: 75% > maxDeletePercent 50%; raise spec.maxDeletePercent if this is intended, or wait for earlier deletions to leave the one-hour window',
+      });
+    });
+
+    it('never refuses a plan that deletes nothing, whatever the last hour deleted', () => {
+      const result = plan({
+        current: four,
+        desired: [...['a', 'b', 'c', 'd', 'e'].map((n) => a(`${n}.example.com`, ['10.0.0.1']))],
+        maxDeletePercent: 10,
+        recentlyDeleted: 3,
+      });
+      expect(result.guard).toBeUndefined();
+    });
+
+    it('before the caches load: a plan with nothing to change is not refused; one with changes is, and says why', () => {
+      expect(
+        plan({
+          current: four,
+          desired: four
+            .filter((e) => e.type === 'A')
+            .map((e) => ({ ...e, source: `Service/shop/${e.name.split('.')[0]}` })),
+          cachesSynced: false,
+        }).guard,
+      ).toBeUndefined();
+      const result = plan({
+        current: published(a('a.example.com', ['10.0.0.1'])),
+        desired: [
+          { ...a('a.example.com', ['10.0.0.2']), source: 'Service/shop/a-v2' },
+          a('b.example.com', ['10.0.0.1']),
+        ],
+        cachesSynced: false,
+      });
+      expect(result.refused.create).toHaveLength(2);
+      expect(result.refused.updateNew).toHaveLength(2);
+      expect(result.guard).toEqual({
+        reason: 'CachesNotSynced',
+        message: 'waiting for the caches to load before changing any record',
+      });
+    });
   });
 });
