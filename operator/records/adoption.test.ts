@@ -102,6 +102,33 @@ describe('adoption of external-dns records', () => {
     ).toEqual(new Set(['app.example.com/A']));
   });
 
+  it('under CreateOnly takes a record over without changing its value', () => {
+    const app = a('app.example.com', '192.0.2.10');
+    const result = plan({
+      policy: 'CreateOnly',
+      desired: [a('app.example.com', '192.0.2.99')],
+      current: byExternalDns(app),
+    });
+    expect(summary(result.changes)).toEqual({
+      create: ['_dnsop-a.app.example.com/TXT'],
+      update: [],
+      delete: ['a-app.example.com/TXT', 'app.example.com/TXT'],
+    });
+  });
+
+  it('lists the records it adopts in name order', () => {
+    const app = a('app.example.com', '192.0.2.10');
+    const api = a('api.example.com', '192.0.2.11');
+    const result = plan({
+      desired: [app, api],
+      current: [...byExternalDns(app), ...byExternalDns(api)],
+    });
+    expect(result.adopted.map((x) => endpointKey(x.record))).toEqual([
+      'api.example.com/A',
+      'app.example.com/A',
+    ]);
+  });
+
   it('leaves every record the policy does not want to external-dns, TXT records included', () => {
     const app = a('app.example.com', '192.0.2.10');
     const other = a('other.example.com', '192.0.2.11');

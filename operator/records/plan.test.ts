@@ -910,6 +910,35 @@ describe('planChanges: what a user sees at the edges', () => {
     );
   });
 
+  it('re-creates a record deleted by hand whose ownership record is still there', () => {
+    const [, ownTxt] = published(a('app.example.com', ['10.0.0.1']));
+    const result = plan({ current: [ownTxt!], desired: [a('app.example.com', ['10.0.0.1'])] });
+    expect(summary(result.changes)).toEqual({
+      create: ['app.example.com/A'],
+      update: [],
+      delete: [],
+    });
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  it('a record another owner publishes does not decide a conflict between our objects', () => {
+    const theirs = published(
+      cname('app.example.com', 'z.example.net', 'Service/shop/zeta'),
+      'team-b',
+    );
+    const result = plan({
+      current: theirs,
+      desired: [
+        cname('app.example.com', 'z.example.net', 'Service/shop/zeta'),
+        cname('app.example.com', 'a.example.net', 'Service/shop/alpha'),
+      ],
+    });
+    expect(result.diagnostics.map((d) => `${d.object} ${d.reason}`)).toEqual([
+      'Service/shop/zeta RecordConflict',
+      'Service/shop/alpha OwnedByAnotherOwner',
+    ]);
+  });
+
   it('does not create a record whose ownership record another owner holds', () => {
     const [, foreignTxt] = published(a('app.example.com', ['10.9.9.9']), 'team-b');
     const result = plan({ current: [foreignTxt!], desired: [a('app.example.com', ['10.0.0.1'])] });
