@@ -656,7 +656,7 @@ describe('what a user reads in DNSProbe status', () => {
     const result = judge(
       [
         snap(SVC, 'Service', { window: { nxdomain: 18 } }),
-        snap('10.244.0.1'),
+        snap('10.244.0.1', 'Pod', { window: { nxdomain: 20 } }),
         snap('192.0.2.53', 'Address', { window: { total: 30, success: 20 } }),
       ],
       { '10.244.0.1': false },
@@ -665,7 +665,7 @@ describe('what a user reads in DNSProbe status', () => {
       state: 'Degraded',
       reason: 'TargetsUnhealthy',
       message:
-        'Service address 10.96.0.10 Degraded: NxdomainRatio=0.9 (threshold 0.85); pod coredns-1 (10.244.0.1) Degraded: NotReady=0 (threshold 1); server 192.0.2.53 Degraded: LowSuccessRatio=0.667 (threshold 0.9)',
+        'Service address 10.96.0.10 Degraded: NxdomainRatio=0.9 (threshold 0.85); pod coredns-1 (10.244.0.1) Degraded: NxdomainRatio=1 (threshold 0.85), NotReady=0 (threshold 1); server 192.0.2.53 Degraded: LowSuccessRatio=0.667 (threshold 0.9)',
     });
   });
 
