@@ -50,16 +50,21 @@ export interface CloudAccountsOptions {
   readonly now?: () => number;
 }
 
+/** What every provider of one cloud account shares. */
+interface Account {
+  readonly limiter: RateLimiter;
+  readonly listings: SharedListings;
+}
+
 /**
  * One per operator process (the DNSPolicy controller owns it; tests and benches inject their
- * own). Creates a limiter the first time an account is seen and hands the same one to every
- * provider of that account afterwards.
+ * own). Creates a limiter and shared listings the first time an account is seen and hands the
+ * same ones to every provider of that account afterwards.
  */
 export class CloudAccounts {
   readonly metrics: ProviderMetrics | undefined;
   readonly #options: CloudAccountsOptions;
-  readonly #limiters = new Map<string, RateLimiter>();
-  readonly #listings = new Map<string, SharedListings>();
+  readonly #accounts = new Map<string, Account>();
 
   constructor(options: CloudAccountsOptions = {}) {
     this.#options = options;
@@ -67,15 +72,7 @@ export class CloudAccounts {
   }
 
   limiter(account: CloudAccount): RateLimiter {
-    const id = accountId(account);
-    let limiter = this.#limiters.get(id);
-    if (limiter === undefined) {
-      const limit =
-        this.#options.limits?.[account.provider] ?? DEFAULT_ACCOUNT_LIMITS[account.provider];
-      limiter = new SlidingWindowLimiter(limit, this.#options.limiter);
-      this.#limiters.set(id, limiter);
-    }
-    return limiter;
+    return this.#account(account).limiter;
   }
 
   /**
@@ -83,23 +80,30 @@ export class CloudAccounts {
    * zone or record listing is reused by the account's other providers for a short while.
    */
   listings(account: CloudAccount): SharedListings {
-    const id = accountId(account);
-    let listings = this.#listings.get(id);
-    if (listings === undefined) {
-      listings = new SharedListings({
-        ...(this.#options.listingMaxAgeMs !== undefined
-          ? { maxAgeMs: this.#options.listingMaxAgeMs }
-          : {}),
-        ...(this.#options.now ? { now: this.#options.now } : {}),
-      });
-      this.#listings.set(id, listings);
-    }
-    return listings;
+    return this.#account(account).listings;
   }
 
   /** How many distinct accounts have been seen (for tests and diagnostics). */
   get size(): number {
-    return this.#limiters.size;
+    return this.#accounts.size;
+  }
+
+  #account(account: CloudAccount): Account {
+    const id = accountId(account);
+    let found = this.#accounts.get(id);
+    if (found === undefined) {
+      const o = this.#options;
+      const limit = o.limits?.[account.provider] ?? DEFAULT_ACCOUNT_LIMITS[account.provider];
+      found = {
+        limiter: new SlidingWindowLimiter(limit, o.limiter),
+        listings: new SharedListings({
+          ...(o.listingMaxAgeMs !== undefined ? { maxAgeMs: o.listingMaxAgeMs } : {}),
+          ...(o.now ? { now: o.now } : {}),
+        }),
+      };
+      this.#accounts.set(id, found);
+    }
+    return found;
   }
 }
 

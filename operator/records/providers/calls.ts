@@ -63,12 +63,12 @@ export class ProviderCalls {
       return await listings.read(site.operation, site.zone ?? '', load, signal);
     } catch (err) {
       if (signal?.aborted !== true) throw err;
-      const fault: ProviderFault = {
-        kind: 'aborted',
-        code: 'Aborted',
-        message: abortMessage(signal),
-      };
-      throw providerError(fault, { provider: this.#opts.provider, ...site }, err, this.#opts);
+      throw providerError(
+        abortedFault(signal),
+        { provider: this.#opts.provider, ...site },
+        err,
+        this.#opts,
+      );
     }
   }
 
@@ -118,18 +118,17 @@ export class ProviderCalls {
       );
     } catch (err) {
       // An abort while waiting for the limiter or a backoff never reached the API.
-      const fault: ProviderFault =
-        signal?.aborted === true
-          ? { kind: 'aborted', code: 'Aborted', message: abortMessage(signal) }
-          : (last ?? classify(err));
+      const fault = signal?.aborted === true ? abortedFault(signal) : (last ?? classify(err));
       throw providerError(fault, { provider, ...site }, err, this.#opts);
     }
   }
 }
 
-export function abortMessage(signal: AbortSignal): string {
+/** The fault of a call its caller gave up on (the signal's reason, if it is an Error). */
+function abortedFault(signal: AbortSignal): ProviderFault {
   const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason.message : 'the call was aborted';
+  const message = reason instanceof Error ? reason.message : 'the call was aborted';
+  return { kind: 'aborted', code: 'Aborted', message };
 }
 
 /**
