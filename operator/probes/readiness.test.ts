@@ -1,14 +1,19 @@
 import { ReadinessChecker, type ReadinessAnswer } from './readiness';
 
+/** The checker's defaults in these tests: checks only when asked (a long period). */
+const OPTIONS = {
+  port: 8181,
+  path: '/ready',
+  timeoutMs: 100,
+  periodMs: 60_000,
+  confirmApartMs: 100,
+} as const;
+
 describe('ReadinessChecker', () => {
   it("asks each pod at its own ready endpoint, else at the checker's default", async () => {
     const asked: string[] = [];
     const checker = new ReadinessChecker({
-      port: 8181,
-      path: '/ready',
-      timeoutMs: 100,
-      periodMs: 60_000,
-      confirmApartMs: 100,
+      ...OPTIONS,
       check: (url) => {
         asked.push(url);
         return Promise.resolve(true);
@@ -31,11 +36,7 @@ describe('ReadinessChecker', () => {
   it('a changed endpoint is checked afresh', async () => {
     const asked: string[] = [];
     const checker = new ReadinessChecker({
-      port: 8181,
-      path: '/ready',
-      timeoutMs: 100,
-      periodMs: 60_000,
-      confirmApartMs: 100,
+      ...OPTIONS,
       check: (url) => {
         asked.push(url);
         return Promise.resolve(false);
@@ -58,11 +59,7 @@ describe('ReadinessChecker: "not ready" is evidence about the pod, not our own s
     const changes: boolean[] = [];
     let asked = 0;
     const checker = new ReadinessChecker({
-      port: 8181,
-      path: '/ready',
-      timeoutMs: 100,
-      periodMs: 60_000,
-      confirmApartMs: 100,
+      ...OPTIONS,
       nowNs: () => nowNs,
       // The stall seen across the check in turn (the loop-lag monitor's answer).
       lag: { maxStallSince: () => stallMs[Math.max(0, asked - 1)] ?? 0 },
