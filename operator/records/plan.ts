@@ -138,7 +138,7 @@ export function sameRecord(desired: Endpoint, current: Endpoint): boolean {
   if (aliasD !== aliasC) return false;
   if (
     aliasD &&
-    desired.providerSpecific?.aliasHostedZoneId !== current.providerSpecific?.aliasHostedZoneId
+    desired.providerSpecific.aliasHostedZoneId !== current.providerSpecific?.aliasHostedZoneId
   ) {
     return false;
   }
@@ -159,16 +159,15 @@ function conflictDiagnostic(loser: Endpoint, winner: Endpoint, why: string): Dia
  */
 function shapeOf(ep: Endpoint): string {
   if (ep.providerSpecific?.alias === true) {
-    return `alias ${ep.providerSpecific.aliasHostedZoneId ?? ''} ${[...ep.targets].sort().join(' ')}`;
+    return `alias ${ep.providerSpecific.aliasHostedZoneId ?? ''} ${ep.targets.join(' ')}`;
   }
-  return ep.type === 'CNAME' ? `cname ${[...ep.targets].sort().join(' ')}` : 'plain';
+  return ep.type === 'CNAME' ? `cname ${ep.targets.join(' ')}` : 'plain';
 }
 
 /** One record set from candidates of one shape: every target, the lowest TTL, every source. */
 function mergeCandidates(group: readonly Candidate[]): Endpoint {
   const eps = group.map((c) => c.endpoint).sort((a, b) => compare(a.source ?? '', b.source ?? ''));
   const first = eps[0]!;
-  if (eps.length === 1) return first;
   const source = joinSources(eps.flatMap((e) => sourcesOf(e.source)));
   return {
     ...first,
@@ -193,7 +192,7 @@ function resolveSameKey(
   const held = candidates.find((c) => c.held);
   if (held !== undefined) {
     const holders = new Set(sourcesOf(held.endpoint.source));
-    for (const other of candidates.filter((c) => !c.held)) {
+    for (const other of candidates) {
       if (sourcesOf(other.endpoint.source).every((s) => holders.has(s))) continue;
       out.push(
         conflictDiagnostic(
@@ -219,14 +218,14 @@ function resolveSameKey(
   const isPublished = (group: readonly Candidate[]): boolean =>
     group.some((c) => sourcesOf(c.endpoint.source).some((s) => published.has(s)));
   const firstSource = (group: readonly Candidate[]): string =>
-    group.map((c) => c.endpoint.source ?? '').sort()[0] ?? '';
+    group.map((c) => c.endpoint.source ?? '').sort()[0]!;
   const ranked = [...groups.values()].sort(
     (a, b) =>
       Number(isPublished(b)) - Number(isPublished(a)) || compare(firstSource(a), firstSource(b)),
   );
   const winner = mergeCandidates(ranked[0]!);
   const winners = new Set(sourcesOf(winner.source));
-  for (const loser of ranked.slice(1).flat()) {
+  for (const loser of ranked.flat()) {
     if (sourcesOf(loser.endpoint.source).every((s) => winners.has(s))) continue;
     out.push(
       conflictDiagnostic(
@@ -246,15 +245,12 @@ function resolveSameName(
   ownerId: string,
   out: Diagnostic[],
 ): Candidate[] {
-  const hasCname = candidates.some((c) => c.endpoint.type === 'CNAME');
-  if (!hasCname || candidates.length === 1) return [...candidates];
+  if (candidates.length === 1) return [...candidates];
   const name = candidates[0]!.endpoint.name;
   const publishedTypes = (view.typesAtName.get(name) ?? []).filter(
     (t) => ownerOf(view, `${name}/${t}`) === ownerId,
   );
-  const held = candidates.find((c) => c.held);
-  const keepCname =
-    held !== undefined ? held.endpoint.type === 'CNAME' : publishedTypes.includes('CNAME');
+  const keepCname = publishedTypes.includes('CNAME');
   const winners = candidates.filter((c) => (c.endpoint.type === 'CNAME') === keepCname);
   const first = winners[0]!;
   for (const loser of candidates.filter((c) => !winners.includes(c))) {
@@ -275,8 +271,8 @@ function resolveDesired(
   view: RegistryView,
   out: Diagnostic[],
 ): Map<string, Candidate> {
-  const held = new Set(input.held ?? []);
-  const heldKinds = new Set(input.heldKinds ?? []);
+  const held = new Set(input.held);
+  const heldKinds = new Set(input.heldKinds);
   // `source` names one object or several ("Kind/namespace/name,..."): held if any of them is.
   const isHeld = (source: string | undefined): boolean =>
     sourcesOf(source).some((s) => held.has(s) || heldKinds.has(s.slice(0, s.indexOf('/'))));
@@ -331,31 +327,18 @@ const allowsUpdate = (policy: SyncPolicy): boolean => policy !== 'CreateOnly';
 const allowsDelete = (policy: SyncPolicy): boolean => policy === 'Sync';
 
 /** The owned records at this name whose type cannot live beside `type` (CNAME vs the rest). */
-function blockingRecords(
-  view: RegistryView,
-  name: string,
-  type: RecordType,
-  wanted: ReadonlyMap<string, Candidate>,
-): Endpoint[] {
+function blockingRecords(view: RegistryView, name: string, type: RecordType): Endpoint[] {
   const types = view.typesAtName.get(name) ?? [];
   return types
-    .filter((t) => t !== type && (t === 'CNAME' || type === 'CNAME'))
-    .filter((t) => !wanted.has(`${name}/${t}`))
-    .map((t) => view.records.get(`${name}/${t}`)!)
-    .filter((r) => r !== undefined);
+    .filter((t) => t === 'CNAME' || type === 'CNAME')
+    .map((t) => view.records.get(`${name}/${t}`)!);
 }
 
 function describeOwner(owner: string | undefined): string {
   return owner === undefined ? 'no owner (no dnsop ownership record)' : `owner "${owner}"`;
 }
 
-function planCreate(
-  input: PlanInput,
-  view: RegistryView,
-  want: Endpoint,
-  wanted: ReadonlyMap<string, Candidate>,
-  b: Builder,
-): void {
+function planCreate(input: PlanInput, view: RegistryView, want: Endpoint, b: Builder): void {
   const key = endpointKey(want);
   const txtOwner = ownerOf(view, key);
   if (txtOwner !== undefined && txtOwner !== input.ownerId) {
@@ -366,7 +349,7 @@ function planCreate(
     });
     return;
   }
-  const blocking = blockingRecords(view, want.name, want.type, wanted);
+  const blocking = blockingRecords(view, want.name, want.type);
   const foreign = blocking.filter((r) => ownerOf(view, endpointKey(r)) !== input.ownerId);
   if (foreign.length > 0 || (blocking.length > 0 && !allowsUpdate(input.policy))) {
     const r = foreign[0] ?? blocking[0]!;
@@ -401,32 +384,25 @@ function planCreate(
 }
 
 /** True when an ownership TXT already says what it would say for `want` (compared as parsed). */
-function ownershipCurrent(existing: OwnedTxt, want: Endpoint, ownerId: string): boolean {
+function ownershipCurrent(existing: OwnedTxt, want: Endpoint): boolean {
   return (
-    existing.ownership.owner === ownerId &&
     (existing.ownership.resource ?? '') ===
-      joinSources(sourcesOf(want.source).filter(isSafeOwnershipToken))
+    joinSources(sourcesOf(want.source).filter(isSafeOwnershipToken))
   );
 }
 
 function planTxtRefresh(input: PlanInput, existing: OwnedTxt, want: Endpoint, b: Builder): void {
-  if (!ownershipCurrent(existing, want, input.ownerId)) {
+  if (!ownershipCurrent(existing, want)) {
     b.updateOld.push(existing.txt);
     b.updateNew.push(ownershipRecord(want, input.ownerId));
   }
 }
 
-function planWanted(
-  input: PlanInput,
-  view: RegistryView,
-  want: Endpoint,
-  wanted: ReadonlyMap<string, Candidate>,
-  b: Builder,
-): void {
+function planWanted(input: PlanInput, view: RegistryView, want: Endpoint, b: Builder): void {
   const key = endpointKey(want);
   const current = view.records.get(key);
   if (current === undefined) {
-    if (canOwn(want.name, want.type)) planCreate(input, view, want, wanted, b);
+    if (canOwn(want.name, want.type)) planCreate(input, view, want, b);
     else
       b.diagnostics.push({
         object: want.source ?? '',
@@ -447,7 +423,7 @@ function planWanted(
   const stale = staleClaim(b.adoption, current);
   if (stale !== undefined) b.staleClaims.push(stale);
   const owned = view.ownership.get(key)!;
-  if (sameRecord(want, current) && ownershipCurrent(owned, want, input.ownerId)) {
+  if (sameRecord(want, current) && ownershipCurrent(owned, want)) {
     b.inSync++;
     return;
   }
@@ -497,13 +473,11 @@ function planAdoptions(input: PlanInput, b: Builder): Adoption[] {
   b.delete.push(...settled.removals.delete);
   b.updateOld.push(...settled.removals.updateOld);
   b.updateNew.push(...settled.removals.updateNew);
-  return settled.adopted
-    .map((a) => ({
-      record: a.want,
-      current: a.current,
-      from: `external-dns owner ${a.claim.owner}`,
-    }))
-    .sort((x, y) => compare(endpointKey(x.record), endpointKey(y.record)));
+  return settled.adopted.map((a) => ({
+    record: a.want,
+    current: a.current,
+    from: `external-dns owner ${a.claim.owner}`,
+  }));
 }
 
 function recordsOnly(list: readonly Endpoint[]): number {
@@ -543,7 +517,7 @@ function deleteGuardMessage(input: PlanInput, deletes: number, owned: number): s
   const base = owned + recent;
   if (total === 1 && input.maxDeletePercent > 0) return undefined;
   if (total * 100 <= input.maxDeletePercent * base) return undefined;
-  const percent = base === 0 ? 100 : Math.round((total * 100) / base);
+  const percent = Math.round((total * 100) / base);
   const window = recent > 0 ? ` (${deletes} now + ${recent} already deleted in the last hour)` : '';
   return `refusing to delete ${total} of ${base} owned records within an hour${window}: ${percent}% > maxDeletePercent ${input.maxDeletePercent}%; raise spec.maxDeletePercent if this is intended, or wait for earlier deletions to leave the one-hour window`;
 }
@@ -567,7 +541,7 @@ export function planChanges(input: PlanInput): Plan {
     staleClaims: [],
   };
   const ordered = [...wanted.keys()].sort();
-  for (const key of ordered) planWanted(input, view, wanted.get(key)!.endpoint, wanted, b);
+  for (const key of ordered) planWanted(input, view, wanted.get(key)!.endpoint, b);
   planUnwanted(input, view, wanted, b);
   const adopted = planAdoptions(input, b);
 
