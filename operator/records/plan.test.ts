@@ -982,6 +982,30 @@ describe('planChanges: what a user sees at the edges', () => {
     expect(result.diagnostics.map((d) => d.object)).toEqual(['Service/shop/a', 'Service/shop/b']);
   });
 
+  it('one alias wanted by two objects that disagree on target health: the object first by name decides, in whatever order they come', () => {
+    const lb = (source: string, evaluateTargetHealth: boolean): Endpoint => ({
+      ...alias('lb-1.example.net', undefined, source),
+      providerSpecific: { alias: true, aliasHostedZoneId: 'Z35SXDOTRQ7X7K', evaluateTargetHealth },
+    });
+    const wants = [lb('Service/shop/b', false), lb('Service/shop/a', true)];
+    const created = (desired: Endpoint[]): Endpoint | undefined =>
+      plan({ desired }).changes.create.find((e) => e.type === 'A');
+    expect(created(wants)?.providerSpecific?.evaluateTargetHealth).toBe(true);
+    expect(created([...wants].reverse())).toEqual(created(wants));
+  });
+
+  it('an object reference the ownership record cannot carry is left out of it, and the next sync changes nothing', () => {
+    for (const source of ['Service/shop/bad name', 'Service/shop/app,Service/shop/bad"name']) {
+      const desired = [a('app.example.com', ['10.0.0.1'], source)];
+      const first = plan({ desired });
+      const txt = first.changes.create.find((e) => e.type === 'TXT');
+      expect(txt?.targets.join(' ')).not.toContain('bad');
+      const second = plan({ desired, current: apply([], first.changes) });
+      expect(summary(second.changes)).toEqual(nothing);
+      expect(second.inSync).toBe(1);
+    }
+  });
+
   describe('guards, as a user reads them', () => {
     const four = ['a', 'b', 'c', 'd'].flatMap((n) =>
       published(a(`${n}.example.com`, ['10.0.0.1'])),
