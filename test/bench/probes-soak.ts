@@ -170,6 +170,23 @@ export async function benchProbesSoak(): Promise<void> {
       remediation: { mode: 'Evict', cooldown: '0s', maxEvictionsPerHour: 60, minReadyPods: 1 },
     });
     const events = new MemoryEventSink();
+    /** When each Event was emitted (performance.now), to place the Failing ones in the soak. */
+    const emittedAt: number[] = [];
+    const emit = events.emit.bind(events);
+    /** Per Event: how many other targets were in a failure run then, and this run's age (ms). */
+    const context: string[] = [];
+    events.emit = (event) => {
+      emittedAt.push(performance.now());
+      const entries = runtime?.engine.entries() ?? [];
+      const self = entries.find((e) => e.identity.address === event.aggregateBy);
+      const others = entries.filter((e) => e !== self && e.window.consecutiveFailures > 0).length;
+      const age =
+        self?.runFirstSentAtNs === undefined
+          ? NaN
+          : Number(process.hrtime.bigint() - self.runFirstSentAtNs) / 1e6;
+      context.push(`${others} others in a run, run age ${age.toFixed(0)} ms`);
+      emit(event);
+    };
     const eviction = new CountingEviction();
     let live: DNSProbe = {
       apiVersion: 'dnsop.io/v1alpha1',
@@ -281,6 +298,13 @@ export async function benchProbesSoak(): Promise<void> {
     kill(children);
     const stats = engine.scheduler.stats;
     const newEvents = events.events.slice(eventsBefore);
+    const failingAt = newEvents
+      .map((e, i) => ({
+        e,
+        at: (emittedAt[eventsBefore + i]! - start) / 1000,
+        why: context[eventsBefore + i]!,
+      }))
+      .filter(({ e }) => e.reason === 'TargetFailing');
     const count = (reason: string): number => newEvents.filter((e) => e.reason === reason).length;
     const sent = stats.sent - sentBefore;
     const gcs = gcAfter.reduce((a, b) => a + b, 0) - gcBefore.reduce((a, b) => a + b, 0);
@@ -314,6 +338,8 @@ export async function benchProbesSoak(): Promise<void> {
       `  => Failing ${count('TargetFailing')} (target-samples in Failing ${failingSeen}), evictions ${eviction.calls}, ` +
         `Degraded ${count('TargetDegraded')}, status writes ${runtime.statusWrites}`,
     );
+    for (const { e, at, why } of failingAt.slice(0, 40))
+      console.log(`    Failing at ${at.toFixed(2)} s: ${e.aggregateBy} (${why})`);
   } finally {
     kill(children);
     process.off('exit', stopChildren);
