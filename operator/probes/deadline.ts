@@ -33,6 +33,9 @@ export interface DeadlineLimits {
 export class AdaptiveDeadline {
   readonly #timeoutMs: number;
   readonly #limits: DeadlineLimits;
+  readonly #groupSize: number;
+  #groupMax = 0;
+  #inGroup = 0;
   readonly #ring: Float64Array;
   readonly #sorted: Float64Array;
   #next = 0;
@@ -40,9 +43,16 @@ export class AdaptiveDeadline {
   #sinceRecompute = 0;
   #ms: number;
 
-  constructor(timeoutMs: number, limits: DeadlineLimits = DEADLINE_LIMITS) {
+  /**
+   * `groupSize`: the target's answers per interval (its queries). One sample is kept per group, its
+   * largest RTT, so the samples span the same time (`samples` intervals) whatever the number of
+   * queries: with 25 queries 128 single answers would be half a second of memory, and the deadline
+   * would forget a stall as soon as it ended.
+   */
+  constructor(timeoutMs: number, limits: DeadlineLimits = DEADLINE_LIMITS, groupSize = 1) {
     this.#timeoutMs = timeoutMs;
     this.#limits = limits;
+    this.#groupSize = Math.max(1, groupSize);
     this.#ring = new Float64Array(limits.samples);
     this.#sorted = new Float64Array(limits.samples);
     this.#ms = timeoutMs;
@@ -58,8 +68,21 @@ export class AdaptiveDeadline {
     return this.#count;
   }
 
-  /** One RTT of an answer (on time or late) whose timing event-loop lag did not distort. */
+  /**
+   * One RTT of an answer (on time or late) whose timing event-loop lag did not distort. A sample
+   * that would raise the deadline closes its group at once.
+   */
   observe(rttMs: number): void {
+    if (rttMs > this.#groupMax) this.#groupMax = rttMs;
+    this.#inGroup++;
+    if (this.#inGroup < this.#groupSize && rttMs * this.#limits.factor <= this.#ms) return;
+    const sample = this.#groupMax;
+    this.#groupMax = 0;
+    this.#inGroup = 0;
+    this.#keep(sample);
+  }
+
+  #keep(rttMs: number): void {
     this.#ring[this.#next] = rttMs;
     this.#next = (this.#next + 1) % this.#ring.length;
     if (this.#count < this.#ring.length) this.#count++;

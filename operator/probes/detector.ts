@@ -203,7 +203,16 @@ export class TargetWindow {
     outcome: ProbeOutcome,
     rttMs: number,
     atMs: number,
-    flags: { readonly rttUsable: boolean; readonly expectNx: boolean; readonly detail?: string },
+    flags: {
+      readonly rttUsable: boolean;
+      readonly expectNx: boolean;
+      readonly detail?: string;
+      /**
+       * A timeout whose run does not yet show enough silence to latch Failing (the engine's
+       * judgement: too little time covered, see ProbeEngine); it still counts in the run.
+       */
+      readonly silenceShort?: boolean;
+    },
   ): void {
     this.#observed = true;
     this.#probes++;
@@ -221,7 +230,7 @@ export class TargetWindow {
       this.#streams[query]!++;
       this.#lastError = flags.detail ?? outcome;
     }
-    this.#latch();
+    this.#latch(flags.silenceShort === true);
     this.#short.add(atMs, F_TOTAL, 1);
     this.#answer(outcome, rttMs, atMs, flags);
   }
@@ -263,11 +272,12 @@ export class TargetWindow {
     this.#answer(outcome, rttMs, atMs, { ...flags, rttUsable: flags.rttUsable && !this.#failing });
   }
 
-  /** Sets or clears the Failing latch after a result. */
-  #latch(): void {
+  /** Sets or clears the Failing latch after a result (`held`: a run too short in time to set it). */
+  #latch(held = false): void {
     const run = this.consecutiveFailures;
     const th = this.#thresholds;
     if (run >= th.consecutiveFailures) {
+      if (held && !this.#failing) return;
       if (!this.#failing) this.#failingSinceMs = this.#runStartedAtMs;
       this.#failing = true;
       this.#failingRun = Math.max(this.#failingRun, run);

@@ -19,7 +19,9 @@ type Slot = ProbeSlot<TargetEntry>;
 class VirtualServer implements ProbeSender<Slot> {
   rttMs = 0.5;
   hung = false;
-  readonly sent: { at: number; deadlineMs: number }[] = [];
+  /** Targets (keys) that are hung while the others answer. */
+  readonly hungTargets = new Set<string>();
+  readonly sent: { at: number; deadlineMs: number; target: string }[] = [];
   #events: { at: number; fire: () => void }[] = [];
   constructor(
     readonly now: () => number,
@@ -27,7 +29,7 @@ class VirtualServer implements ProbeSender<Slot> {
   ) {}
 
   query(
-    _target: ProbeTarget,
+    target: ProbeTarget,
     _query: PreparedQuery,
     deadline: ProbeDeadline,
     _t: 'udp' | 'tcp',
@@ -36,7 +38,7 @@ class VirtualServer implements ProbeSender<Slot> {
     const at = this.now();
     const ms = typeof deadline === 'number' ? deadline : deadline.ms;
     const hardMs = typeof deadline === 'number' ? deadline : deadline.hardMs;
-    this.sent.push({ at, deadlineMs: ms });
+    this.sent.push({ at, deadlineMs: ms, target: target.key });
     const base = { answers: 1, tcp: false, timerLateMs: 0, sentAtNs: BigInt(Math.round(at * 1e6)) };
     const result = (outcome: ProbeResult['outcome'], rttMs: number, late = false): ProbeResult => ({
       ...base,
@@ -45,7 +47,7 @@ class VirtualServer implements ProbeSender<Slot> {
       deadlineMs: ms,
       ...(late ? { late: true as const } : {}),
     });
-    if (this.hung) {
+    if (this.hung || this.hungTargets.has(target.key)) {
       this.#at(at + ms, () => this.onResult(slot, result('timeout', ms)));
       this.#held.push({ at, hardMs, slot, ms });
       return;
@@ -111,11 +113,13 @@ function seeded(seed: number): () => number {
 beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
 
-function setup(spec: PartialSpec = {}, seed = 7, lag: LagSource = NO_LAG) {
+function setup(spec: PartialSpec = {}, seed = 7, lag: LagSource = NO_LAG, pods = 1) {
   let ms = 0;
   const now = (): number => ms;
   let server!: VirtualServer;
   const changes: { at: number; change: TargetChange }[] = [];
+  /** When each assessment ran. */
+  const assessedAt: number[] = [];
   const engine = new ProbeEngine({
     settings: probeSettings({
       queries: [{ name: 'kubernetes.default.svc.cluster.local' }],
@@ -126,11 +130,16 @@ function setup(spec: PartialSpec = {}, seed = 7, lag: LagSource = NO_LAG) {
     random: seeded(seed),
     sender: (onResult) => (server = new VirtualServer(now, onResult)),
     onAssessment: (_a, cs) => {
+      assessedAt.push(ms);
       for (const change of cs) changes.push({ at: ms, change });
     },
   });
-  const target = makeTarget('10.244.0.7', 53);
-  engine.setTargets([{ target, identity: { key: target.key, address: target.key, kind: 'Pod' } }]);
+  engine.setTargets(
+    Array.from({ length: pods }, (_, i) => {
+      const target = makeTarget(`10.244.0.${7 + i}`, 53);
+      return { target, identity: { key: target.key, address: target.key, kind: 'Pod' as const } };
+    }),
+  );
   engine.start();
   /** Advances the virtual clock `n` ms, 0.25 ms at a time (RTTs are sub-millisecond). */
   const run = (n: number): void => {
@@ -142,7 +151,7 @@ function setup(spec: PartialSpec = {}, seed = 7, lag: LagSource = NO_LAG) {
   };
   const stateAt = (state: string, after: number): number | undefined =>
     changes.find((c) => c.at >= after && c.change.to === state)?.at;
-  return { engine, run, server: () => server, changes, stateAt, now };
+  return { engine, run, server: () => server, changes, stateAt, now, assessedAt };
 }
 
 describe('ProbeEngine speed (adaptive deadlines, confirmation probes)', () => {
@@ -304,6 +313,70 @@ describe('ProbeEngine speed (adaptive deadlines, confirmation probes)', () => {
     // Three on-time answers, one per interval: at least two intervals after the resume.
     expect(left! - resumedAt).toBeGreaterThanOrEqual(2 * 98);
     engine.stop();
+  });
+
+  it('assesses at once when another pod answers after one began Failing, not at the next tick', () => {
+    const { engine, run, server, stateAt, now, assessedAt } = setup({}, 3, NO_LAG, 2);
+    run(2000);
+    const [hung, other] = engine.entries().map((e) => e.target.key);
+    const hungAt = now();
+    server().hungTargets.add(hung!);
+    run(300);
+    const failingAt = stateAt('Failing', hungAt)!;
+    // The other pod's first answer after that (sent after it, answered 0.5 ms later).
+    const asked = server().sent.find((s) => s.target === other && s.at > failingAt)!;
+    const answeredAt = asked.at + 0.5;
+    expect(assessedAt.some((t) => t >= answeredAt && t <= answeredAt + 0.5)).toBe(true);
+    // Once per pod and episode, not at probe rate: after it, only the 100 ms ticks.
+    const extra = assessedAt.filter((t) => t > answeredAt + 0.5 && t % 100 !== 0);
+    expect(extra).toEqual([]);
+    engine.stop();
+  });
+
+  describe('with many queries (probes milliseconds apart)', () => {
+    const many = { queries: Array.from({ length: 25 }, (_, i) => ({ name: `q${i}.soak.test` })) };
+
+    it('a stall shorter than three deadlines is one silence, never Failing; a hang is Failing at three', () => {
+      const { engine, run, server, now, stateAt } = setup(many);
+      run(3000);
+      const d = engine.entries()[0]!.deadline.ms;
+      expect(d).toBe(DEADLINE_LIMITS.floorMs);
+      // A stall of two deadlines less a millisecond: the probes sent in its first half (three,
+      // 4 ms apart) time out, those sent later are answered in time when it ends.
+      const stallAt = now();
+      const confirmationsBefore = engine.scheduler.stats.confirmations;
+      server().hung = true;
+      run(2 * d - 1);
+      server().hung = false;
+      server().releaseHeld(now());
+      run(1000);
+      expect(engine.scheduler.stats.confirmations - confirmationsBefore).toBeGreaterThanOrEqual(3);
+      expect(stateAt('Failing', stallAt)).toBeUndefined();
+      // The stall's late answers taught the deadline; a hang is Failing after three of them.
+      const d2 = engine.entries()[0]!.deadline.ms;
+      const hungAt = now();
+      server().hung = true;
+      run(400);
+      // The next probe goes within 4 ms; Failing once a timeout covers three deadlines of
+      // silence from that probe's send, not one deadline and the 8 ms two more probes took.
+      const failingAt = stateAt('Failing', hungAt)! - hungAt;
+      expect(failingAt).toBeGreaterThanOrEqual(3 * d2);
+      expect(failingAt).toBeLessThanOrEqual(4 + 3 * d2 + 1);
+      engine.stop();
+    });
+
+    it("the deadline remembers 128 intervals of the target's worst RTTs, not 128 answers", () => {
+      const { engine, run, server } = setup(many);
+      run(3000);
+      // Two slow intervals (every query answered in 20 ms), then fast again for 3 s: 750 answers,
+      // 30 intervals. The two stragglers still set the deadline.
+      server().rttMs = 20;
+      run(200);
+      server().rttMs = 0.5;
+      run(3000);
+      expect(engine.entries()[0]!.deadline.ms).toBeGreaterThanOrEqual(3 * 20);
+      engine.stop();
+    });
   });
 
   it('uses the timeout as the deadline until a target has answered once', () => {

@@ -20,7 +20,7 @@ import {
   type TargetIdentity,
   type TargetState,
 } from './detector';
-import { AdaptiveDeadline } from './deadline';
+import { AdaptiveDeadline, DEADLINE_LIMITS } from './deadline';
 import { serverRttMs, type LagSource } from './loop-lag';
 import type { PreparedQuery } from './query';
 import { Resolver, type ProbeResult, type ProbeTarget } from './resolver';
@@ -46,6 +46,13 @@ export class TargetEntry {
   failing = false;
   /** The send time of the first probe of the current failure run. */
   runFirstSentAtNs: bigint | undefined;
+  /** The deadline the first probe of the current failure run had, ms. */
+  runFirstDeadlineMs = 0;
+  /**
+   * The engine's Failing episode this target last answered in (see ProbeEngine.#noteAnswered);
+   * -1 until its first answer, which is news too (Unknown -> Healthy).
+   */
+  answeredInEpisode = -1;
   /** Failures in a row not counted (lag) and asked again at once. */
   uncountedRetries = 0;
   /** Send times of counted timeouts whose late answer would still count. */
@@ -117,6 +124,8 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #running = false;
+  /** Bumped whenever a target enters Failing: a new question "have the others answered since?". */
+  #episode = 0;
 
   constructor(options: EngineOptions) {
     this.settings = options.settings;
@@ -182,7 +191,11 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
           t.target,
           t.identity,
           new TargetWindow(t.identity, this.settings.queries.length, this.settings.thresholds),
-          new AdaptiveDeadline(this.settings.timeoutMs),
+          new AdaptiveDeadline(
+            this.settings.timeoutMs,
+            DEADLINE_LIMITS,
+            this.settings.queries.length,
+          ),
         ),
       );
     }
@@ -223,10 +236,16 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
     const before = window.consecutiveFailures;
     const wasFailing = window.failing;
     const rtt = serverRttMs(result.rttMs, stallMs);
+    if (before === 0 && result.outcome !== 'success') {
+      entry.runFirstSentAtNs = result.sentAtNs;
+      entry.runFirstDeadlineMs = this.deadlineOf(result);
+    }
+    const silenceShort = result.outcome === 'timeout' && this.#silenceShort(entry, result);
     window.observe(slot.queryIndex, result.outcome, rtt ?? result.rttMs, this.#now(), {
       rttUsable: rtt !== undefined,
       expectNx: slot.query.expectRcode === 'NXDOMAIN',
       ...(result.detail !== undefined ? { detail: result.detail } : {}),
+      ...(silenceShort ? { silenceShort } : {}),
     });
     // Not while Failing: the first answers after a hang come from the backlog it left.
     if (
@@ -237,17 +256,37 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
     )
       entry.deadline.observe(rtt);
     this.#noteFailing(entry);
-    if (result.outcome === 'success') return false;
-    if (result.outcome === 'timeout') entry.awaitLate(result.sentAtNs);
-    if (before === 0) {
-      entry.runFirstSentAtNs = result.sentAtNs;
-      this.#options.onSuspect?.(entry);
+    if (result.outcome === 'success') {
+      this.#noteAnswered(entry);
+      return false;
     }
+    if (result.outcome === 'timeout') entry.awaitLate(result.sentAtNs);
+    if (before === 0) this.#options.onSuspect?.(entry);
     return (
       this.settings.adaptiveTimeout &&
       !window.failing &&
-      window.consecutiveFailures < this.settings.thresholds.consecutiveFailures
+      (silenceShort || window.consecutiveFailures < this.settings.thresholds.consecutiveFailures)
     );
+  }
+
+  /** The deadline a probe had, ms. */
+  deadlineOf(result: ProbeResult): number {
+    return result.deadlineMs ?? this.settings.timeoutMs;
+  }
+
+  /**
+   * Timeouts are evidence of a hung server only as far as they cover time: `threshold` probes that
+   * were all out during one short stall (several queries, sent milliseconds apart) show one
+   * silence of about one deadline, not `threshold` of them. A run of timeouts is short while the
+   * silence it shows, from the send of its first probe to the deadline of this one, is under
+   * `threshold` deadlines of that first probe: what one query's run with confirmations shows
+   * (each confirmation is sent at the previous deadline), so one query is not slowed down.
+   */
+  #silenceShort(entry: TargetEntry, result: ProbeResult): boolean {
+    const first = entry.runFirstSentAtNs;
+    if (first === undefined) return false;
+    const coveredMs = Number(result.sentAtNs - first) / 1e6 + this.deadlineOf(result);
+    return coveredMs < this.settings.thresholds.consecutiveFailures * entry.runFirstDeadlineMs;
   }
 
   onLateResult(slot: ProbeSlot<TargetEntry>, result: ProbeResult, stallMs: number): void {
@@ -296,8 +335,21 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
     const failing = entry.window.failing;
     if (failing !== entry.failing) {
       entry.failing = failing;
+      if (failing) this.#episode++;
       this.#immediate ??= setImmediate(this.#assessSoon);
     }
+  }
+
+  /**
+   * Assesses at once when a target answers for the first time, or since another entered Failing:
+   * that the others still answer is evidence remediation waits for (a failure of one pod, not
+   * the first sign of one every pod is about to show), and it should not wait for the next tick.
+   * At most one assessment per target and Failing episode, so not at probe rate.
+   */
+  #noteAnswered(entry: TargetEntry): void {
+    if (entry.answeredInEpisode === this.#episode) return;
+    entry.answeredInEpisode = this.#episode;
+    this.#immediate ??= setImmediate(this.#assessSoon);
   }
 
   readonly #assessSoon = (): void => {

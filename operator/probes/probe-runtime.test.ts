@@ -235,6 +235,18 @@ describe('ProbeRuntime on loopback', () => {
     expect(events.events.map((e) => e.reason)).toContain('RemediationEvictionInProgress');
   });
 
+  it('evicts the moment the failure has settled, not at the next periodic assessment', async () => {
+    // No periodic assessment at all: what triggers one is a state change, a readiness change, a
+    // pod answering since another began failing, and a candidate's failure having settled. Here
+    // the last is the settling (a 300 ms timeout; the ready endpoint says 503 at once).
+    start({ timeout: '300ms' }, { assessEveryMs: 3_600_000 });
+    await until('Healthy status', () => condition('Healthy') === 'True/AllTargetsHealthy');
+    pods[2]!.healthy = false;
+    pods[2]!.dns.set({ kind: 'drop' });
+    await until('an eviction', () => eviction.calls.length > 0);
+    expect(eviction.calls[0]).toMatchObject({ name: 'coredns-c' });
+  });
+
   it('reports a PDB refusal (429) in status and Events, and does not hammer the API', async () => {
     eviction.answer = {
       kind: 'blocked',

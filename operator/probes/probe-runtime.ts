@@ -80,6 +80,8 @@ export interface ProbeRuntimeOptions {
   readonly statusPeriodMs?: number;
   /** Replaces the HTTP readiness check (tests). */
   readonly readinessCheck?: (url: string, timeoutMs: number) => Promise<ReadinessAnswer>;
+  /** The engine's periodic assessment, ms (default 100; tests lengthen it). */
+  readonly assessEveryMs?: number;
 }
 
 export class ProbeRuntime {
@@ -97,6 +99,8 @@ export class ProbeRuntime {
   #lastDecision = '';
   #retryAtMs: number | undefined;
   #evicting = false;
+  /** Assesses again when a candidate's failure has settled (#reassessWhenSettled). */
+  #settleTimer: NodeJS.Timeout | undefined;
   #rem: RemediationStatus;
   #verdictKey = 'Unknown/Starting';
   #writtenSig = '';
@@ -132,7 +136,8 @@ export class ProbeRuntime {
       // A hung pod accepts the connection and never answers: "not ready" is this timeout, seen
       // twice a probe interval apart with our own loop not stalled (readiness.ts).
       timeoutMs: Math.min(1000, Math.max(100, o.settings.timeoutMs)),
-      confirmApartMs: o.settings.intervalMs,
+      adaptive: o.settings.adaptiveTimeout,
+      confirmApartMs: o.settings.intervalMs / 2,
       lag: o.lag,
       ...(o.readinessCheck !== undefined ? { check: o.readinessCheck } : {}),
       periodMs: 1000,
@@ -147,6 +152,7 @@ export class ProbeRuntime {
       observer: this.#metrics,
       readiness: () => this.#readiness.snapshot(),
       onAssessment: (a, changes) => this.#onAssessment(a, changes),
+      ...(o.assessEveryMs !== undefined ? { assessEveryMs: o.assessEveryMs } : {}),
       // A pod's first failure: ask its ready endpoint now, while the confirmations run.
       onSuspect: (entry) => {
         if (entry.identity.kind === 'Pod') this.#readiness.checkNow(entry.target.key);
@@ -178,6 +184,8 @@ export class ProbeRuntime {
     this.#stopped = true;
     this.#engine.stop();
     this.#readiness.stop();
+    clearTimeout(this.#settleTimer);
+    this.#settleTimer = undefined;
     if (clearMetrics) this.#metrics.clear();
   }
 
@@ -299,17 +307,19 @@ export class ProbeRuntime {
       const facts = this.#o.podFacts(name);
       if (facts !== undefined) pods.set(name, facts);
     }
+    const settle = {
+      hungMs: this.#o.settings.timeoutMs,
+      answeringMs: this.#o.settings.intervalMs * this.#o.settings.thresholds.consecutiveFailures,
+    };
     const decision = decideRemediation({
       settings: this.#o.settings.remediation,
       assessment: a,
       pods,
       history: this.#history,
       nowMs: now,
-      settle: {
-        hungMs: this.#o.settings.timeoutMs,
-        answeringMs: this.#o.settings.intervalMs * this.#o.settings.thresholds.consecutiveFailures,
-      },
+      settle,
     });
+    if (decision.kind === 'none') this.#reassessWhenSettled(a, settle);
     const key = decisionKey(decision);
     const retry =
       decision.kind === 'evict' && this.#retryAtMs !== undefined && now >= this.#retryAtMs;
@@ -318,6 +328,27 @@ export class ProbeRuntime {
     this.#retryAtMs = undefined;
     this.#record(decision);
     if (decision.kind === 'evict') void this.#evict(decision);
+  }
+
+  /**
+   * A candidate (Failing, not ready) whose failure is still settling is assessed again the moment
+   * it has settled, not at the next tick: the tick would add up to its period to an eviction.
+   */
+  #reassessWhenSettled(a: Assessment, settle: { hungMs: number; answeringMs: number }): void {
+    if (this.#settleTimer !== undefined) return;
+    let wait = Infinity;
+    for (const t of a.targets) {
+      if (t.state !== 'Failing' || t.ready !== false || t.failingForMs === undefined) continue;
+      const left =
+        (t.lastError === 'timeout' ? settle.hungMs : settle.answeringMs) - t.failingForMs;
+      if (left > 0 && left < wait) wait = left;
+    }
+    if (wait === Infinity) return;
+    this.#settleTimer = setTimeout(() => {
+      this.#settleTimer = undefined;
+      if (!this.#stopped) this.#engine.assessNow();
+    }, Math.ceil(wait));
+    this.#settleTimer.unref();
   }
 
   /** The audit line, Event, counter and status for a new decision. */

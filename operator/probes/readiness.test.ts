@@ -115,3 +115,61 @@ describe('ReadinessChecker: "not ready" is evidence about the pod, not our own s
     expect(changes).toEqual([true, false]);
   });
 });
+
+describe('ReadinessChecker: adaptive deadline', () => {
+  /** Checks on a fake clock: each takes `rttMs` (an answer) or its whole deadline (`hung`). */
+  function rig(confirmApartMs: number) {
+    let nowNs = 0n;
+    const state = { rttMs: 5, hung: false };
+    const deadlines: number[] = [];
+    const changes: boolean[] = [];
+    const checker = new ReadinessChecker({
+      ...OPTIONS,
+      adaptive: true,
+      confirmApartMs,
+      nowNs: () => nowNs,
+      onChange: (_key, ready) => changes.push(ready),
+      check: (_url, timeoutMs) => {
+        deadlines.push(timeoutMs);
+        nowNs += BigInt(Math.round((state.hung ? timeoutMs : state.rttMs) * 1e6));
+        return Promise.resolve(state.hung ? 'timeout' : true);
+      },
+    });
+    checker.setTargets([{ key: 'a', address: '10.0.0.1' }]);
+    checker.start();
+    const ask = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) {
+        checker.checkNow('a');
+        for (let j = 0; j < 20; j++) await new Promise((r) => setImmediate(r));
+      }
+    };
+    return { checker, state, deadlines, changes, ask };
+  }
+
+  it("each check's deadline is 3 x the p99 of the pod's answers, never below 20 ms nor above the timeout", async () => {
+    const { checker, state, deadlines, ask } = rig(50);
+    await ask(8);
+    expect(deadlines[0]).toBe(100); // nothing learnt yet
+    expect(deadlines.at(-1)).toBe(20); // 3 x 5 ms is under the floor
+    state.rttMs = 30;
+    await ask(8);
+    expect(deadlines.at(-1)).toBe(90);
+    state.rttMs = 60;
+    await ask(8);
+    expect(deadlines.at(-1)).toBe(100);
+    checker.stop();
+  });
+
+  it('a hung pod is not ready once checks at its short deadline went unanswered confirmApart apart', async () => {
+    const { checker, state, deadlines, changes, ask } = rig(50);
+    await ask(8);
+    const before = deadlines.length;
+    state.hung = true;
+    await ask(1);
+    // 20 ms checks asked back to back: the one begun 60 ms after the first (>= 50) decides.
+    expect(deadlines.slice(before)).toEqual([20, 20, 20, 20]);
+    expect(checker.get('a')).toBe(false);
+    expect(changes).toEqual([true, false]);
+    checker.stop();
+  });
+});

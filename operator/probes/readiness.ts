@@ -10,7 +10,21 @@
  * I/O, so it lives here and feeds the pure detector through `snapshot()`.
  */
 import http from 'node:http';
-import { NO_LAG, type LagSource } from './loop-lag';
+import { AdaptiveDeadline, type DeadlineLimits } from './deadline';
+import { NO_LAG, serverRttMs, type LagSource } from './loop-lag';
+
+/**
+ * The ready endpoint's own deadline when `adaptive`: like a probe's (deadline.ts), learnt from the
+ * pod's answers to its checks (one a second), 3 x the p99 of the last 32, never below 20 ms (a
+ * check opens a TCP connection), never above `timeoutMs`.
+ */
+export const READINESS_DEADLINE_LIMITS: DeadlineLimits = Object.freeze({
+  floorMs: 20,
+  quantile: 0.99,
+  factor: 3,
+  samples: 32,
+  recomputeEvery: 4,
+});
 
 /** What one check saw: 200 (true), another answer or a refused connection (false), no answer. */
 export type ReadinessAnswer = boolean | 'timeout';
@@ -28,8 +42,10 @@ export interface ReadinessTarget {
 export interface ReadinessOptions {
   readonly port: number;
   readonly path: string;
-  /** Hard deadline per check. */
+  /** Hard deadline per check (the upper bound of the adaptive one). */
   readonly timeoutMs: number;
+  /** Each pod's deadline learnt from its answers (READINESS_DEADLINE_LIMITS). Default false. */
+  readonly adaptive?: boolean;
   /** Each pod is checked this often (and at once on `checkNow`). */
   readonly periodMs: number;
   /** Two unanswered checks must begin at least this far apart to call a pod not ready. */
@@ -51,6 +67,8 @@ interface Entry {
   again: boolean;
   /** When the first check of the current run of unanswered ones began (hrtime ns). */
   unansweredSinceNs: bigint | undefined;
+  /** The pod's own deadline (adaptive only). */
+  readonly deadline: AdaptiveDeadline | undefined;
 }
 
 export class ReadinessChecker {
@@ -91,6 +109,10 @@ export class ReadinessChecker {
         inFlight: false,
         again: false,
         unansweredSinceNs: undefined,
+        deadline:
+          this.#options.adaptive === true
+            ? new AdaptiveDeadline(this.#options.timeoutMs, READINESS_DEADLINE_LIMITS)
+            : undefined,
       });
       if (!this.#stopped) this.checkNow(key);
     }
@@ -124,12 +146,20 @@ export class ReadinessChecker {
     const { address, port = this.#options.port, path = this.#options.path } = entry.target;
     const url = `http://${hostOf(address)}:${port}${path}`;
     const startedNs = this.#nowNs();
-    void this.#check(url, this.#options.timeoutMs)
+    const timeoutMs = entry.deadline?.ms ?? this.#options.timeoutMs;
+    void this.#check(url, timeoutMs)
       .catch((): ReadinessAnswer => false)
       .then((answer) => {
         entry.inFlight = false;
         if (this.#entries.get(key) !== entry) return;
-        const ready = this.#verdict(entry, answer, startedNs);
+        if (answer !== 'timeout' && entry.deadline !== undefined) {
+          const rtt = serverRttMs(
+            Number(this.#nowNs() - startedNs) / 1e6,
+            this.#lag.maxStallSince(startedNs),
+          );
+          if (rtt !== undefined) entry.deadline.observe(rtt);
+        }
+        const ready = this.#verdict(entry, answer, startedNs, timeoutMs);
         if (ready === 'confirm') {
           this.checkNow(key);
           return;
@@ -153,12 +183,13 @@ export class ReadinessChecker {
     entry: Entry,
     answer: ReadinessAnswer,
     startedNs: bigint,
+    timeoutMs: number,
   ): boolean | 'unknown' | 'confirm' {
     if (answer !== 'timeout') {
       entry.unansweredSinceNs = undefined;
       return answer;
     }
-    if (2 * this.#lag.maxStallSince(startedNs) >= this.#options.timeoutMs) {
+    if (2 * this.#lag.maxStallSince(startedNs) >= timeoutMs) {
       entry.unansweredSinceNs = undefined;
       return 'unknown';
     }
