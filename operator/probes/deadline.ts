@@ -109,3 +109,55 @@ export class AdaptiveDeadline {
     this.#ms = Math.min(this.#timeoutMs, Math.max(this.#limits.floorMs, q * this.#limits.factor));
   }
 }
+
+/**
+ * How long a silence of this target is still no failure (DESIGN.md "Speed": a floor that
+ * absorbs pauses, learnt from the target's own history). A target that went silent and came back
+ * by itself, without ever being Failing, shows that it does that: its longest such silence over
+ * the last minute, times `factor`, is tolerated before a run of timeouts is Failing. A quiet
+ * target has learnt nothing and is judged on its deadlines alone. Silences longer than `maxLearnMs`
+ * are not learnt (an outage that ends is still an outage), so the tolerance is bounded.
+ */
+export const SILENCE_LIMITS = Object.freeze({
+  factor: 1.5,
+  /** Memory, ms, in `buckets` steps. */
+  windowMs: 60_000,
+  buckets: 6,
+  /** Longest silence learnt, as a multiple of the spec's timeout. */
+  maxLearnTimeouts: 5,
+});
+
+export class SilenceTolerance {
+  readonly #maxLearnMs: number;
+  readonly #bucketMs = SILENCE_LIMITS.windowMs / SILENCE_LIMITS.buckets;
+  /** Per bucket: its index (time / bucketMs) and the longest silence learnt in it. */
+  readonly #index = new Float64Array(SILENCE_LIMITS.buckets).fill(-Infinity);
+  readonly #longest = new Float64Array(SILENCE_LIMITS.buckets);
+
+  constructor(timeoutMs: number) {
+    this.#maxLearnMs = SILENCE_LIMITS.maxLearnTimeouts * timeoutMs;
+  }
+
+  /** A silence of `spanMs` that ended with the target answering, at `atMs` (monotonic). */
+  observe(spanMs: number, atMs: number): void {
+    if (spanMs > this.#maxLearnMs) return;
+    const index = Math.floor(atMs / this.#bucketMs);
+    const slot = index % SILENCE_LIMITS.buckets;
+    if (this.#index[slot] !== index) {
+      this.#index[slot] = index;
+      this.#longest[slot] = 0;
+    }
+    if (spanMs > this.#longest[slot]!) this.#longest[slot] = spanMs;
+  }
+
+  /** The silence tolerated at `atMs`, ms (0: nothing learnt within the last window). */
+  ms(atMs: number): number {
+    const now = Math.floor(atMs / this.#bucketMs);
+    let longest = 0;
+    for (let i = 0; i < SILENCE_LIMITS.buckets; i++) {
+      if (now - this.#index[i]! < SILENCE_LIMITS.buckets && this.#longest[i]! > longest)
+        longest = this.#longest[i]!;
+    }
+    return longest * SILENCE_LIMITS.factor;
+  }
+}

@@ -48,8 +48,11 @@ class VirtualServer implements ProbeSender<Slot> {
       ...(late ? { late: true as const } : {}),
     });
     if (this.hung || this.hungTargets.has(target.key)) {
-      this.#at(at + ms, () => this.onResult(slot, result('timeout', ms)));
-      this.#held.push({ at, hardMs, slot, ms });
+      const held = { at, hardMs, slot, ms, answered: false };
+      this.#at(at + ms, () => {
+        if (!held.answered) this.onResult(slot, result('timeout', ms));
+      });
+      this.#held.push(held);
       return;
     }
     const rtt = this.rttMs;
@@ -61,12 +64,17 @@ class VirtualServer implements ProbeSender<Slot> {
     if (rtt <= hardMs) this.#at(at + rtt, () => this.onResult(slot, result('success', rtt, true)));
   }
 
-  readonly #held: { at: number; hardMs: number; slot: Slot; ms: number }[] = [];
+  readonly #held: { at: number; hardMs: number; slot: Slot; ms: number; answered: boolean }[] = [];
 
-  /** A hung server resumes: the queries it held are answered now (late, if still awaited). */
+  /**
+   * A hung server resumes: the queries it held are answered now (on time if their deadline has
+   * not passed, else late if still awaited).
+   */
   releaseHeld(now: number): void {
     for (const h of this.#held.splice(0)) {
       if (now - h.at > h.hardMs) continue;
+      const onTime = now - h.at < h.ms;
+      if (onTime) h.answered = true;
       const late: ProbeResult = {
         outcome: 'success',
         rttMs: now - h.at,
@@ -75,7 +83,7 @@ class VirtualServer implements ProbeSender<Slot> {
         timerLateMs: 0,
         sentAtNs: BigInt(Math.round(h.at * 1e6)),
         deadlineMs: h.ms,
-        late: true,
+        ...(onTime ? {} : { late: true as const }),
       };
       this.#at(now, () => this.onResult(h.slot, late));
     }
@@ -330,6 +338,55 @@ describe('ProbeEngine speed (adaptive deadlines, confirmation probes)', () => {
     // Once per pod and episode, not at probe rate: after it, only the 100 ms ticks.
     const extra = assessedAt.filter((t) => t > answeredAt + 0.5 && t % 100 !== 0);
     expect(extra).toEqual([]);
+    engine.stop();
+  });
+
+  it('a target that came back by itself from long silences is not Failing at the next one; a minute later that is forgotten', () => {
+    const { engine, run, server, now, stateAt } = setup();
+    const entry = engine.entries()[0]!;
+    /** Silent for `ms` from just before a scheduled probe, then answering (held queries too). */
+    const silence = (ms: number): number => {
+      const n = server().sent.length;
+      while (server().sent.length === n) run(0.25);
+      run(95);
+      const at = now();
+      server().hung = true;
+      run(ms);
+      server().hung = false;
+      server().releaseHeld(now());
+      run(1000);
+      return at;
+    };
+    run(3000);
+    // Noisy answers (30 ms) raise the deadline to 90 ms: three deadlines are 270 ms.
+    server().rttMs = 30;
+    run(2000);
+    server().rttMs = 0.5;
+    run(500);
+    expect(entry.deadline.ms).toBe(90);
+    const first = silence(260);
+    expect(stateAt('Failing', first)).toBeUndefined();
+    expect(entry.tolerance.ms(now())).toBeGreaterThanOrEqual(1.5 * 250);
+    // Longer than three deadlines, shorter than what it came back from x 1.5: not Failing.
+    const second = silence(340);
+    expect(stateAt('Failing', second)).toBeUndefined();
+    // A hang: Failing once the silence passes the tolerance, not at three deadlines.
+    const tolerance = entry.tolerance.ms(now());
+    const hungAt = now();
+    server().hung = true;
+    run(1000);
+    const failingAt = stateAt('Failing', hungAt)! - hungAt;
+    expect(failingAt).toBeGreaterThanOrEqual(tolerance);
+    expect(failingAt).toBeLessThanOrEqual(tolerance + 102 + 90 + 1);
+    server().hung = false;
+    run(70_000);
+    // A quiet minute later: the deadline and the tolerance have forgotten.
+    expect(entry.deadline.ms).toBe(DEADLINE_LIMITS.floorMs);
+    expect(entry.tolerance.ms(now())).toBe(0);
+    const again = now();
+    server().hung = true;
+    run(300);
+    expect(stateAt('Failing', again)! - again).toBeLessThanOrEqual(102 + 3 * 12 + 1);
     engine.stop();
   });
 

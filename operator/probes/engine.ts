@@ -20,7 +20,7 @@ import {
   type TargetIdentity,
   type TargetState,
 } from './detector';
-import { AdaptiveDeadline, DEADLINE_LIMITS } from './deadline';
+import { AdaptiveDeadline, DEADLINE_LIMITS, SilenceTolerance } from './deadline';
 import { serverRttMs, type LagSource } from './loop-lag';
 import type { PreparedQuery } from './query';
 import { Resolver, type ProbeResult, type ProbeTarget } from './resolver';
@@ -48,6 +48,8 @@ export class TargetEntry {
   runFirstSentAtNs: bigint | undefined;
   /** The deadline the first probe of the current failure run had, ms. */
   runFirstDeadlineMs = 0;
+  /** The send time of the oldest probe unanswered since the target last answered. */
+  silentSinceNs: bigint | undefined;
   /**
    * The engine's Failing episode this target last answered in (see ProbeEngine.#noteAnswered);
    * -1 until its first answer, which is news too (Unknown -> Healthy).
@@ -62,7 +64,19 @@ export class TargetEntry {
     readonly identity: TargetIdentity,
     readonly window: TargetWindow,
     readonly deadline: AdaptiveDeadline,
+    readonly tolerance: SilenceTolerance,
   ) {}
+
+  /**
+   * An answer (on time or late) received at `receivedNs`: a silence before it that never made the
+   * target Failing is one it came back from by itself, and is learnt.
+   */
+  answered(receivedNs: bigint, atMs: number): void {
+    const since = this.silentSinceNs;
+    this.silentSinceNs = undefined;
+    if (since !== undefined && !this.window.failing && receivedNs > since)
+      this.tolerance.observe(Number(receivedNs - since) / 1e6, atMs);
+  }
 
   /** A counted timeout: its late answer, if one comes, corrects the window. */
   awaitLate(sentAtNs: bigint): void {
@@ -196,6 +210,7 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
             DEADLINE_LIMITS,
             this.settings.queries.length,
           ),
+          new SilenceTolerance(this.settings.timeoutMs),
         ),
       );
     }
@@ -240,6 +255,8 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
       entry.runFirstSentAtNs = result.sentAtNs;
       entry.runFirstDeadlineMs = this.deadlineOf(result);
     }
+    if (result.outcome === 'timeout') entry.silentSinceNs ??= result.sentAtNs;
+    else if (result.outcome !== 'error') entry.answered(receivedNs(result, stallMs), this.#now());
     const silenceShort = result.outcome === 'timeout' && this.#silenceShort(entry, result);
     window.observe(slot.queryIndex, result.outcome, rtt ?? result.rttMs, this.#now(), {
       rttUsable: rtt !== undefined,
@@ -280,13 +297,20 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
    * silence of about one deadline, not `threshold` of them. A run of timeouts is short while the
    * silence it shows, from the send of its first probe to the deadline of this one, is under
    * `threshold` deadlines of that first probe: what one query's run with confirmations shows
-   * (each confirmation is sent at the previous deadline), so one query is not slowed down.
+   * (each confirmation is sent at the previous deadline), so one query is not slowed down. With
+   * `adaptiveTimeout` it is also short while under the silence the target has been seen to come
+   * back from by itself (SilenceTolerance): a pod a busy node starves for 250 ms now and then is
+   * not Failing at the next such pause, a quiet one is judged on its deadlines alone.
    */
   #silenceShort(entry: TargetEntry, result: ProbeResult): boolean {
     const first = entry.runFirstSentAtNs;
     if (first === undefined) return false;
     const coveredMs = Number(result.sentAtNs - first) / 1e6 + this.deadlineOf(result);
-    return coveredMs < this.settings.thresholds.consecutiveFailures * entry.runFirstDeadlineMs;
+    const needMs = Math.max(
+      this.settings.thresholds.consecutiveFailures * entry.runFirstDeadlineMs,
+      this.settings.adaptiveTimeout ? entry.tolerance.ms(this.#now()) : 0,
+    );
+    return coveredMs < needMs;
   }
 
   onLateResult(slot: ProbeSlot<TargetEntry>, result: ProbeResult, stallMs: number): void {
@@ -295,6 +319,7 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
     // Only the answer to a timeout the window counted may correct it (a lag-excluded one was
     // never counted).
     if (!entry.takeLate(result.sentAtNs)) return;
+    entry.answered(receivedNs(result, stallMs), this.#now());
     const rtt = serverRttMs(result.rttMs, stallMs);
     entry.window.observeLate(slot.queryIndex, result.outcome, rtt ?? result.rttMs, this.#now(), {
       rttUsable: rtt !== undefined,
@@ -379,6 +404,11 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
     this.#options.onAssessment(assessment, changes);
     return assessment;
   }
+}
+
+/** When a result's answer arrived (hrtime ns), less our own loop stall it waited behind. */
+function receivedNs(result: ProbeResult, stallMs: number): bigint {
+  return result.sentAtNs + BigInt(Math.round(Math.max(0, result.rttMs - stallMs) * 1e6));
 }
 
 function sameIdentity(a: TargetIdentity, b: TargetIdentity): boolean {

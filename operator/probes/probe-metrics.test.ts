@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { createMetrics } from '../runtime/metrics';
 import { TargetWindow, type Assessment, type TargetIdentity } from './detector';
-import { AdaptiveDeadline } from './deadline';
+import { AdaptiveDeadline, SilenceTolerance } from './deadline';
 import { TargetEntry } from './engine';
 import { ProbeMetricsRecorder } from './probe-metrics';
 import { prepareQuery } from './query';
@@ -18,6 +18,7 @@ function entry(address: string): TargetEntry {
     identity,
     new TargetWindow(identity, 1, settings.thresholds),
     new AdaptiveDeadline(settings.timeoutMs),
+    new SilenceTolerance(settings.timeoutMs),
   );
 }
 
