@@ -12,12 +12,12 @@
 export const DEADLINE_LIMITS = Object.freeze({
   /** Never below this, ms. */
   floorMs: 12,
-  /** The quantile of recent RTTs... */
-  quantile: 0.99,
+  /** The quantile of recent samples (of 600: the second largest)... */
+  quantile: 0.998,
   /** ...times this. */
   factor: 3,
-  /** Recent RTT samples kept. */
-  samples: 128,
+  /** Recent samples kept: one per interval, so a minute at the default 100 ms. */
+  samples: 600,
   /** Recompute the quantile after this many samples. */
   recomputeEvery: 8,
 });
