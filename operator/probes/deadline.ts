@@ -1,14 +1,14 @@
 /**
  * The adaptive per-target deadline (DESIGN.md, DNSProbe "Speed"): a high quantile of the target's
  * own recent RTTs times a safety factor, never below a floor that absorbs GC pauses and scheduling
- * delays, never above the spec's `timeout`. Pure and O(1) per sample; the quantile is recomputed
- * every few samples, and at once when a sample exceeds the current deadline (a late answer), so a
- * server that slows down is followed after two such answers.
+ * delays, never above the spec's `timeout`. Pure and O(1) per answer; the quantile (a sort of at
+ * most 600 samples) is recomputed every 8 samples, and at once when a sample exceeds the current
+ * deadline (a late answer), so a server that slows down is followed after two such answers.
  *
  * Until the target has answered once its RTT is unknown and the deadline is `timeout`.
  */
 
-/** Tuning that is not in the CRD; the floor is chosen from the bench soak (see ADR 0005). */
+/** Tuning that is not in the CRD; the floor follows from the detection goal (see ADR 0005). */
 export const DEADLINE_LIMITS = Object.freeze({
   /** Never below this, ms. */
   floorMs: 12,
@@ -46,7 +46,7 @@ export class AdaptiveDeadline {
   /**
    * `groupSize`: the target's answers per interval (its queries). One sample is kept per group, its
    * largest RTT, so the samples span the same time (`samples` intervals) whatever the number of
-   * queries: with 25 queries 128 single answers would be half a second of memory, and the deadline
+   * queries: with 25 queries as many single answers would be 2.4 s of memory, and the deadline
    * would forget a stall as soon as it ended.
    */
   constructor(timeoutMs: number, limits: DeadlineLimits = DEADLINE_LIMITS, groupSize = 1) {

@@ -7,6 +7,8 @@
  *   stalled for half the deadline or more says nothing: the verdict stays as it was;
  * - a timeout with a healthy loop is not ready only when a second check, begun at least
  *   `confirmApartMs` after the first unanswered one, times out too (it is asked at once).
+ * With `adaptive`, each check's deadline is the pod's own (READINESS_DEADLINE_LIMITS), so a hung
+ * pod is not ready about `confirmApartMs` plus one short deadline after its first unanswered check.
  * I/O, so it lives here and feeds the pure detector through `snapshot()`.
  */
 import http from 'node:http';
