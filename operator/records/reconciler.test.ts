@@ -523,7 +523,7 @@ describe('DNSPolicyController', () => {
     const publishedPrimary = async (
       zone: string,
       options: ControllerHarnessOptions & { syncSpacingMs: number },
-    ): Promise<void> => {
+    ): Promise<ReturnType<typeof jumpingClock>> => {
       const time = jumpingClock();
       h = await startControllerHarness({ ...options, clock: time.clock });
       h.apply(headless('db', { app: 'db', role: 'primary' }, 'db.example.com'));
@@ -532,6 +532,7 @@ describe('DNSPolicyController', () => {
       h.apply(policy('public', { provider: { inMemory: { zone } } }));
       await eventually(() => expect(aTargets(zone)).toEqual(['10.9.0.1']));
       time.jump(options.syncSpacingMs + 1);
+      return time;
     };
 
     it('syncs at once after a quiet period, twice (a failover in either order), then waits the spacing', async () => {
@@ -610,24 +611,142 @@ describe('DNSPolicyController', () => {
       await eventually(() => expect(h.status('shop', 'public')?.recentDeletes?.[0]?.count).toBe(1));
     }, 30_000);
 
-    it('a quick change overtaken by the next event leaves its status to the follow-up sync', async () => {
-      const provider = gatedProvider();
-      await publishedPrimary('owed', { syncSpacingMs: 60_000, providerFactory: provider.factory });
+    /** Status updates that wait at a gate (the API server's round trip) while holding. */
+    const statusGate = (): {
+      hook: NonNullable<ControllerHarnessOptions['statusHook']>;
+      hold: (on: boolean) => void;
+      held: () => number;
+      release: () => void;
+      /** Whether the signal of the last held update was aborted by the time it was released. */
+      abortedAtRelease: () => boolean | undefined;
+    } => {
+      let holding = false;
+      let aborted: boolean | undefined;
+      const waiting: (() => void)[] = [];
+      return {
+        hook: async (_ref, signal) => {
+          if (!holding) return;
+          await new Promise<void>((r) => waiting.push(r));
+          aborted = signal?.aborted;
+          signal?.throwIfAborted();
+        },
+        hold: (on) => (holding = on),
+        held: () => waiting.length,
+        release: () => waiting.splice(0).forEach((open) => open()),
+        abortedAtRelease: () => aborted,
+      };
+    };
+
+    it('a sync does not wait for the status write of the one before; writes that waited go as one', async () => {
+      const gate = statusGate();
+      const time = await publishedPrimary('chain', {
+        syncSpacingMs: 60_000,
+        statusHook: gate.hook,
+      });
+      await sleep(100);
       const updates = h.statusUpdates();
       const lastSync = h.status('shop', 'public')?.lastSyncTime;
-      provider.slow(200);
-      // The new primary first: its change is under way when the old primary's event comes.
+      gate.hold(true);
+      // The new primary first: beside the old one, then alone; the first sync's status write is
+      // still under way (held) when the second change goes.
       h.apply(pod('db-b', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.2' }));
-      const calls = provider.calls.length;
-      await eventually(() => expect(provider.calls.length).toBe(calls + 1));
+      await eventually(() => expect(gate.held()).toBe(1));
       h.apply(pod('db-a', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.1' }));
-      await eventually(() => expect(aTargets('owed')).toEqual(['10.9.0.2']));
-      await eventually(() => expect(h.status('shop', 'public')?.lastSyncTime).not.toBe(lastSync));
-      await sleep(300);
-      // Two provider changes, one status round trip: the second change did not wait for it.
-      expect(provider.calls.length).toBe(calls + 2);
+      await eventually(() => expect(aTargets('chain')).toEqual(['10.9.0.2']));
+      // After a quiet period, a third change: its status waits behind the first write too.
+      time.jump(60_001);
+      h.apply(pod('db-c', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.3' }));
+      await eventually(() => expect(aTargets('chain')).toEqual(['10.9.0.2', '10.9.0.3']));
+      expect(gate.held()).toBe(1);
       expect(h.statusUpdates() - updates).toBe(1);
-      expect(h.status('shop', 'public')?.records).toBe(1);
+      gate.hold(false);
+      gate.release();
+      // The first write, then the two that waited behind it as one.
+      await eventually(() => expect(h.status('shop', 'public')?.lastSyncTime).not.toBe(lastSync));
+      await sleep(200);
+      expect(h.statusUpdates() - updates).toBe(2);
+      expect(h.status('shop', 'public')).toMatchObject({ records: 1, pendingChanges: 0 });
+    }, 30_000);
+
+    it('a status write that fails is retried, counted and logged, without another sync', async () => {
+      let failures = 1;
+      const time = await publishedPrimary('retry', {
+        syncSpacingMs: 60_000,
+        statusHook: () => {
+          if (failures-- > 0) return Promise.reject(new Error('apiserver: connection reset'));
+          return Promise.resolve();
+        },
+      });
+      await eventually(() => expect(h.status('shop', 'public')?.records).toBe(1));
+      const errors = async (): Promise<number> =>
+        (await h.metrics.syncErrors.get()).values
+          .filter((v) => v.labels['reason'] === 'StatusWriteFailed')
+          .reduce((n, v) => n + v.value, 0);
+      expect(await errors()).toBe(1);
+      const syncs = async (): Promise<number> =>
+        (await h.metrics.reconcileTotal.get()).values.reduce((n, v) => n + v.value, 0);
+      const before = await syncs();
+      const lastSync = h.status('shop', 'public')?.lastSyncTime;
+      // The next change's status write fails twice: the third try writes it.
+      failures = 2;
+      time.jump(60_001);
+      h.apply(pod('db-b', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.2' }));
+      await eventually(() => expect(h.status('shop', 'public')?.lastSyncTime).not.toBe(lastSync));
+      expect(failures).toBe(-1);
+      expect(await errors()).toBe(3);
+      expect(await syncs()).toBe(before + 1);
+    }, 30_000);
+
+    it('while a status write is under way, a sync with nothing new by its cache still writes after it', async () => {
+      const gate = statusGate();
+      await publishedPrimary('busy', { syncSpacingMs: 60_000, statusHook: gate.hook });
+      await sleep(100);
+      const outside = service('out', {
+        hostname: 'out.example.org',
+        type: 'LoadBalancer',
+        ingress: [{ ip: '203.0.113.9' }],
+      });
+      gate.hold(true);
+      // A diagnostic comes (its status write held) and goes: the second sync's status reads
+      // the same as the cached one and the last one written, but the held write will say
+      // otherwise, so it must follow it.
+      h.apply(outside);
+      await eventually(() => expect(gate.held()).toBe(1));
+      h.remove(outside);
+      await sleep(100);
+      gate.hold(false);
+      gate.release();
+      await sleep(200);
+      expect(h.status('shop', 'public')?.diagnostics ?? []).toEqual([]);
+    }, 30_000);
+
+    it('stopping writes the statuses still waiting before it returns, or drops them after the grace', async () => {
+      const gate = statusGate();
+      await publishedPrimary('flush', { syncSpacingMs: 60_000, statusHook: gate.hook });
+      await sleep(100);
+      const lastSync = h.status('shop', 'public')?.lastSyncTime;
+      gate.hold(true);
+      h.apply(pod('db-b', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.2' }));
+      await eventually(() => expect(gate.held()).toBe(1));
+      let stopped = false;
+      const stopping = h.stop(10_000).then(() => (stopped = true));
+      await sleep(100);
+      expect(stopped).toBe(false);
+      gate.release();
+      await stopping;
+      expect(h.status('shop', 'public')?.lastSyncTime).not.toBe(lastSync);
+
+      // Started again (a leader that won its lease back), then stopped with a short grace: the
+      // write that never answers is aborted and dropped, and stop returns.
+      await h.controller.start();
+      h.apply(pod('db-a', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.1' }));
+      await eventually(() => expect(gate.held()).toBe(1));
+      const written = h.status('shop', 'public')?.lastSyncTime;
+      await h.stop(50);
+      gate.release();
+      await sleep(50);
+      expect(gate.abortedAtRelease()).toBe(true);
+      expect(h.status('shop', 'public')?.lastSyncTime).toBe(written);
     }, 30_000);
 
     it('dnsop_event_to_sync_seconds runs from the first event not yet reflected to the change applied', async () => {

@@ -108,6 +108,7 @@ import {
   type SecretVersion,
   type SecretWatchApi,
 } from './secret-watch';
+import { StatusChain, type StatusStep } from './status-chain';
 
 export const RECORDS_FINALIZER = 'dnsop.io/records';
 /** Set to "true" on a DNSPolicy to let it be deleted without deleting its records. */
@@ -151,6 +152,8 @@ export interface DNSPolicyControllerOptions {
   readonly secretWatchApi?: SecretWatchApi;
   /** Retry delays of a failing cleanup of a deleted policy; default 1 s doubling to 5 min. */
   readonly cleanupBackoff?: BackoffOptions;
+  /** Retry delays of a failed status write; default 5 ms doubling to 5 min. */
+  readonly statusBackoff?: BackoffOptions;
 }
 
 interface CachedProvider {
@@ -189,8 +192,6 @@ interface Pacing {
   lastChangeAt?: number | undefined;
   /** Provider changes that may still go at once (QUICK_CHANGES after a quiet period). */
   quickLeft: number;
-  /** A sync applied changes and left its status to the follow-up sync (see `#sync`). */
-  statusOwed?: boolean | undefined;
 }
 
 export class DNSPolicyController implements Controller {
@@ -218,6 +219,8 @@ export class DNSPolicyController implements Controller {
   /** key -> failed cleanup attempts of a deleted policy (for its backoff). */
   readonly #cleanupAttempts = new Map<string, number>();
   #secrets: SecretWatcher | undefined;
+  /** Every status write of a policy, in order, off the sync's critical path (status-chain.ts). */
+  #statusChain: StatusChain | undefined;
 
   constructor(options: DNSPolicyControllerOptions = {}) {
     this.#options = options;
@@ -235,6 +238,12 @@ export class DNSPolicyController implements Controller {
       logger: this.#log,
       api: this.#options.secretWatchApi ?? kubeSecretWatchApi(ctx.kubeConfig),
       onChange: (secret, version) => this.#secretChanged(secret, version),
+    });
+    this.#statusChain = new StatusChain({
+      writer: ctx.status,
+      logger: this.#log,
+      ...(this.#options.statusBackoff ? { backoff: this.#options.statusBackoff } : {}),
+      onError: (key) => ctx.metrics.syncErrors.inc({ policy: key, reason: 'StatusWriteFailed' }),
     });
     this.#watch(caches);
   }
@@ -272,6 +281,7 @@ export class DNSPolicyController implements Controller {
       },
     });
     this.#queue = queue;
+    this.#statusChain?.start();
     queue.start();
     for (const policy of this.#caches?.dnspolicies.list() ?? []) {
       this.#secrets?.track(policyKey(policy), this.#secretRefs(policy));
@@ -282,8 +292,11 @@ export class DNSPolicyController implements Controller {
     return Promise.resolve();
   }
 
+  /** Stops the queue (see Controller.stop), then writes the statuses still waiting, within the grace. */
   async stop(graceMs?: number): Promise<void> {
     this.#started = false;
+    const grace = graceMs ?? this.#ctx?.config.shutdownGraceMs;
+    const deadline = performance.now() + (grace ?? 30_000);
     const queue = this.#queue;
     this.#queue = undefined;
     for (const pacing of this.#pacing.values()) {
@@ -292,7 +305,8 @@ export class DNSPolicyController implements Controller {
       pacing.deletesWaitingSince = undefined;
     }
     this.#secrets?.stop();
-    await queue?.shutdown(graceMs ?? this.#ctx?.config.shutdownGraceMs);
+    await queue?.shutdown(grace);
+    await this.#statusChain?.drain(deadline - performance.now());
   }
 
   ready(): boolean {
@@ -418,7 +432,7 @@ export class DNSPolicyController implements Controller {
     const started = performance.now();
     try {
       await this.#ensureFinalizer(policy, signal);
-      if (!generationObserved(policy)) await this.#markReconciling(policy, signal, log);
+      if (!generationObserved(policy)) this.#markReconciling(policy);
       return await this.#sync({
         policy,
         key,
@@ -488,9 +502,12 @@ export class DNSPolicyController implements Controller {
         return this.#failed(run, err, diagnostics, plan);
       }
     }
-    const status = this.#statusLeftToNextSync(key, plan, outcome)
-      ? undefined
-      : await this.#writeStatus(run, diagnostics, plan, outcome, history);
+    // A sync whose deletions wait leaves its status to the sync that follows once events pause:
+    // the fast path asks for no status write mid-burst.
+    const status =
+      plan.deletesWaiting > 0 && outcome.kind === 'Applied' && outcome.failures.length === 0
+        ? undefined
+        : this.#writeStatus(run, diagnostics, plan, outcome, history);
     ctx.metrics.recordsManaged.set({ policy: key }, status?.records ?? plan.inSync);
     if (outcome.kind === 'Applied' && outcome.retrying === true) {
       throw new TransientError(
@@ -498,27 +515,6 @@ export class DNSPolicyController implements Controller {
       );
     }
     return this.#nextSync(run, plan, outcome, settleMs);
-  }
-
-  /**
-   * Whether this sync leaves its status to the sync that follows. A sync whose deletions wait
-   * does, until events pause (within the spacing): the fast path pays for no status round trip
-   * mid-burst. So does a quick change that an event overtook while it ran (its follow-up starts
-   * at once): a failover whose new primary came first is two changes, and the second must not
-   * wait for the status round trip (GET and PATCH) of the first (issue 14: 36 of its 71 ms at
-   * p50); the follow-up writes it as if it had applied the changes (`statusOwed`). Each such sync
-   * spends a quick change, so at most QUICK_CHANGES in a row leave their status to the next.
-   */
-  #statusLeftToNextSync(key: string, plan: Plan, outcome: SyncOutcome): boolean {
-    if (outcome.kind !== 'Applied' || outcome.failures.length > 0) return false;
-    if (plan.deletesWaiting > 0) return true;
-    const pacing = this.#pacingOf(key);
-    const overtaken =
-      outcome.applied > 0 &&
-      pacing.firstEventAt !== undefined &&
-      this.#spacingLeft(key, this.#clock()) === 0;
-    if (overtaken) pacing.statusOwed = true;
-    return overtaken;
   }
 
   /** When to sync again: at spec.interval, or sooner when unwanted records wait for deletion. */
@@ -636,12 +632,12 @@ export class DNSPolicyController implements Controller {
    * Either way the provider and its zone cache are kept: a throttled account must not pay for a
    * full re-listing on the next try.
    */
-  async #failed(
+  #failed(
     run: SyncRun,
     err: unknown,
     diagnostics: readonly Diagnostic[],
     plan?: Plan,
-  ): Promise<ReconcileResult> {
+  ): ReconcileResult {
     const { policy, key, log, intervalMs: interval } = run;
     const ctx = this.#ctx!;
     const permanent = isPermanent(err);
@@ -649,14 +645,12 @@ export class DNSPolicyController implements Controller {
     const message = describeError(err);
     ctx.metrics.syncErrors.inc({ policy: key, reason });
     this.#policyEvent(policy, 'Warning', reason, message);
-    await this.#writeStatus(
+    this.#writeStatus(
       run,
       diagnostics,
       plan,
       { kind: 'Failed', reason, message, retrying: !permanent },
       deletesInWindow([policy.status?.recentDeletes, this.#deletes.get(key)], this.#now()),
-    ).catch((statusErr: unknown) =>
-      log.warn({ err: describeError(statusErr) }, 'could not write status'),
     );
     if (permanent) {
       // Logged here only: the queue logs the transient ones it retries.
@@ -676,6 +670,7 @@ export class DNSPolicyController implements Controller {
     this.#cleanupAttempts.delete(key);
     this.#pacing.delete(key);
     this.#written.delete(key);
+    this.#statusChain?.forget(key);
     this.#ctx?.metrics.recordsManaged.remove({ policy: key });
   }
 
@@ -834,12 +829,7 @@ export class DNSPolicyController implements Controller {
   }
 
   /** A deleted policy whose records cannot be deleted: say why and how to release it; retry later. */
-  async #cleanupBlocked(
-    policy: PolicyObject,
-    key: string,
-    err: unknown,
-    log: Logger,
-  ): Promise<ReconcileResult> {
+  #cleanupBlocked(policy: PolicyObject, key: string, err: unknown, log: Logger): ReconcileResult {
     const attempt = this.#cleanupAttempts.get(key) ?? 0;
     this.#cleanupAttempts.set(key, attempt + 1);
     const delay = backoffDelay(attempt, this.#options.cleanupBackoff ?? DEFAULT_CLEANUP_BACKOFF);
@@ -856,13 +846,9 @@ export class DNSPolicyController implements Controller {
       reason: 'CleanupBlocked',
       message,
     };
-    await this.#ctx!.status.update<PolicyObject>(
-      this.#ref(policy),
-      (live) => progressStatus(live.status, state, live.metadata.generation, this.#now()),
-      this.#ctx!.signal,
-    ).catch((statusErr: unknown) =>
-      log.warn({ err: describeError(statusErr) }, 'could not write status'),
-    );
+    this.#enqueueStatus(policy, {
+      compute: (live) => progressStatus(live.status, state, live.metadata.generation, this.#now()),
+    });
     return { requeueAfterMs: delay };
   }
 
@@ -880,11 +866,19 @@ export class DNSPolicyController implements Controller {
     };
   }
 
+  /**
+   * Asks for a status write of `policy` on its chain (status-chain.ts): in order with the
+   * policy's other writes, never waited for. (A write left over from a policy deleted and created
+   * again under the same name is followed by the new one's own first writes, on the same chain.)
+   */
+  #enqueueStatus(policy: PolicyObject, step: StatusStep<PolicyObject>): void {
+    this.#statusChain?.enqueue<PolicyObject>(policyKey(policy), this.#ref(policy), step);
+  }
+
   /** First sight of a generation: say Reconciling at once, before the sync's own result. */
-  async #markReconciling(policy: PolicyObject, signal: AbortSignal, log: Logger): Promise<void> {
-    await this.#ctx!.status.update<PolicyObject>(
-      this.#ref(policy),
-      (live) =>
+  #markReconciling(policy: PolicyObject): void {
+    this.#enqueueStatus(policy, {
+      compute: (live) =>
         generationObserved(live)
           ? undefined
           : progressStatus(
@@ -897,17 +891,23 @@ export class DNSPolicyController implements Controller {
               live.metadata.generation,
               this.#now(),
             ),
-      signal,
-    ).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not write status'));
+    });
   }
 
-  async #writeStatus(
+  /**
+   * The status of a sync: computed from the cached object for the caller (records), written on
+   * the policy's status chain, computed again there from the live object. Nothing is asked of
+   * the API server when there is nothing new to say, by the cached object and by what this
+   * process last wrote (the cache may not show that yet), and no write of the policy is waiting
+   * or under way (its result is not known yet). The common case of every periodic resync.
+   */
+  #writeStatus(
     run: SyncRun,
     diagnostics: readonly Diagnostic[],
     plan: Plan | undefined,
     outcome: SyncOutcome,
     recentDeletes: readonly DeleteEntry[],
-  ): Promise<DNSPolicyStatus | undefined> {
+  ): DNSPolicyStatus {
     const now = this.#now();
     const statusOf = (policy: PolicyObject): DNSPolicyStatus =>
       computePolicyStatus(
@@ -922,46 +922,40 @@ export class DNSPolicyController implements Controller {
         },
         policy.status?.conditions,
       );
-    const pacing = this.#pacingOf(run.key);
-    // An earlier sync's changes whose status was left to this one count as this one's.
-    const applied =
-      (outcome.kind === 'Applied' && outcome.applied > 0) || pacing.statusOwed === true;
-    // Nothing new to say, by the cached object and by what this process last wrote (the cache may
-    // not show that yet): no API call at all. The common case of every periodic resync.
+    // Changes applied always say so (lastSyncTime), even when the rest reads the same.
+    const applied = outcome.kind === 'Applied' && outcome.applied > 0;
     const cached = statusOf(run.policy);
     const last = this.#written.get(run.key);
     if (
       !applied &&
+      this.#statusChain?.busy(run.key) !== true &&
       sameStatusContent(run.policy.status, cached) &&
       (last === undefined || sameStatusContent(last, cached))
     )
       return cached;
     let written: DNSPolicyStatus | undefined;
     let before: DNSPolicyStatus | undefined;
-    await this.#ctx!.status.update<PolicyObject>(
-      this.#ref(run.policy),
-      (live) => {
+    this.#enqueueStatus(run.policy, {
+      compute: (live) => {
         const next = statusOf(live);
         written = next;
         before = live.status;
         // The live status already says it: skip the write.
-        if (sameStatusContent(live.status, next) && !applied) return undefined;
-        return next;
+        return sameStatusContent(live.status, next) && !applied ? undefined : next;
       },
-      run.signal,
-    );
-    pacing.statusOwed = undefined;
-    if (written !== undefined) this.#written.set(run.key, written);
-    const was = recovered(before?.conditions, written?.conditions);
-    if (was !== undefined) {
-      this.#policyEvent(
-        run.policy,
-        'Normal',
-        'Recovered',
-        `in sync again after ${was.reason ?? 'a failure'}: ${was.message ?? ''}`,
-      );
-    }
-    return written;
+      written: () => {
+        if (written !== undefined) this.#written.set(run.key, written);
+        const was = recovered(before?.conditions, written?.conditions);
+        if (was === undefined) return;
+        this.#policyEvent(
+          run.policy,
+          'Normal',
+          'Recovered',
+          `in sync again after ${was.reason ?? 'a failure'}: ${was.message ?? ''}`,
+        );
+      },
+    });
+    return cached;
   }
 
   /** Diagnostics: debug log always; an Event on a route or Ingress (the recorder deduplicates). */

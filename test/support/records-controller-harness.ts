@@ -43,7 +43,8 @@ export interface ControllerHarness {
   releaseStatus(): void;
   /** Marks a policy deleted (deletionTimestamp); it disappears once its finalizers are gone. */
   deletePolicy(namespace: string, name: string): void;
-  stop(): Promise<void>;
+  /** Stops the controller (Controller.stop: the grace period, default the config's). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** Every cache the records pipeline reads, by the kind of object it holds. */
@@ -55,6 +56,11 @@ export interface ControllerHarnessOptions extends DNSPolicyControllerOptions {
   readonly trustedNamespaces?: string;
   /** Status writes reach the cache only at releaseStatus() (a lagging watch). */
   readonly holdStatus?: boolean;
+  /**
+   * Runs before each status update reads the object (the API server's round trip): may wait (a
+   * slow API server) or throw (a failed request).
+   */
+  readonly statusHook?: (ref: ObjectRef, signal: AbortSignal | undefined) => Promise<void>;
 }
 
 export async function startControllerHarness(
@@ -84,16 +90,21 @@ export async function startControllerHarness(
     return cached && status ? { ...cached, status } : cached;
   };
   const status = {
-    update: (ref: ObjectRef, compute: (live: PolicyObject) => DNSPolicyStatus | undefined) => {
+    update: async (
+      ref: ObjectRef,
+      compute: (live: PolicyObject) => DNSPolicyStatus | undefined,
+      signal?: AbortSignal,
+    ) => {
       statusUpdates++;
+      await options.statusHook?.(ref, signal);
       const current = live(ref.namespace, ref.name);
-      if (current === undefined) return Promise.resolve(undefined);
+      if (current === undefined) return undefined;
       const next = compute(current);
-      if (next === undefined) return Promise.resolve(undefined);
+      if (next === undefined) return undefined;
       const updated = { ...current, status: next };
       if (options.holdStatus === true) held.set(`${ref.namespace}/${ref.name}`, next);
       else apply(updated);
-      return Promise.resolve(updated);
+      return updated;
     },
     setFinalizers: (ref: ObjectRef, finalizers: readonly string[]) => {
       const live = policies().get(ref.namespace, ref.name);
@@ -152,7 +163,7 @@ export async function startControllerHarness(
           metadata: { ...live.metadata, deletionTimestamp: new Date() },
         });
     },
-    stop: () => controller.stop(),
+    stop: (graceMs) => controller.stop(graceMs),
   };
 }
 
