@@ -11,7 +11,6 @@
  * - Shutdown order: stop taking work, finish (or, after the grace period, abort) in-flight
  *   reconciles, release the lease, stop watching, close the HTTP server.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { sleep } from './backoff';
 import { SharedCaches, type InformerCache, type ResourceName } from './cache';
@@ -21,6 +20,7 @@ import { describeError } from './errors';
 import { EventRecorder, type EventSink } from './events';
 import type { HealthSource } from './http';
 import { OperatorServer } from './http';
+import { LagGauge } from './lag-gauge';
 import { LeaderElector } from './leader';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -61,8 +61,7 @@ export class Manager implements HealthSource {
   /** Bumped on every step-down, so a start still waiting for caches gives up. */
   #term = 0;
   #stopping = false;
-  #lag: IntervalHistogram | undefined;
-  #lagTimer: NodeJS.Timeout | undefined;
+  #lag: LagGauge | undefined;
   #port = 0;
 
   constructor(options: ManagerOptions) {
@@ -143,8 +142,7 @@ export class Manager implements HealthSource {
     this.#o.metrics.leader.set(0);
     await this.caches.stop();
     if (this.#events instanceof EventRecorder) this.#events.close();
-    clearInterval(this.#lagTimer);
-    this.#lag?.disable();
+    this.#lag?.stop();
     await this.#server.stop();
     this.#log.info('operator stopped');
   }
@@ -251,14 +249,9 @@ export class Manager implements HealthSource {
     return next;
   }
 
+  /** dnsop_event_loop_lag_seconds: fine sampling only while the loop has work (lag-gauge.ts). */
   #startLagMonitor(): void {
-    const lag = monitorEventLoopDelay({ resolution: 10 });
-    lag.enable();
-    this.#lag = lag;
-    this.#lagTimer = setInterval(() => {
-      this.#o.metrics.eventLoopLag.set(lag.max / 1e9);
-      lag.reset();
-    }, 5000);
-    this.#lagTimer.unref();
+    this.#lag = new LagGauge((seconds) => this.#o.metrics.eventLoopLag.set(seconds));
+    this.#lag.start();
   }
 }

@@ -1,0 +1,106 @@
+import { BUSY_MS, LagGauge, QUIET_MS, TICK_MS, type LagSources } from './lag-gauge';
+
+/** Sources driven by hand: a clock, the loop's active time, the fine monitor's max, GC pauses. */
+function fakeSources(): LagSources & {
+  at: number;
+  active: number;
+  fineMax: number;
+  fineOn: boolean;
+  gc: (ms: number) => void;
+} {
+  let gcListener: ((ms: number) => void) | undefined;
+  const s = {
+    at: 0,
+    active: 0,
+    fineMax: 0,
+    fineOn: false,
+    now: () => s.at,
+    utilization: () => ({ active: s.active }),
+    fine: {
+      enable: () => (s.fineOn = true),
+      disable: () => (s.fineOn = false),
+      maxMs: () => s.fineMax,
+      reset: () => (s.fineMax = 0),
+    },
+    onGcPause: (listener: (ms: number) => void) => {
+      gcListener = listener;
+      return () => (gcListener = undefined);
+    },
+    gc: (ms: number) => gcListener?.(ms),
+  };
+  return s;
+}
+
+describe('LagGauge', () => {
+  let gauge: LagGauge;
+  afterEach(() => gauge.stop());
+
+  const setup = (): { src: ReturnType<typeof fakeSources>; set: number[]; tick: () => void } => {
+    const src = fakeSources();
+    const set: number[] = [];
+    gauge = new LagGauge((s) => set.push(s), src);
+    gauge.start();
+    return {
+      src,
+      set,
+      tick: () => {
+        src.at += TICK_MS;
+        gauge.tick();
+      },
+    };
+  };
+
+  it('an idle loop runs no fine monitor and reads 0 every five seconds', () => {
+    const { src, set, tick } = setup();
+    for (let i = 0; i < 10; i++) tick();
+    expect(src.fineOn).toBe(false);
+    expect(set).toEqual([0, 0]);
+  });
+
+  it('a busy second turns the fine monitor on, and it reads the stalls until the loop is quiet', () => {
+    const { src, set, tick } = setup();
+    src.active += BUSY_MS + 1;
+    tick();
+    expect(src.fineOn).toBe(true);
+    src.fineMax = 120;
+    tick();
+    tick();
+    tick();
+    tick();
+    expect(set).toEqual([0.12]);
+    // Quiet: on until QUIET_MS after the busy tick, then off.
+    for (let t = TICK_MS; t < QUIET_MS - 4 * TICK_MS; t += TICK_MS) tick();
+    expect(src.fineOn).toBe(true);
+    tick();
+    expect(src.fineOn).toBe(false);
+    // A monitor that is off is not read.
+    src.fineMax = 500;
+    for (let i = 0; i < 5; i++) tick();
+    expect(set.at(-1)).toBe(0);
+  });
+
+  it('reads a stall that holds up the coarse tick, and GC pauses, with the fine monitor off', () => {
+    const { src, set, tick } = setup();
+    src.at += 300; // the tick ran 300 ms late
+    tick();
+    src.gc(40);
+    tick();
+    tick();
+    tick();
+    tick();
+    expect(src.fineOn).toBe(false);
+    expect(set).toEqual([0.3]);
+    src.gc(40);
+    for (let i = 0; i < 5; i++) tick();
+    expect(set).toEqual([0.3, 0.04]);
+  });
+
+  it('stop turns the fine monitor off and stops listening to GC', () => {
+    const { src, tick } = setup();
+    src.active += BUSY_MS + 1;
+    tick();
+    expect(src.fineOn).toBe(true);
+    gauge.stop();
+    expect(src.fineOn).toBe(false);
+  });
+});
