@@ -251,12 +251,7 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
     const before = window.consecutiveFailures;
     const wasFailing = window.failing;
     const rtt = serverRttMs(result.rttMs, stallMs);
-    if (before === 0 && result.outcome !== 'success') {
-      entry.runFirstSentAtNs = result.sentAtNs;
-      entry.runFirstDeadlineMs = this.deadlineOf(result);
-    }
-    if (result.outcome === 'timeout') entry.silentSinceNs ??= result.sentAtNs;
-    else if (result.outcome !== 'error') entry.answered(receivedNs(result, stallMs), this.#now());
+    this.#trackRun(entry, result, stallMs, before === 0);
     const silenceShort = result.outcome === 'timeout' && this.#silenceShort(entry, result);
     window.observe(slot.queryIndex, result.outcome, rtt ?? result.rttMs, this.#now(), {
       rttUsable: rtt !== undefined,
@@ -265,13 +260,7 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
       ...(silenceShort ? { silenceShort } : {}),
     });
     // Not while Failing: the first answers after a hang come from the backlog it left.
-    if (
-      !wasFailing &&
-      rtt !== undefined &&
-      result.outcome !== 'timeout' &&
-      result.outcome !== 'error'
-    )
-      entry.deadline.observe(rtt);
+    if (!wasFailing && rtt !== undefined && answeredAtAll(result)) entry.deadline.observe(rtt);
     this.#noteFailing(entry);
     if (result.outcome === 'success') {
       this.#noteAnswered(entry);
@@ -284,6 +273,19 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
       !window.failing &&
       (silenceShort || window.consecutiveFailures < this.settings.thresholds.consecutiveFailures)
     );
+  }
+
+  /**
+   * Before a counted result is observed: a failure that starts a run notes its first probe; a
+   * timeout starts or continues a silence, an answer ends it (and may be learnt).
+   */
+  #trackRun(entry: TargetEntry, result: ProbeResult, stallMs: number, runStarts: boolean): void {
+    if (runStarts && result.outcome !== 'success') {
+      entry.runFirstSentAtNs = result.sentAtNs;
+      entry.runFirstDeadlineMs = this.deadlineOf(result);
+    }
+    if (result.outcome === 'timeout') entry.silentSinceNs ??= result.sentAtNs;
+    else if (answeredAtAll(result)) entry.answered(receivedNs(result, stallMs), this.#now());
   }
 
   /** The deadline a probe had, ms. */
@@ -404,6 +406,11 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
     this.#options.onAssessment(assessment, changes);
     return assessment;
   }
+}
+
+/** The server sent an answer (of any rcode): not a timeout, not a transport error. */
+function answeredAtAll(result: ProbeResult): boolean {
+  return result.outcome !== 'timeout' && result.outcome !== 'error';
 }
 
 /** When a result's answer arrived (hrtime ns), less our own loop stall it waited behind. */
