@@ -4,12 +4,13 @@
  * kubeconfig and a busy metrics port; a bad token is not fatal (the process stays up, says why,
  * and is not ready); 0 only after SIGTERM.
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlPlane } from '../envtest/control-plane';
-import { DnsopProcess, runDnsop } from '../envtest/dnsop-process';
+import { DnsopProcess, ensureBuilt, runDnsop } from '../envtest/dnsop-process';
 import { writeKubeconfig } from '../envtest/kubeconfig';
 
 jest.setTimeout(180_000);
@@ -34,6 +35,33 @@ it.each([
   expect(result.code).toBe(code);
   expect(result.stderr).toMatch(message);
   expectOneLine(result.stderr);
+});
+
+it('a reader that goes away (`dnsop probe -o json | head -1`) ends it quietly: exit 0, no stack trace', async () => {
+  ensureBuilt();
+  // Nothing listens on this port: the probe reports a state at once, then writes on.
+  const child = spawn(
+    process.execPath,
+    [
+      join(__dirname, '..', '..', 'bin', 'dnsop.js'),
+      'probe',
+      '--server',
+      '127.0.0.1:9',
+      '--query',
+      'a.test',
+      '--duration',
+      '2s',
+      '-o',
+      'json',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
 });
 
 describe('against an API server', () => {
