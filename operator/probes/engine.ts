@@ -68,13 +68,15 @@ export class TargetEntry {
   ) {}
 
   /**
-   * An answer (on time or late) received at `receivedNs`: a silence before it that never made the
-   * target Failing is one it came back from by itself, and is learnt.
+   * An answer (on time or late): a silence before it that never made the target Failing is one it
+   * came back from by itself, and is learnt. Nothing to do in the common case (no silence).
    */
-  answered(receivedNs: bigint, atMs: number): void {
+  answered(result: ProbeResult, stallMs: number, atMs: number): void {
     const since = this.silentSinceNs;
+    if (since === undefined) return;
     this.silentSinceNs = undefined;
-    if (since !== undefined && !this.window.failing && receivedNs > since)
+    const receivedNs = receivedAtNs(result, stallMs);
+    if (!this.window.failing && receivedNs > since)
       this.tolerance.observe(Number(receivedNs - since) / 1e6, atMs);
   }
 
@@ -282,14 +284,14 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
   #trackRun(entry: TargetEntry, result: ProbeResult, stallMs: number, runStarts: boolean): void {
     if (runStarts && result.outcome !== 'success') {
       entry.runFirstSentAtNs = result.sentAtNs;
-      entry.runFirstDeadlineMs = this.deadlineOf(result);
+      entry.runFirstDeadlineMs = this.#deadlineOf(result);
     }
     if (result.outcome === 'timeout') entry.silentSinceNs ??= result.sentAtNs;
-    else if (answeredAtAll(result)) entry.answered(receivedNs(result, stallMs), this.#now());
+    else if (answeredAtAll(result)) entry.answered(result, stallMs, this.#now());
   }
 
   /** The deadline a probe had, ms. */
-  deadlineOf(result: ProbeResult): number {
+  #deadlineOf(result: ProbeResult): number {
     return result.deadlineMs ?? this.settings.timeoutMs;
   }
 
@@ -307,7 +309,7 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
   #silenceShort(entry: TargetEntry, result: ProbeResult): boolean {
     const first = entry.runFirstSentAtNs;
     if (first === undefined) return false;
-    const coveredMs = Number(result.sentAtNs - first) / 1e6 + this.deadlineOf(result);
+    const coveredMs = Number(result.sentAtNs - first) / 1e6 + this.#deadlineOf(result);
     const needMs = Math.max(
       this.settings.thresholds.consecutiveFailures * entry.runFirstDeadlineMs,
       this.settings.adaptiveTimeout ? entry.tolerance.ms(this.#now()) : 0,
@@ -321,7 +323,7 @@ export class ProbeEngine implements ResultSink<TargetEntry> {
     // Only the answer to a timeout the window counted may correct it (a lag-excluded one was
     // never counted).
     if (!entry.takeLate(result.sentAtNs)) return;
-    entry.answered(receivedNs(result, stallMs), this.#now());
+    entry.answered(result, stallMs, this.#now());
     const rtt = serverRttMs(result.rttMs, stallMs);
     entry.window.observeLate(slot.queryIndex, result.outcome, rtt ?? result.rttMs, this.#now(), {
       rttUsable: rtt !== undefined,
@@ -414,7 +416,7 @@ function answeredAtAll(result: ProbeResult): boolean {
 }
 
 /** When a result's answer arrived (hrtime ns), less our own loop stall it waited behind. */
-function receivedNs(result: ProbeResult, stallMs: number): bigint {
+function receivedAtNs(result: ProbeResult, stallMs: number): bigint {
   return result.sentAtNs + BigInt(Math.round(Math.max(0, result.rttMs - stallMs) * 1e6));
 }
 

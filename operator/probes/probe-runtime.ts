@@ -35,12 +35,14 @@ import {
   decideRemediation,
   decisionKey,
   pruneHistory,
+  settleMsFor,
   type ActDecision,
   type Decision,
   type EvictionApi,
   type EvictionRecord,
   type PodFacts,
   type RemediationHistory,
+  type Settle,
 } from './remediation';
 import { TokenBucket } from './scheduler';
 import type { ProbeSettings } from './settings';
@@ -99,6 +101,8 @@ export class ProbeRuntime {
   #lastDecision = '';
   #retryAtMs: number | undefined;
   #evicting = false;
+  /** How old a candidate's failure must be (remediation.ts): the timeout, or a few intervals. */
+  readonly #settle: Settle;
   /** Assesses again when a candidate's failure has settled (#reassessWhenSettled). */
   #settleTimer: NodeJS.Timeout | undefined;
   #rem: RemediationStatus;
@@ -121,6 +125,10 @@ export class ProbeRuntime {
     this.#history = {
       evictions: mergeEvictions(evictionRecords(o.initialStatus), o.evictions ?? []),
     };
+    this.#settle = {
+      hungMs: o.settings.timeoutMs,
+      answeringMs: o.settings.intervalMs * o.settings.thresholds.consecutiveFailures,
+    };
     this.#rem = {
       remediating: false,
       reason: o.settings.remediation.mode === 'Off' ? 'RemediationOff' : 'Idle',
@@ -133,8 +141,9 @@ export class ProbeRuntime {
     this.#readiness = new ReadinessChecker({
       port: o.settings.readiness.port,
       path: o.settings.readiness.path,
-      // A hung pod accepts the connection and never answers: "not ready" is this timeout, seen
-      // twice a probe interval apart with our own loop not stalled (readiness.ts).
+      // A hung pod accepts the connection and never answers: "not ready" is this timeout (each
+      // pod's own, learnt, with adaptiveTimeout), seen on checks begun half a probe interval
+      // apart with our own loop not stalled (readiness.ts).
       timeoutMs: Math.min(1000, Math.max(100, o.settings.timeoutMs)),
       adaptive: o.settings.adaptiveTimeout,
       confirmApartMs: o.settings.intervalMs / 2,
@@ -307,19 +316,15 @@ export class ProbeRuntime {
       const facts = this.#o.podFacts(name);
       if (facts !== undefined) pods.set(name, facts);
     }
-    const settle = {
-      hungMs: this.#o.settings.timeoutMs,
-      answeringMs: this.#o.settings.intervalMs * this.#o.settings.thresholds.consecutiveFailures,
-    };
     const decision = decideRemediation({
       settings: this.#o.settings.remediation,
       assessment: a,
       pods,
       history: this.#history,
       nowMs: now,
-      settle,
+      settle: this.#settle,
     });
-    if (decision.kind === 'none') this.#reassessWhenSettled(a, settle);
+    if (decision.kind === 'none') this.#reassessWhenSettled(a);
     const key = decisionKey(decision);
     const retry =
       decision.kind === 'evict' && this.#retryAtMs !== undefined && now >= this.#retryAtMs;
@@ -334,13 +339,12 @@ export class ProbeRuntime {
    * A candidate (Failing, not ready) whose failure is still settling is assessed again the moment
    * it has settled, not at the next tick: the tick would add up to its period to an eviction.
    */
-  #reassessWhenSettled(a: Assessment, settle: { hungMs: number; answeringMs: number }): void {
+  #reassessWhenSettled(a: Assessment): void {
     if (this.#settleTimer !== undefined) return;
     let wait = Infinity;
     for (const t of a.targets) {
       if (t.state !== 'Failing' || t.ready !== false || t.failingForMs === undefined) continue;
-      const left =
-        (t.lastError === 'timeout' ? settle.hungMs : settle.answeringMs) - t.failingForMs;
+      const left = settleMsFor(t, this.#settle) - t.failingForMs;
       if (left > 0 && left < wait) wait = left;
     }
     if (wait === Infinity) return;

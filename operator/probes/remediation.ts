@@ -112,7 +112,18 @@ export interface RemediationInput {
    * others and is recognised as upstream-wide. Clients retry a server that answers SERVFAIL at
    * once; only a silent one makes them wait.
    */
-  readonly settle?: { readonly hungMs: number; readonly answeringMs: number };
+  readonly settle?: Settle;
+}
+
+/** How old a candidate's failure must be before it is evicted (RemediationInput.settle). */
+export interface Settle {
+  readonly hungMs: number;
+  readonly answeringMs: number;
+}
+
+/** The settling a target's failure needs: a hung pod's, or one answering with errors. */
+export function settleMsFor(target: TargetAssessment, settle: Settle | undefined): number {
+  return (target.lastError === 'timeout' ? settle?.hungMs : settle?.answeringMs) ?? 0;
 }
 
 const HOUR_MS = 3_600_000;
@@ -157,9 +168,8 @@ export function decideRemediation(input: RemediationInput): Decision {
   if (chosen === undefined) return refusal ?? { kind: 'none' };
   // Not a refusal: the evidence is on its way (within about one interval), nothing to report.
   if (!othersAnsweredSince(assessment, chosen.target)) return { kind: 'none' };
-  const settleMs =
-    chosen.target.lastError === 'timeout' ? input.settle?.hungMs : input.settle?.answeringMs;
-  if ((chosen.target.failingForMs ?? Infinity) < (settleMs ?? 0)) return { kind: 'none' };
+  if ((chosen.target.failingForMs ?? Infinity) < settleMsFor(chosen.target, input.settle))
+    return { kind: 'none' };
   return gate(input, chosen.target, chosen.pod);
 }
 
