@@ -31,6 +31,8 @@ function stored(ep: Endpoint): Stored {
 
 class InMemoryZone {
   readonly records = new Map<string, Stored>();
+  /** Bumped by every change (what a provider's answer is stable across). */
+  version = 0;
 
   #conflicts(ep: Stored, pending: ReadonlyMap<string, Stored | null>): boolean {
     const types = ['A', 'AAAA', 'CNAME', 'TXT', 'SRV'] as const;
@@ -65,6 +67,7 @@ class InMemoryZone {
   }
 
   commit(pending: ReadonlyMap<string, Stored | null>): void {
+    this.version++;
     for (const [key, value] of pending) {
       if (value === null) this.records.delete(key);
       else this.records.set(key, value);
@@ -95,7 +98,9 @@ export class InMemoryDnsStore {
 
   /** Seeds a record directly, as if someone had created it by hand. */
   put(zone: string, ep: Endpoint): void {
-    this.zone(zone).records.set(endpointKey(ep), stored(ep));
+    const z = this.zone(zone);
+    z.version++;
+    z.records.set(endpointKey(ep), stored(ep));
   }
 
   /** Called after every applied change; returns an unsubscribe function. */
@@ -148,18 +153,25 @@ export class InMemoryProvider implements Provider {
   readonly kind = 'inMemory';
   readonly #options: InMemoryProviderOptions;
   readonly #domains: DomainFilter;
+  /** The last answer and the zone version it was read at: the same array while nothing changed. */
+  #answer: { readonly version: number; readonly endpoints: Endpoint[] } | undefined;
 
   constructor(options: InMemoryProviderOptions) {
     this.#options = options;
     this.#domains = new DomainFilter(options.domains, options.excludeDomains ?? []);
   }
 
+  /** Like a cloud provider's (zone-cache.ts): the same array while the zone did not change. */
   records(_options?: RecordsOptions): Promise<Endpoint[]> {
-    return Promise.resolve(
-      this.#options.store
-        .records(this.#options.zone)
-        .filter((ep) => policyManages(this.#domains, ep)),
-    );
+    const version = this.#options.store.zone(this.#options.zone).version;
+    if (this.#answer?.version !== version)
+      this.#answer = {
+        version,
+        endpoints: this.#options.store
+          .records(this.#options.zone)
+          .filter((ep) => policyManages(this.#domains, ep)),
+      };
+    return Promise.resolve(this.#answer.endpoints);
   }
 
   applyChanges(changes: Changes, _signal?: AbortSignal): Promise<ApplyResult> {

@@ -42,8 +42,12 @@ export interface AdjustResult {
 export interface Provider {
   /** "route53" | "cloudDNS" | "inMemory": the key used in `dnsop plan` output and metrics. */
   readonly kind: string;
-  /** Every record in the provider's zones that falls under the policy's domains, TXT included. */
-  records(options?: RecordsOptions): Promise<Endpoint[]>;
+  /**
+   * Every record in the provider's zones that falls under the policy's domains, TXT included.
+   * Read-only: while the provider's view did not change, the answer may be the very same array
+   * (the reconciler's steady check relies on that; a new array only costs that check).
+   */
+  records(options?: RecordsOptions): Promise<readonly Endpoint[]>;
   /**
    * Applies changes. Every change about one DNS name (a record, its ownership TXT(s), the delete
    * half of a type change; so every change sharing a batchGroupKey) is applied in one atomic

@@ -82,6 +82,28 @@ describe('listings shared by the providers of one cloud account', () => {
     expect(calls(api, 'listResourceRecordSets')).toBe(2);
   });
 
+  it('a listing that reads as the last one is the last one: each policy sees at once that nothing changed', async () => {
+    const { api, zone, time, accounts } = setup();
+    const listings = new SharedListings({ now: time.now });
+    const load = (ip: string) => () =>
+      Promise.resolve([{ Name: 'www.example.com.', ResourceRecords: [{ Value: ip }] }]);
+    const first = await listings.read('list', zone, load('192.0.2.1'));
+    time.advance(31_000);
+    expect(await listings.read('list', zone, load('192.0.2.1'))).toBe(first);
+    time.advance(31_000);
+    const changed = await listings.read('list', zone, load('192.0.2.2'));
+    expect(changed).not.toBe(first);
+    expect(changed[0]?.ResourceRecords[0]?.Value).toBe('192.0.2.2');
+
+    // Through the providers: fifty policies' next periodic refresh answers with the same arrays.
+    const policies = Array.from({ length: 50 }, () => policy(api, accounts, 'AKIA1', time.now));
+    const before = await Promise.all(policies.map((p) => p.records({ refresh: true })));
+    time.advance(31_000);
+    const after = await Promise.all(policies.map((p) => p.records({ refresh: true })));
+    expect(calls(api, 'listResourceRecordSets')).toBe(2);
+    after.forEach((records, i) => expect(records).toBe(before[i]));
+  });
+
   it('does not share between two accounts', async () => {
     const { api, time, accounts } = setup();
     await Promise.all([

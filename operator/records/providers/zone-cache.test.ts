@@ -67,4 +67,63 @@ describe('ZoneCache: record sets as Endpoints', () => {
     expect(names(await zone.records())).toEqual(['d.example.com 192.0.2.4']); // cached view
     expect(names(await zone.records({ refresh: true }))).toEqual(['e.example.com 192.0.2.5']);
   });
+
+  it('a refresh that lists what the view holds changes nothing: the same answer, nothing converted', async () => {
+    const answer = {
+      current: [rrset('a.example.com', '192.0.2.1'), rrset('b.example.com', '192.0.2.2')],
+    };
+    const src = source(answer);
+    const zone = cache(src, 'example.com');
+    const first = await zone.records({ refresh: true });
+    // A new listing: new objects with the same content (what a cloud API answers each minute).
+    answer.current = answer.current.map((r) => ({ ...r }));
+    expect(await zone.records({ refresh: true })).toBe(first);
+    expect(await zone.records()).toBe(first);
+    expect(src.endpointOf).toHaveBeenCalledTimes(2);
+
+    // Drift: one record set changed outside dnsop is a new answer with the change.
+    answer.current = [rrset('a.example.com', '192.0.2.9'), { ...answer.current[1]! }];
+    const drifted = await zone.records({ refresh: true });
+    expect(drifted).not.toBe(first);
+    expect(names(drifted)).toEqual(['a.example.com 192.0.2.9', 'b.example.com 192.0.2.2']);
+    // One more, one fewer: each is a new answer too.
+    answer.current = [...answer.current, rrset('c.example.com', '192.0.2.3')];
+    const grown = await zone.records({ refresh: true });
+    expect(names(grown)).toHaveLength(3);
+    answer.current = answer.current.slice(1);
+    expect(names(await zone.records({ refresh: true }))).toEqual([
+      'b.example.com 192.0.2.2',
+      'c.example.com 192.0.2.3',
+    ]);
+  });
+
+  it('a commit or a stale zone is a new answer even when the listing reads as before', async () => {
+    const answer = { current: [rrset('a.example.com', '192.0.2.1')] };
+    const src = source(answer);
+    const zone = cache(src, 'example.com');
+    const first = await zone.records();
+    zone.commit(ZONE.id, [], [rrset('b.example.com', '192.0.2.2')]);
+    const committed = await zone.records();
+    expect(committed).not.toBe(first);
+    expect(names(committed)).toHaveLength(2);
+    // The change never reached the zone after all: the stale view is listed and replaced.
+    zone.markStale(ZONE.id);
+    const relisted = await zone.records();
+    expect(relisted).not.toBe(committed);
+    expect(names(relisted)).toEqual(['a.example.com 192.0.2.1']);
+  });
+
+  it('the very listing its view was read from (a shared answer that read the same) is not walked again', async () => {
+    const answer = { current: [rrset('a.example.com', '192.0.2.1')] };
+    const src = source(answer);
+    const keys = jest.fn(src.recordKey);
+    const zone = cache({ ...src, recordKey: keys }, 'example.com');
+    const first = await zone.records({ refresh: true });
+    expect(keys).toHaveBeenCalledTimes(1);
+    expect(await zone.records({ refresh: true })).toBe(first);
+    expect(keys).toHaveBeenCalledTimes(1);
+    // After a commit the same listing is read again (the view no longer is what it said).
+    zone.commit(ZONE.id, [], [rrset('b.example.com', '192.0.2.2')]);
+    expect(names(await zone.records({ refresh: true }))).toEqual(['a.example.com 192.0.2.1']);
+  });
 });

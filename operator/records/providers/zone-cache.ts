@@ -8,6 +8,7 @@
  * dropped only when the provider no longer knows what the zone holds (a change whose outcome is
  * unknown, a conflict), and re-listed before it is used again.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { describeError, TransientError } from '../../runtime/errors';
 import type { RetryPolicy } from '../../runtime/retry';
@@ -107,6 +108,10 @@ export class ZoneCache<Z extends ZoneRef, R> {
   readonly #stale = new Set<string>();
   /** zone id -> the policy's records in the view, as Endpoints (until the view changes). */
   readonly #managed = new Map<string, readonly Endpoint[]>();
+  /** zone id -> the listing its view was last read from (until a change is committed to it). */
+  readonly #listedFrom = new Map<string, Iterable<R>>();
+  /** The last answer of records() and the zones it was made of (until a view changes). */
+  #answer: { readonly zones: string; readonly endpoints: Endpoint[] } | undefined;
 
   constructor(source: ZoneSource<Z, R>, options: ZoneCacheOptions) {
     this.#source = source;
@@ -146,7 +151,9 @@ export class ZoneCache<Z extends ZoneRef, R> {
 
   /**
    * Every managed record of the policy's zones. Zones are listed when not cached, no longer
-   * trusted, or when `refresh` asks for a full resync.
+   * trusted, or when `refresh` asks for a full resync. While no zone's view changed (a listing
+   * that reads as the view did changes nothing), the answer is the same array as last time: the
+   * reconciler knows from that alone that the provider's side is as it was (its steady check).
    */
   async records(options: RecordsOptions = {}): Promise<Endpoint[]> {
     const zones = await this.zones(options.signal);
@@ -155,6 +162,8 @@ export class ZoneCache<Z extends ZoneRef, R> {
         await this.reload(zone, options.signal);
       }
     }
+    const zoneIds = zones.map((z) => z.id).join('\u0000');
+    if (this.#answer?.zones === zoneIds) return this.#answer.endpoints;
     const seen = new Set<string>();
     const out: Endpoint[] = [];
     for (const zone of zones) {
@@ -165,6 +174,7 @@ export class ZoneCache<Z extends ZoneRef, R> {
         out.push(ep);
       }
     }
+    this.#answer = { zones: zoneIds, endpoints: out };
     return out;
   }
 
@@ -192,15 +202,23 @@ export class ZoneCache<Z extends ZoneRef, R> {
     for (const zone of zones) if (!this.#usable(zone.id)) await this.reload(zone, signal);
   }
 
-  /** Lists one zone from the API; its view is replaced only when the whole listing succeeded. */
+  /**
+   * Lists one zone from the API; its view is replaced only when the whole listing succeeded, and
+   * only when it reads differently (the periodic resync of a zone nobody changed is no change).
+   */
   async reload(zone: Z, signal?: AbortSignal): Promise<void> {
+    const listed = await this.#source.listRecordSets(zone, signal);
+    const stale = this.#stale.delete(zone.id);
+    const before = this.#records.get(zone.id);
+    // The very answer the view was made from (a shared listing that read the same): nothing new.
+    if (!stale && before !== undefined && this.#listedFrom.get(zone.id) === listed) return;
     const view = new Map<string, R>();
-    for (const rrset of await this.#source.listRecordSets(zone, signal)) {
-      view.set(this.#source.recordKey(rrset), rrset);
+    for (const rrset of listed) view.set(this.#source.recordKey(rrset), rrset);
+    if (stale || before === undefined || !sameView(before, view)) {
+      this.#records.set(zone.id, view);
+      this.#viewChanged(zone.id);
     }
-    this.#records.set(zone.id, view);
-    this.#stale.delete(zone.id);
-    this.#viewChanged(zone.id);
+    this.#listedFrom.set(zone.id, listed);
   }
 
   /** The record set the zone holds under `key`, as last seen. */
@@ -228,6 +246,8 @@ export class ZoneCache<Z extends ZoneRef, R> {
   /** The zone's view changed: its Endpoints are read again when next asked for. */
   #viewChanged(zoneId: string): void {
     this.#managed.delete(zoneId);
+    this.#listedFrom.delete(zoneId);
+    this.#answer = undefined;
   }
 
   #usable(zoneId: string): boolean {
@@ -241,6 +261,16 @@ export class ZoneCache<Z extends ZoneRef, R> {
   #now(): number {
     return (this.#opts.now ?? Date.now)();
   }
+}
+
+/** True when two views of a zone hold the same record sets (the same objects, or equal ones). */
+function sameView<R>(a: ReadonlyMap<string, R>, b: ReadonlyMap<string, R>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, rrset] of a) {
+    const other = b.get(key);
+    if (other !== rrset && (other === undefined || !isDeepStrictEqual(other, rrset))) return false;
+  }
+  return true;
 }
 
 /**
