@@ -93,6 +93,106 @@ describe('DNSPolicyController', () => {
     await eventually(() => expect(refreshes[refreshes.length - 1]).toBe(true));
   });
 
+  describe('idle resyncs (issue 14: fifty idle policies re-planned their zone every minute)', () => {
+    /** A harness whose provider counts records() reads; a Service and a pod, published. */
+    const steadyPolicy = async (zone: string): Promise<{ reads: () => number }> => {
+      let reads = 0;
+      h = await startControllerHarness({
+        providerFactory: async (spec, context): Promise<Provider> => {
+          const inner = await createProvider(spec, context);
+          return {
+            kind: inner.kind,
+            adjustEndpoints: (e) => inner.adjustEndpoints(e),
+            applyChanges: (c, signal) => inner.applyChanges(c, signal),
+            records: (options) => {
+              reads++;
+              return inner.records(options);
+            },
+          };
+        },
+      });
+      h.apply(headless('web', { app: 'web' }, 'web.example.com'));
+      h.apply(pod('web-1', { labels: { app: 'web' }, ip: '10.2.0.1' }));
+      h.apply(policy('public', { provider: { inMemory: { zone } }, interval: '1s' }));
+      await eventually(() => expect(h.status('shop', 'public')?.records).toBe(1));
+      return { reads: () => reads };
+    };
+
+    it('a resync that finds nothing changed reads the zone (drift) but evaluates no source again', async () => {
+      const { reads } = await steadyPolicy('steady');
+      const services = h.caches.get('services');
+      const evaluations = jest.spyOn(services, 'byIndex');
+      const before = reads();
+      // Three periodic resyncs (interval 1 s).
+      await eventually(() => expect(reads()).toBeGreaterThanOrEqual(before + 3), 10_000);
+      // At most one: the sync that follows the status write (a new resourceVersion) may still come.
+      expect(evaluations.mock.calls.length).toBeLessThanOrEqual(1);
+
+      // A source event: evaluated and published at once.
+      h.apply(pod('web-2', { labels: { app: 'web' }, ip: '10.2.0.2' }));
+      await eventually(() =>
+        expect(
+          h.controller.store.records('steady').find((r) => r.type === 'A')?.targets,
+        ).toHaveLength(2),
+      );
+      expect(evaluations.mock.calls.length).toBeGreaterThan(1);
+    }, 20_000);
+
+    it('an event that comes while a sync waits for the provider is synced after it', async () => {
+      let gate: Promise<void> | undefined;
+      let held = 0;
+      let open = (): void => undefined;
+      h = await startControllerHarness({
+        providerFactory: async (spec, context): Promise<Provider> => {
+          const inner = await createProvider(spec, context);
+          return {
+            kind: inner.kind,
+            adjustEndpoints: (e) => inner.adjustEndpoints(e),
+            applyChanges: (c, signal) => inner.applyChanges(c, signal),
+            records: async (options) => {
+              if (gate !== undefined) {
+                held++;
+                await gate;
+              }
+              return inner.records(options);
+            },
+          };
+        },
+      });
+      h.apply(headless('web', { app: 'web' }, 'web.example.com'));
+      h.apply(pod('web-1', { labels: { app: 'web' }, ip: '10.2.0.1' }));
+      const p = policy('public', { provider: { inMemory: { zone: 'during' } } });
+      h.apply(p);
+      await eventually(() => expect(h.status('shop', 'public')?.records).toBe(1));
+      await new Promise((r) => setTimeout(r, 100));
+      gate = new Promise((r) => (open = r));
+      // A policy change that changes no record: a sync evaluates the sources, then waits.
+      h.apply({
+        ...h.policy('shop', 'public')!,
+        metadata: { ...h.policy('shop', 'public')!.metadata, annotations: { note: 'x' } },
+      });
+      await eventually(() => expect(held).toBe(1));
+      h.apply(pod('web-2', { labels: { app: 'web' }, ip: '10.2.0.2' }));
+      gate = undefined;
+      open();
+      await eventually(() =>
+        expect(
+          h.controller.store.records('during').find((r) => r.type === 'A')?.targets,
+        ).toHaveLength(2),
+      );
+    });
+
+    it('a record changed or removed outside dnsop is repaired by the next resync', async () => {
+      await steadyPolicy('drift');
+      const a = (): Endpoint | undefined =>
+        h.controller.store.records('drift').find((r) => r.type === 'A');
+      // Let the policy settle into its steady state (resyncs that change nothing).
+      await new Promise((r) => setTimeout(r, 2_500));
+      h.controller.store.put('drift', { ...a()!, targets: ['192.0.2.66'] });
+      await eventually(() => expect(a()?.targets).toEqual(['10.2.0.1']), 10_000);
+    }, 20_000);
+  });
+
   it('turns pod events that arrive together into one provider change', async () => {
     h = await startControllerHarness({ syncSpacingMs: 100 });
     h.apply(headless('web', { app: 'web' }, 'web.example.com'));

@@ -180,6 +180,44 @@ interface SyncRun {
   readonly intervalMs: number;
 }
 
+/**
+ * The next periodic resync: within the last 8 % of spec.interval, at random (a full listing is due
+ * from 90 %: #listingDue), so policies created together (a GitOps sync applies them in one go) do
+ * not all resync in the same instant.
+ */
+function periodic(intervalMs: number): number {
+  return Math.round(intervalMs * (1 - PERIODIC_SPREAD * Math.random()));
+}
+const PERIODIC_SPREAD = 0.08;
+
+/**
+ * What a policy's last sync saw when it found nothing to do and nothing to say (its steady
+ * state). A periodic resync that finds the same inputs would compute the same nothing: it reads
+ * the provider's records (the drift check) and stops there (issue 14: fifty idle policies
+ * re-planned their zone every minute). The inputs: the policy object (its resourceVersion), every
+ * source object (no source cache event since: a cluster-wide epoch, so a fan-out that missed a
+ * policy still gets the periodic repair), which source kinds are held, the provider instance (a
+ * spec or Secret change builds a new one) and the provider's answer (the same array while no
+ * zone's view changed, zone-cache.ts).
+ */
+interface Steady {
+  readonly policyVersion: string | undefined;
+  readonly sourceEpoch: number;
+  readonly held: string;
+  readonly provider: Provider;
+  readonly current: readonly Endpoint[];
+}
+
+/** What a sync works from (DNSPolicyController.#inputs). */
+interface SyncInputs {
+  readonly evaluation: PolicyEvaluation;
+  readonly provider: Provider;
+  readonly current: readonly Endpoint[];
+  /** Source kinds held (unavailableSourceKinds) and the source epoch the evaluation read. */
+  readonly held: readonly string[];
+  readonly epoch: number;
+}
+
 /** One policy's fast-path pacing (times from the controller's clock unless said otherwise). */
 interface Pacing {
   /** The first event not yet reflected by a sync (performance.now(); dnsop_event_to_sync_seconds). */
@@ -221,6 +259,10 @@ export class DNSPolicyController implements Controller {
   #secrets: SecretWatcher | undefined;
   /** Every status write of a policy, in order, off the sync's critical path (status-chain.ts). */
   #statusChain: StatusChain | undefined;
+  /** key -> its last sync's inputs, when that sync found nothing to do (see Steady). */
+  readonly #steady = new Map<string, Steady>();
+  /** Bumped by every source cache event and API state change (see Steady). */
+  #sourceEpoch = 0;
 
   constructor(options: DNSPolicyControllerOptions = {}) {
     this.#options = options;
@@ -305,6 +347,7 @@ export class DNSPolicyController implements Controller {
       pacing.deletesWaitingSince = undefined;
     }
     this.#secrets?.stop();
+    this.#steady.clear();
     await queue?.shutdown(grace);
     await this.#statusChain?.drain(deadline - performance.now());
   }
@@ -361,6 +404,7 @@ export class DNSPolicyController implements Controller {
       affected: (e: ChangeEvent<T>, l: FanoutLookups, o: PolicyScopeOptions) => string[],
     ): void => {
       (cache as InformerCache<T>).onEvent((e: CacheEvent<T>) => {
+        this.#sourceEpoch++;
         for (const key of affected(e, lookups, this.#scope())) this.enqueue(key);
       });
     };
@@ -382,6 +426,7 @@ export class DNSPolicyController implements Controller {
     for (const cache of Object.values(caches) as unknown[]) {
       (cache as Partial<Pick<InformerCache<KubernetesObject>, 'onStateChange'>>).onStateChange?.(
         (state) => {
+          this.#sourceEpoch++;
           resyncAll();
           // An API that came back holds its kind's records a while: sync when that ends.
           if (state === 'synced') setTimeout(resyncAll, API_RETURN_HOLD_MS + 1_000).unref();
@@ -447,31 +492,17 @@ export class DNSPolicyController implements Controller {
   }
 
   async #sync(run: SyncRun): Promise<ReconcileResult> {
-    const { policy, key, signal, log } = run;
+    const { policy, key, log } = run;
     const ctx = this.#ctx!;
     const caches = this.#caches!;
-    const interval = run.intervalMs;
-    let evaluation: PolicyEvaluation;
-    let provider: Provider;
-    let current: Endpoint[];
+    let inputs: SyncInputs | ReconcileResult;
     try {
-      // Tenancy first: a refused policy reads no Secret and talks to no provider (tenancy.ts).
-      assertPolicyAllowed(policy, this.#scope());
-      evaluation = evaluatePolicy(
-        policy,
-        sourceObjectsFrom(caches),
-        this.#scope(),
-        unavailableSourceKinds(caches),
-      );
-      provider = await this.#provider(policy, key, log);
-      // Event-driven syncs work from the provider's cached view of its zones; once per interval
-      // (the periodic resync) the zones are listed again, so changes made outside dnsop are seen.
-      const refresh = this.#listingDue(key, interval);
-      current = await provider.records({ signal, refresh });
-      if (refresh) this.#listedAt.set(key, this.#nowMs());
+      inputs = await this.#inputs(run);
     } catch (err) {
       return this.#failed(run, err, []);
     }
+    if (!('evaluation' in inputs)) return inputs;
+    const { evaluation, provider, current, held, epoch } = inputs;
     this.#report(policy, evaluation.diagnostics, log);
     const now = this.#now();
     let history = deletesInWindow([policy.status?.recentDeletes, this.#deletes.get(key)], now);
@@ -509,6 +540,19 @@ export class DNSPolicyController implements Controller {
         ? undefined
         : this.#writeStatus(run, diagnostics, plan, outcome, history);
     ctx.metrics.recordsManaged.set({ policy: key }, status?.records ?? plan.inSync);
+    if (
+      status !== undefined &&
+      this.#nothingLeft(plan, outcome, history) &&
+      this.#statusChain?.busy(key) !== true &&
+      sameStatusContent(policy.status, status)
+    )
+      this.#steady.set(key, {
+        policyVersion: policy.metadata.resourceVersion,
+        sourceEpoch: epoch,
+        held: held.join(),
+        provider,
+        current,
+      });
     if (outcome.kind === 'Applied' && outcome.retrying === true) {
       throw new TransientError(
         `provider rejected ${outcome.failures.length} change groups: ${outcome.failures[0] ?? ''}`,
@@ -517,13 +561,76 @@ export class DNSPolicyController implements Controller {
     return this.#nextSync(run, plan, outcome, settleMs);
   }
 
+  /**
+   * What a sync works from: the evaluated sources, the provider and its records. A policy in its
+   * steady state whose inputs are all the same ends here, with its next periodic resync.
+   */
+  async #inputs(run: SyncRun): Promise<SyncInputs | ReconcileResult> {
+    const { policy, key, signal, log } = run;
+    const caches = this.#caches!;
+    const held = unavailableSourceKinds(caches);
+    const steady = this.#steadyInputs(key, policy, held);
+    this.#steady.delete(key);
+    // Tenancy first: a refused policy reads no Secret and talks to no provider (tenancy.ts).
+    assertPolicyAllowed(policy, this.#scope());
+    // The epoch of the source objects the evaluation read (events may come while this runs).
+    let epoch = this.#sourceEpoch;
+    const evaluate = (): PolicyEvaluation => {
+      epoch = this.#sourceEpoch;
+      return evaluatePolicy(policy, sourceObjectsFrom(caches), this.#scope(), held);
+    };
+    const early = steady === undefined ? evaluate() : undefined;
+    const provider = await this.#provider(policy, key, log);
+    // Event-driven syncs work from the provider's cached view of its zones; once per interval
+    // (the periodic resync) the zones are listed again, so changes made outside dnsop are seen.
+    const refresh = this.#listingDue(key, run.intervalMs);
+    const current = await provider.records({ signal, refresh });
+    if (refresh) this.#listedAt.set(key, this.#nowMs());
+    if (steady?.provider === provider && steady.current === current) {
+      this.#steady.set(key, steady);
+      return { requeueAfterMs: periodic(run.intervalMs) };
+    }
+    const evaluation = early ?? evaluate();
+    return { evaluation, provider, current, held, epoch };
+  }
+
+  /** The policy's last steady inputs, if this sync's are the same (see Steady). */
+  #steadyInputs(key: string, policy: PolicyObject, held: readonly string[]): Steady | undefined {
+    const steady = this.#steady.get(key);
+    if (
+      steady === undefined ||
+      steady.policyVersion === undefined ||
+      steady.policyVersion !== policy.metadata.resourceVersion ||
+      steady.sourceEpoch !== this.#sourceEpoch ||
+      steady.held !== held.join()
+    )
+      return undefined;
+    return steady;
+  }
+
+  /**
+   * A sync after which nothing is left to do or to say: no change sent or waiting, none refused,
+   * nothing failed, no dry run, and no deletion in the guard's hour (its window moves with time).
+   */
+  #nothingLeft(plan: Plan, outcome: SyncOutcome, history: readonly DeleteEntry[]): boolean {
+    return (
+      outcome.kind === 'Applied' &&
+      outcome.applied === 0 &&
+      outcome.failures.length === 0 &&
+      plan.guard === undefined &&
+      plan.deletesWaiting === 0 &&
+      countChanges(plan.changes) === 0 &&
+      history.length === 0
+    );
+  }
+
   /** When to sync again: at spec.interval, or sooner when unwanted records wait for deletion. */
   #nextSync(run: SyncRun, plan: Plan, outcome: SyncOutcome, settleMs: number): ReconcileResult {
     const { key, eventAt } = run;
     const pacing = this.#pacingOf(key);
     if (plan.deletesWaiting === 0) {
       pacing.deletesWaitingSince = undefined;
-      return { requeueAfterMs: run.intervalMs };
+      return { requeueAfterMs: periodic(run.intervalMs) };
     }
     pacing.deletesWaitingSince ??= this.#clock();
     // A sync that changed nothing has not reflected its event yet: the sync that deletes will, and
@@ -669,6 +776,7 @@ export class DNSPolicyController implements Controller {
     this.#rejected.delete(key);
     this.#cleanupAttempts.delete(key);
     this.#pacing.delete(key);
+    this.#steady.delete(key);
     this.#written.delete(key);
     this.#statusChain?.forget(key);
     this.#ctx?.metrics.recordsManaged.remove({ policy: key });
