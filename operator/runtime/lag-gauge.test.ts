@@ -79,6 +79,21 @@ describe('LagGauge', () => {
     expect(set.at(-1)).toBe(0);
   });
 
+  it('the fine monitor’s own wake-ups do not keep it on in an idle process', () => {
+    const { src, tick } = setup();
+    src.active += BUSY_MS + 1;
+    tick();
+    expect(src.fineOn).toBe(true);
+    // While on, its 100 wake-ups a second are loop time too: 10 ms a second, twice what they
+    // cost on this machine (a threshold under that kept the monitor on for good).
+    const ownCost = 10;
+    for (let t = 0; t < QUIET_MS + TICK_MS; t += TICK_MS) {
+      if (src.fineOn) src.active += ownCost;
+      tick();
+    }
+    expect(src.fineOn).toBe(false);
+  });
+
   it('reads a stall that holds up the coarse tick, and GC pauses, with the fine monitor off', () => {
     const { src, set, tick } = setup();
     src.at += 300; // the tick ran 300 ms late
