@@ -208,6 +208,8 @@ async function zoneA(env: Env): Promise<Map<string, string[]>> {
 interface OperatorProcess {
   readonly child: ChildProcess;
   readonly metricsUrl: string;
+  /** performance.now() when the process was spawned (a --cpu-prof profile starts about then). */
+  readonly spawnedAt: number;
   stop(): Promise<void>;
 }
 
@@ -218,6 +220,7 @@ async function startOperator(
 ): Promise<OperatorProcess> {
   const port = await freeTcpPort();
   const log = createWriteStream(join(env.logDir, `${name}.log`));
+  const spawnedAt = performance.now();
   const child = spawn(
     process.execPath,
     [
@@ -251,6 +254,7 @@ async function startOperator(
   return {
     child,
     metricsUrl,
+    spawnedAt,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -504,6 +508,9 @@ async function benchIdle(env: Env): Promise<void> {
   );
   await sleep(5_000);
   const pid = op.child.pid!;
+  const windowStart = performance.now() - op.spawnedAt;
+  const threadsBefore = threadTicks(pid);
+  const apiBefore = await apiRequests(env);
   const before = usage(pid);
   const requests = env.proxy.requests.length;
   let peakRss = before.rssMB;
@@ -512,9 +519,40 @@ async function benchIdle(env: Env): Promise<void> {
     peakRss = Math.max(peakRss, usage(pid).rssMB);
   }
   const after = usage(pid);
+  const threadsAfter = threadTicks(pid);
+  const windowEnd = performance.now() - op.spawnedAt;
+  const apiAfter = await apiRequests(env);
+  const apiSpent = [...apiAfter.entries()]
+    .map(([k, n]) => [k, n - (apiBefore.get(k) ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
   const cpu = after.cpuS - before.cpuS;
   console.log(
     `idle: ${IDLE_POLICIES} policies in sync (${IDLE_POLICIES * SERVICES_PER_IDLE_POLICY} records in one zone) for ${seconds} s: ${cpu.toFixed(2)} CPU s = ${((cpu / seconds) * 100).toFixed(2)} % of a core; RSS ${after.rssMB.toFixed(0)} MB (peak ${peakRss.toFixed(0)} MB); ${env.proxy.requests.length - requests} Route 53 requests`,
+  );
+  // Which threads spent it: the main (JS) thread, V8's GC helpers, libuv's pool.
+  const byThread = new Map<string, { user: number; system: number; wakeups: number }>();
+  for (const [tid, use] of threadsAfter) {
+    const was = threadsBefore.get(tid);
+    const key = tid === pid ? 'main' : `${use.name} ${tid - pid}`;
+    byThread.set(key, {
+      user: use.user - (was?.user ?? 0),
+      system: use.system - (was?.system ?? 0),
+      wakeups: use.wakeups - (was?.wakeups ?? 0),
+    });
+  }
+  console.log(
+    `  CPU by thread (user+system s, wake-ups): ${[...byThread.entries()]
+      .filter(([, t]) => t.user + t.system > 0 || t.wakeups > 0)
+      .sort((a, b) => b[1].user + b[1].system - a[1].user - a[1].system)
+      .map(
+        ([n, t]) =>
+          `${n} ${(t.user / 100).toFixed(2)}+${(t.system / 100).toFixed(2)} (${t.wakeups})`,
+      )
+      .join(', ')}`,
+  );
+  console.log(
+    `  API server requests in the window (all clients): ${apiSpent.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
   );
   // Where the RSS is (after the CPU figures: reading /metrics costs the operator a little).
   const metrics = await (await fetch(op.metricsUrl)).text();
@@ -524,14 +562,51 @@ async function benchIdle(env: Env): Promise<void> {
     `  memory: V8 heap used ${mb('nodejs_heap_size_used_bytes')} MB of ${mb('nodejs_heap_size_total_bytes')} MB, external ${mb('nodejs_external_memory_bytes')} MB`,
   );
   await op.stop();
-  if (profileDir) printProfile(profileDir);
+  if (profileDir) printProfile(profileDir, windowStart, windowEnd);
+}
+
+/** kube-apiserver's apiserver_request_total, summed by verb and resource. */
+async function apiRequests(env: Env): Promise<Map<string, number>> {
+  const text = await kubeRequest<string>(env.plane.kubeConfig, {
+    method: 'GET',
+    path: '/metrics',
+    accept: 'text/plain',
+  });
+  const out = new Map<string, number>();
+  for (const m of String(text).matchAll(/^apiserver_request_total\{([^}]*)\} (\S+)$/gm)) {
+    const label = (name: string): string => new RegExp(`${name}="([^"]*)"`).exec(m[1]!)?.[1] ?? '';
+    const key = `${label('verb')} ${label('resource')}${label('subresource') ? '/' + label('subresource') : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+/** CPU (user, system clock ticks) and wake-ups of each of a process's threads, by thread id. */
+interface ThreadUse {
+  readonly name: string;
+  readonly user: number;
+  readonly system: number;
+  readonly wakeups: number;
+}
+function threadTicks(pid: number): Map<number, ThreadUse> {
+  const out = new Map<number, ThreadUse>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    const wakeups = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    out.set(Number(tid), { name, user: Number(fields[11]), system: Number(fields[12]), wakeups });
+  }
+  return out;
 }
 
 /**
- * Where a --cpu-prof profile spends its busy time (idle excluded): self time by package, and
+ * Where a --cpu-prof profile spends its busy time (idle excluded) between fromMs and toMs after
+ * the process started (the measured window, not start-up or shutdown): self time by package, and
  * inclusive time of dnsop's own functions (what calls the expensive parts).
  */
-function printProfile(dir: string): void {
+function printProfile(dir: string, fromMs: number, toMs: number): void {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return;
   interface Node {
@@ -540,7 +615,19 @@ function printProfile(dir: string): void {
     children?: number[];
     callFrame: { functionName: string; url: string; lineNumber: number };
   }
-  const { nodes } = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[] };
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    nodes: Node[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const { nodes } = profile;
+  // Hits inside the window only, from the sample timeline (microseconds since the profile began).
+  const windowHits = new Map<number, number>();
+  let at = 0;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at >= fromMs * 1000 && at <= toMs * 1000) windowHits.set(id, (windowHits.get(id) ?? 0) + 1);
+  });
   const parent = new Map<number, Node>();
   for (const n of nodes) for (const c of n.children ?? []) parent.set(c, n);
   const pkg = (url: string): string => {
@@ -553,7 +640,7 @@ function printProfile(dir: string): void {
   const inclusive = new Map<string, number>();
   let busy = 0;
   for (const n of nodes) {
-    const hits = n.hitCount ?? 0;
+    const hits = windowHits.get(n.id) ?? 0;
     if (hits === 0 || n.callFrame.functionName === '(idle)') continue;
     busy += hits;
     const p = pkg(n.callFrame.url);
@@ -572,7 +659,12 @@ function printProfile(dir: string): void {
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([k, v]) => `  ${((v / busy) * 100).toFixed(1).padStart(5)} %  ${k}`);
-  console.log(`idle profile (${file}): busy samples by package (self time)`);
+  const idle = nodes
+    .filter((n) => n.callFrame.functionName === '(idle)')
+    .reduce((sum, n) => sum + (windowHits.get(n.id) ?? 0), 0);
+  console.log(
+    `idle profile (${file}), ${((toMs - fromMs) / 1000).toFixed(0)} s window: ${busy} busy samples of ${busy + idle}; busy by package (self time)`,
+  );
   console.log(top(self, 12).join('\n'));
   console.log('dnsop functions, inclusive time:');
   console.log(top(inclusive, 20).join('\n'));
