@@ -165,7 +165,9 @@ describe('Dockerfile', () => {
     expect(removal).toContain('/usr/local/lib/node_modules/npm');
     const user = runtime.lines.find((l) => l.startsWith('USER'))?.split(/\s+/)[1] ?? 'root';
     expect(user).not.toMatch(/^(root|0)(:|$)/);
-    expect(runtime.lines).toContain('ENTRYPOINT ["node", "/app/bin/dnsop.js", "run"]');
+    expect(runtime.lines).toContain(
+      'ENTRYPOINT ["node", "--no-memory-reducer", "/app/bin/dnsop.js", "run"]',
+    );
   });
 
   it('keeps tests, examples and the local tools out of the build context', () => {
