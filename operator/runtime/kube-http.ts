@@ -192,6 +192,10 @@ export async function kubeWatch(
   onEvent: (event: WatchEvent) => void,
 ): Promise<void> {
   const { url, options } = await requestOptions(kc, 'GET', watch.path, watch.accept);
+  // The kept-alive connections of kubeRequest: a watch the server ended is followed by the next
+  // one on the same connection, not a new TLS handshake (the agent has no socket limit).
+  if (!kc.getCurrentCluster()?.proxyUrl)
+    options.agent = keptAliveAgent(kc, options, url.protocol === 'https:');
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise<void>((resolve, reject) => {
     const request = transport.request(url, { ...options, signal: watch.signal }, (res) => {
