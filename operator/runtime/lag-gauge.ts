@@ -5,8 +5,8 @@
  * a process that otherwise sleeps: more than the whole idle goal (0.2 %). Stalls come from work,
  * so the fine monitor runs only while there is some:
  * - every second a coarse tick reads the event loop's utilisation (perf_hooks ELU, no extra
- *   wake-up); when the loop was busy for more than BUSY_MS in that second, the 10 ms monitor is
- *   enabled and stays on until the loop has been quiet for QUIET_MS;
+ *   wake-up); when the loop was busy for more than BUSY_MS in two seconds in a row, the 10 ms
+ *   monitor is enabled and stays on until the loop has been quiet for QUIET_MS;
  * - the coarse tick's own lateness is a lag sample too (a stall that holds it up is seen at any
  *   time, to within its second), and so is every GC pause (a perf_hooks 'gc' observer, which costs
  *   nothing between collections: an idle-time major GC is the stall an idle process has);
@@ -55,6 +55,8 @@ export class LagGauge {
   #windowStart = 0;
   #windowMaxMs = 0;
   #busyUntil = -Infinity;
+  /** Whether the tick before this one was busy. */
+  #busyBefore = false;
   #fineOn = false;
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -93,7 +95,11 @@ export class LagGauge {
     this.#note(now - this.#lastTick - TICK_MS);
     this.#lastTick = now;
     const active = this.#sources.utilization().active;
-    if (active - this.#lastActive > BUSY_MS) this.#busyUntil = now + QUIET_MS;
+    // Two busy seconds in a row: the work is lasting, and so does the monitor. A lone busy second
+    // (a resync, a listing) is over by the time the monitor could watch it.
+    const busy = active - this.#lastActive > BUSY_MS;
+    if (busy && (this.#busyBefore || this.#fineOn)) this.#busyUntil = now + QUIET_MS;
+    this.#busyBefore = busy;
     this.#lastActive = active;
     if (this.#fineOn) this.#note(this.#sources.fine.maxMs());
     this.#sources.fine.reset();
