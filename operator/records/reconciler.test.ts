@@ -1,7 +1,7 @@
 import { batchGroupKey, type Changes, type Endpoint } from './endpoint';
 import { PermanentError, TransientError } from '../runtime/errors';
 import { createProvider } from './providers';
-import type { Provider } from './providers/provider';
+import type { Provider, RecordsOptions } from './providers/provider';
 import { ownershipRecord } from './registry';
 import type { ProviderFactory } from './reconciler';
 import {
@@ -23,6 +23,22 @@ import {
   route,
   service,
 } from '../../test/support/records-fixtures';
+
+/** The real provider, with `before` run ahead of each records() read (to count or hold them). */
+const readingProvider =
+  (before: (options: RecordsOptions | undefined) => Promise<void> | void): ProviderFactory =>
+  async (spec, context): Promise<Provider> => {
+    const inner = await createProvider(spec, context);
+    return {
+      kind: inner.kind,
+      adjustEndpoints: (e) => inner.adjustEndpoints(e),
+      applyChanges: (c, signal) => inner.applyChanges(c, signal),
+      records: async (options) => {
+        await before(options);
+        return inner.records(options);
+      },
+    };
+  };
 
 const names = (records: Endpoint[]): string[] =>
   records.filter((r) => r.type !== 'TXT').map((r) => `${r.name} ${r.type} ${r.targets.join(',')}`);
@@ -60,18 +76,9 @@ describe('DNSPolicyController', () => {
     const refreshes: boolean[] = [];
     h = await startControllerHarness({
       now: () => new Date(now),
-      providerFactory: async (spec, context): Promise<Provider> => {
-        const inner = await createProvider(spec, context);
-        return {
-          kind: inner.kind,
-          adjustEndpoints: (e) => inner.adjustEndpoints(e),
-          applyChanges: (c, signal) => inner.applyChanges(c, signal),
-          records: (options) => {
-            refreshes.push(options?.refresh ?? false);
-            return inner.records(options);
-          },
-        };
-      },
+      providerFactory: readingProvider((options) => {
+        refreshes.push(options?.refresh ?? false);
+      }),
     });
     h.apply(headless('web', { app: 'web' }, 'web.example.com'));
     h.apply(pod('web-1', { labels: { app: 'web' }, ip: '10.2.0.1' }));
@@ -98,18 +105,9 @@ describe('DNSPolicyController', () => {
     const steadyPolicy = async (zone: string): Promise<{ reads: () => number }> => {
       let reads = 0;
       h = await startControllerHarness({
-        providerFactory: async (spec, context): Promise<Provider> => {
-          const inner = await createProvider(spec, context);
-          return {
-            kind: inner.kind,
-            adjustEndpoints: (e) => inner.adjustEndpoints(e),
-            applyChanges: (c, signal) => inner.applyChanges(c, signal),
-            records: (options) => {
-              reads++;
-              return inner.records(options);
-            },
-          };
-        },
+        providerFactory: readingProvider(() => {
+          reads++;
+        }),
       });
       h.apply(headless('web', { app: 'web' }, 'web.example.com'));
       h.apply(pod('web-1', { labels: { app: 'web' }, ip: '10.2.0.1' }));
@@ -143,21 +141,11 @@ describe('DNSPolicyController', () => {
       let held = 0;
       let open = (): void => undefined;
       h = await startControllerHarness({
-        providerFactory: async (spec, context): Promise<Provider> => {
-          const inner = await createProvider(spec, context);
-          return {
-            kind: inner.kind,
-            adjustEndpoints: (e) => inner.adjustEndpoints(e),
-            applyChanges: (c, signal) => inner.applyChanges(c, signal),
-            records: async (options) => {
-              if (gate !== undefined) {
-                held++;
-                await gate;
-              }
-              return inner.records(options);
-            },
-          };
-        },
+        providerFactory: readingProvider(async () => {
+          if (gate === undefined) return;
+          held++;
+          await gate;
+        }),
       });
       h.apply(headless('web', { app: 'web' }, 'web.example.com'));
       h.apply(pod('web-1', { labels: { app: 'web' }, ip: '10.2.0.1' }));
