@@ -86,6 +86,15 @@ describe('LagGauge', () => {
     expect(set.at(-1)).toBe(0);
   });
 
+  it('exactly BUSY_MS of work a second is not busy, however many seconds in a row', () => {
+    const { src, tick } = setup();
+    for (let i = 0; i < 3; i++) {
+      src.active += BUSY_MS;
+      tick();
+    }
+    expect(src.fineOn).toBe(false);
+  });
+
   it('the fine monitor’s own wake-ups do not keep it on in an idle process', () => {
     const { src, tick } = setup();
     for (let i = 0; i < 2; i++) {
