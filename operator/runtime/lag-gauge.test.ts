@@ -35,17 +35,30 @@ describe('LagGauge', () => {
   let gauge: LagGauge;
   afterEach(() => gauge.stop());
 
-  const setup = (): { src: ReturnType<typeof fakeSources>; set: number[]; tick: () => void } => {
+  const setup = (): {
+    src: ReturnType<typeof fakeSources>;
+    set: number[];
+    tick: () => void;
+    /** `seconds` ticks with `workMs` of loop work in each. */
+    work: (seconds: number, workMs: number) => void;
+  } => {
     const src = fakeSources();
     const set: number[] = [];
     gauge = new LagGauge((s) => set.push(s), src);
     gauge.start();
+    const tick = (): void => {
+      src.at += TICK_MS;
+      gauge.tick();
+    };
     return {
       src,
       set,
-      tick: () => {
-        src.at += TICK_MS;
-        gauge.tick();
+      tick,
+      work: (seconds, workMs) => {
+        for (let i = 0; i < seconds; i++) {
+          src.active += workMs;
+          tick();
+        }
       },
     };
   };
@@ -87,20 +100,14 @@ describe('LagGauge', () => {
   });
 
   it('exactly BUSY_MS of work a second is not busy, however many seconds in a row', () => {
-    const { src, tick } = setup();
-    for (let i = 0; i < 3; i++) {
-      src.active += BUSY_MS;
-      tick();
-    }
+    const { src, work } = setup();
+    work(3, BUSY_MS);
     expect(src.fineOn).toBe(false);
   });
 
   it('the fine monitor’s own wake-ups do not keep it on in an idle process', () => {
-    const { src, tick } = setup();
-    for (let i = 0; i < 2; i++) {
-      src.active += BUSY_MS + 1;
-      tick();
-    }
+    const { src, tick, work } = setup();
+    work(2, BUSY_MS + 1);
     expect(src.fineOn).toBe(true);
     // While on, its 100 wake-ups a second are loop time too: 10 ms a second, twice what they
     // cost on this machine (a threshold under that kept the monitor on for good).
@@ -129,11 +136,8 @@ describe('LagGauge', () => {
   });
 
   it('stop turns the fine monitor off and stops listening to GC', () => {
-    const { src, tick } = setup();
-    for (let i = 0; i < 2; i++) {
-      src.active += BUSY_MS + 1;
-      tick();
-    }
+    const { src, work } = setup();
+    work(2, BUSY_MS + 1);
     expect(src.fineOn).toBe(true);
     gauge.stop();
     expect(src.fineOn).toBe(false);
