@@ -601,6 +601,19 @@ function threadTicks(pid: number): Map<number, ThreadUse> {
   return out;
 }
 
+/** The outermost frame of dnsop or a package above a profile node, else the node itself. */
+function outermostCode<N extends { callFrame: { url: string } }>(
+  node: N,
+  parentOf: (n: N) => N | undefined,
+): N {
+  let outer = node;
+  for (let at: N | undefined = node; at !== undefined; at = parentOf(at)) {
+    const url = at.callFrame.url;
+    if (url.includes('/dist/') || url.includes('node_modules/')) outer = at;
+  }
+  return outer;
+}
+
 /**
  * Where a --cpu-prof profile spends its busy time (idle excluded) between fromMs and toMs after
  * the process started (the measured window, not start-up or shutdown): self time by package, and
@@ -638,6 +651,9 @@ function printProfile(dir: string, fromMs: number, toMs: number): void {
   };
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
+  // What each busy sample was doing, seen from the event loop: the outermost frame of dnsop or a
+  // package (the callback a timer, a socket or a promise ran), else what V8 itself was doing.
+  const activity = new Map<string, number>();
   let busy = 0;
   for (const n of nodes) {
     const hits = windowHits.get(n.id) ?? 0;
@@ -645,6 +661,10 @@ function printProfile(dir: string, fromMs: number, toMs: number): void {
     busy += hits;
     const p = pkg(n.callFrame.url);
     self.set(p, (self.get(p) ?? 0) + hits);
+    const what = outermostCode(n, (at) => parent.get(at.id));
+    const where = what.callFrame.url ? `:${what.callFrame.lineNumber + 1}` : '';
+    const label = `${what.callFrame.functionName || '(anonymous)'} ${pkg(what.callFrame.url)}${where}`;
+    activity.set(label, (activity.get(label) ?? 0) + hits);
     const seen = new Set<string>();
     for (let at: Node | undefined = n; at !== undefined; at = parent.get(at.id)) {
       if (!at.callFrame.url.includes('/dist/')) continue;
@@ -666,6 +686,8 @@ function printProfile(dir: string, fromMs: number, toMs: number): void {
     `idle profile (${file}), ${((toMs - fromMs) / 1000).toFixed(0)} s window: ${busy} busy samples of ${busy + idle}; busy by package (self time)`,
   );
   console.log(top(self, 12).join('\n'));
+  console.log('by activity (the outermost frame of dnsop or a package):');
+  console.log(top(activity, 15).join('\n'));
   console.log('dnsop functions, inclusive time:');
   console.log(top(inclusive, 20).join('\n'));
 }
