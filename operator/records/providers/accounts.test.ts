@@ -15,6 +15,13 @@ describe('CloudAccounts', () => {
     expect(accounts.size).toBe(2);
   });
 
+  it('keeps the listing pages of one account in one store', () => {
+    const accounts = new CloudAccounts();
+    const a1 = accounts.pages(route53Account(undefined, key('AKIA1')));
+    expect(accounts.pages(route53Account(undefined, key('AKIA1')))).toBe(a1);
+    expect(accounts.pages(route53Account(undefined, key('AKIA2')))).not.toBe(a1);
+  });
+
   it("keeps under Route 53's 5 requests a second unless told otherwise", () => {
     const accounts = new CloudAccounts({ limits: { cloudDNS: { requests: 3, perMs: 1_000 } } });
     const r53 = accounts.limiter(route53Account(undefined, { kind: 'ambient' }));

@@ -16,6 +16,7 @@
 import type { ProviderMetrics } from './calls';
 import type { RateLimiter, WindowLimit, WindowLimiterOptions } from './rate-limit';
 import { SlidingWindowLimiter } from './rate-limit';
+import { KeptPages } from './kept-pages';
 import { SharedListings } from './shared-listings';
 
 export type CloudProviderKind = 'route53' | 'cloudDNS';
@@ -54,6 +55,7 @@ export interface CloudAccountsOptions {
 interface Account {
   readonly limiter: RateLimiter;
   readonly listings: SharedListings;
+  readonly pages: KeptPages;
 }
 
 /**
@@ -83,6 +85,11 @@ export class CloudAccounts {
     return this.#account(account).listings;
   }
 
+  /** The listing pages the account's API answered, kept by their bytes (kept-pages.ts). */
+  pages(account: CloudAccount): KeptPages {
+    return this.#account(account).pages;
+  }
+
   /** How many distinct accounts have been seen (for tests and diagnostics). */
   get size(): number {
     return this.#accounts.size;
@@ -100,6 +107,7 @@ export class CloudAccounts {
           ...(o.listingMaxAgeMs !== undefined ? { maxAgeMs: o.listingMaxAgeMs } : {}),
           ...(o.now ? { now: o.now } : {}),
         }),
+        pages: new KeptPages(),
       };
       this.#accounts.set(id, found);
     }

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Route53Api } from './route53-api';
+import { KeptPages } from './kept-pages';
 import { route53ApiFromSdk, route53Fault } from './route53-api';
 
 let server: Server;
@@ -155,5 +156,69 @@ describe('route53Fault on what the SDK throws', () => {
     controller.abort();
     const err: unknown = await call.catch((e: unknown) => e);
     expect(route53Fault(err).kind).toBe('aborted');
+  });
+});
+
+describe('listing pages whose bytes did not change', () => {
+  const page = (value: string, next?: string): string =>
+    `<?xml version="1.0"?>\n<ListResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ResourceRecordSets><ResourceRecordSet><Name>a.example.com.</Name><Type>A</Type><TTL>60</TTL><ResourceRecords><ResourceRecord><Value>${value}</Value></ResourceRecord></ResourceRecords></ResourceRecordSet></ResourceRecordSets><IsTruncated>${next ? 'true' : 'false'}</IsTruncated>${next ? `<NextRecordName>${next}</NextRecordName><NextRecordType>A</NextRecordType>` : ''}<MaxItems>1</MaxItems></ListResourceRecordSetsResponse>`;
+  const values = (answer: Awaited<ReturnType<Route53Api['listResourceRecordSets']>>): string[] =>
+    (answer.ResourceRecordSets ?? []).flatMap((r) =>
+      (r.ResourceRecords ?? []).map((v) => v.Value!),
+    );
+  const first = { HostedZoneId: 'Z1', MaxItems: 1 };
+
+  it('hands out the answer already parsed, and parses a page that changed in one byte', async () => {
+    reply = xml(200, page('192.0.2.1'));
+    const parsed = await api.listResourceRecordSets(first);
+    const again = await api.listResourceRecordSets(first);
+    expect(again).toBe(parsed); // not parsed again
+    reply = xml(200, page('192.0.2.2'));
+    const changed = await api.listResourceRecordSets(first);
+    expect(values(changed)).toEqual(['192.0.2.2']);
+    expect(values(parsed)).toEqual(['192.0.2.1']); // what was handed out is never modified
+  });
+
+  it('keeps each page of a listing apart', async () => {
+    reply = xml(200, page('192.0.2.10', 'b.example.com.'));
+    const one = await api.listResourceRecordSets(first);
+    reply = xml(200, page('192.0.2.11'));
+    const second = { ...first, StartRecordName: 'b.example.com.', StartRecordType: 'A' as const };
+    const two = await api.listResourceRecordSets(second);
+    expect([values(one), values(two)]).toEqual([['192.0.2.10'], ['192.0.2.11']]);
+    reply = xml(200, page('192.0.2.10', 'b.example.com.'));
+    expect(await api.listResourceRecordSets(first)).toBe(one);
+    // The same bytes for another page are that page's answer, parsed, not another page's.
+    reply = xml(200, page('192.0.2.10', 'b.example.com.'));
+    expect(values(await api.listResourceRecordSets(second))).toEqual(['192.0.2.10']);
+  });
+
+  it("hands one policy's client what another client of the account parsed", async () => {
+    const pages = new KeptPages();
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = () =>
+      route53ApiFromSdk({
+        region: 'us-east-1',
+        endpoint,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        pages,
+      });
+    reply = xml(200, page('192.0.2.30'));
+    const parsed = await client().listResourceRecordSets(first);
+    expect(await client().listResourceRecordSets(first)).toBe(parsed);
+  });
+
+  it('never answers an error with a kept page', async () => {
+    reply = xml(200, page('192.0.2.20'));
+    const kept = await api.listResourceRecordSets(first);
+    reply = xml(400, errorResponse('Throttling', 'Rate exceeded'));
+    const err: unknown = await api.listResourceRecordSets(first).catch((e: unknown) => e);
+    expect(route53Fault(err)).toMatchObject({ kind: 'throttled' });
+    // A failed answer is a failure whatever its body (a proxy's 503 with a copy of the page).
+    reply = xml(503, page('192.0.2.20'));
+    const failed: unknown = await api.listResourceRecordSets(first).catch((e: unknown) => e);
+    expect(route53Fault(failed)).toMatchObject({ kind: 'unavailable' });
+    reply = xml(200, page('192.0.2.20'));
+    expect(await api.listResourceRecordSets(first)).toBe(kept);
   });
 });

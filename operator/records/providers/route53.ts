@@ -207,12 +207,13 @@ export interface Route53ProviderParams {
 /** Builds the provider for one DNSPolicy: credentials from its Secret (or ambient), real SDK. */
 export async function newRoute53Provider(params: Route53ProviderParams): Promise<Route53Provider> {
   const choice = await resolveRoute53Credentials(params.spec, params.credentials);
+  const account = route53Account(params.spec.endpoint, choice);
   const api = route53ApiFromSdk({
     region: params.spec.region,
     ...(params.spec.endpoint ? { endpoint: params.spec.endpoint } : {}),
     ...(choice.kind === 'static' ? { credentials: choice.credentials } : {}),
+    pages: params.accounts.pages(account),
   });
-  const account = route53Account(params.spec.endpoint, choice);
   return new Route53Provider({
     api,
     spec: params.spec,
