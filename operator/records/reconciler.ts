@@ -424,14 +424,19 @@ export class DNSPolicyController implements Controller {
       for (const policy of caches.dnspolicies.list()) this.enqueue(policyKey(policy));
     };
     for (const cache of Object.values(caches) as unknown[]) {
-      (cache as Partial<Pick<InformerCache<KubernetesObject>, 'onStateChange'>>).onStateChange?.(
-        (state) => {
-          this.#sourceEpoch++;
-          resyncAll();
-          // An API that came back holds its kind's records a while: sync when that ends.
-          if (state === 'synced') setTimeout(resyncAll, API_RETURN_HOLD_MS + 1_000).unref();
-        },
-      );
+      const c = cache as Partial<Pick<InformerCache<KubernetesObject>, 'onStateChange'>> &
+        Pick<RecordsCaches['services'], 'servedAgainAt'>;
+      c.onStateChange?.((state) => {
+        this.#sourceEpoch++;
+        resyncAll();
+        // An API that came back holds its kind's records a while: sync when that ends. (Only
+        // then: at start-up every cache turns synced, and nothing is held.)
+        const back = c.servedAgainAt?.();
+        if (state === 'synced' && back !== undefined) {
+          const left = back + API_RETURN_HOLD_MS - Date.now();
+          if (left > 0) setTimeout(resyncAll, left + 1_000).unref();
+        }
+      });
     }
   }
 
