@@ -166,7 +166,7 @@ describe('Dockerfile', () => {
     const user = runtime.lines.find((l) => l.startsWith('USER'))?.split(/\s+/)[1] ?? 'root';
     expect(user).not.toMatch(/^(root|0)(:|$)/);
     expect(runtime.lines).toContain(
-      'ENTRYPOINT ["node", "--no-memory-reducer", "/app/bin/dnsop.js", "run"]',
+      'ENTRYPOINT ["node", "--memory-reducer-single-gc", "/app/bin/dnsop.js", "run"]',
     );
   });
 
