@@ -33,6 +33,7 @@ import { repoRoot } from '../envtest/tools';
 import { waitFor } from '../envtest/wait';
 import { isChangeBatch, type Route53Proxy } from '../fakes/route53-proxy';
 import { awsCredentialsSecret, listRecordSets } from '../support/route53-zone';
+import { imageNodeFlags } from './image-node-flags';
 import { startSink, stopSink, usage } from './vs-external-dns';
 
 const FLIPS = Number(process.env['DNSOP_BENCH_FLIPS'] ?? 50);
@@ -224,7 +225,7 @@ async function startOperator(
   const child = spawn(
     process.execPath,
     [
-      ...nodeFlags(),
+      ...imageNodeFlags(dnsopRoot),
       ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
       join(dnsopRoot, 'bin', 'dnsop.js'),
       'run',
@@ -263,21 +264,6 @@ async function startOperator(
       log.end();
     },
   };
-}
-
-/**
- * The node flags the image starts the operator with (the Dockerfile's ENTRYPOINT, between "node"
- * and the script), so the bench measures what ships; DNSOP_BENCH_NODE_FLAGS (space-separated)
- * overrides them for a comparison.
- */
-function nodeFlags(): string[] {
-  const override = process.env['DNSOP_BENCH_NODE_FLAGS'];
-  if (override !== undefined) return override.split(' ').filter((f) => f !== '');
-  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(
-    readFileSync(join(dnsopRoot, 'Dockerfile'), 'utf8'),
-  );
-  const argv = entry ? (JSON.parse(entry[1]!) as string[]) : [];
-  return argv.slice(1).filter((a) => a.startsWith('--'));
 }
 
 /** Reconciles the operator has finished, from dnsop_reconcile_total. */

@@ -37,6 +37,7 @@ import { repoRoot, toolsDir } from '../envtest/tools';
 import { waitFor } from '../envtest/wait';
 import { isChangeBatch, Route53Proxy } from '../fakes/route53-proxy';
 import { listRecordSets } from '../support/route53-zone';
+import { imageNodeFlags } from './image-node-flags';
 
 /**
  * The newest external-dns the Go module proxy serves that builds with this machine's Go 1.26:
@@ -97,10 +98,13 @@ function externalDnsBinary(): string {
   return binary;
 }
 
-/** dnsop as users run it: the compiled CLI (dist/ rebuilt from the current sources). */
+/**
+ * dnsop as users run it: the compiled CLI (dist/ rebuilt from the current sources), with the node
+ * flags of the image.
+ */
 function dnsopCommand(): string[] {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
-  return [process.execPath, join(repoRoot, 'bin', 'dnsop.js')];
+  return [process.execPath, ...imageNodeFlags(repoRoot), join(repoRoot, 'bin', 'dnsop.js')];
 }
 
 // ---- one tool writing to its own moto ---------------------------------------------------------
