@@ -240,6 +240,22 @@ const SOURCE_KIND_CACHES: Readonly<Record<SourceKind, readonly ResourceName[]>> 
 export const API_RETURN_HOLD_MS = 120_000;
 
 /**
+ * When a cache whose state just changed asks for one more resync of every policy: when the hold of
+ * an API served again ends (ms from now, with a second's margin), so the records it held are synced
+ * then. Undefined when nothing is held: a cache that turns synced at start-up, or one that came
+ * back longer ago than the hold.
+ */
+export function resyncAfterHoldMs(
+  state: string,
+  servedAgainAt: number | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (state !== 'synced' || servedAgainAt === undefined) return undefined;
+  const left = servedAgainAt + API_RETURN_HOLD_MS - now;
+  return left > 0 ? left + 1_000 : undefined;
+}
+
+/**
  * Source kinds whose records must be held: one of the caches the kind reads is known not to be
  * served (synced, not available), or was served again less than API_RETURN_HOLD_MS ago.
  */

@@ -73,7 +73,7 @@ import {
   recordsCachesSynced,
   sourceObjectsFrom,
   unavailableSourceKinds,
-  API_RETURN_HOLD_MS,
+  resyncAfterHoldMs,
   type RecordsCaches,
 } from './objects';
 import { planChanges, type Plan } from './plan';
@@ -429,13 +429,9 @@ export class DNSPolicyController implements Controller {
       c.onStateChange?.((state) => {
         this.#sourceEpoch++;
         resyncAll();
-        // An API that came back holds its kind's records a while: sync when that ends. (Only
-        // then: at start-up every cache turns synced, and nothing is held.)
-        const back = c.servedAgainAt?.();
-        if (state === 'synced' && back !== undefined) {
-          const left = back + API_RETURN_HOLD_MS - Date.now();
-          if (left > 0) setTimeout(resyncAll, left + 1_000).unref();
-        }
+        // An API that came back holds its kind's records a while: sync when that ends.
+        const after = resyncAfterHoldMs(state, c.servedAgainAt?.());
+        if (after !== undefined) setTimeout(resyncAll, after).unref();
       });
     }
   }
