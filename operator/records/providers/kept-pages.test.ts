@@ -28,11 +28,14 @@ describe('KeptPages', () => {
     expect(pages.bytes).toBe(250);
   });
 
-  it('keeps no page larger than all it may hold', () => {
+  it('keeps no page larger than all it may hold; one that fills it, alone', () => {
     const pages = new KeptPages(300);
     pages.set('a', page(100));
     pages.set('b', page(301));
     expect([pages.get('a'), pages.get('b')].map(Boolean)).toEqual([true, false]);
     expect(pages.bytes).toBe(100);
+    pages.set('c', page(300));
+    expect([pages.get('a'), pages.get('c')].map(Boolean)).toEqual([false, true]);
+    expect(pages.bytes).toBe(300);
   });
 });
