@@ -191,6 +191,30 @@ describe('listing pages whose bytes did not change', () => {
     // The same bytes for another page are that page's answer, parsed, not another page's.
     reply = xml(200, page('192.0.2.10', 'b.example.com.'));
     expect(values(await api.listResourceRecordSets(second))).toEqual(['192.0.2.10']);
+    // Another zone's first page does not take the place of this zone's.
+    reply = xml(200, page('192.0.2.12'));
+    await api.listResourceRecordSets({ ...first, HostedZoneId: 'Z2' });
+    reply = xml(200, page('192.0.2.10', 'b.example.com.'));
+    expect(await api.listResourceRecordSets(first)).toBe(one);
+  });
+
+  it('keeps listing pages only: no other answer takes room', async () => {
+    const pages = new KeptPages();
+    const own = route53ApiFromSdk({
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      pages,
+    });
+    reply = xml(
+      200,
+      `<?xml version="1.0"?>\n<GetHostedZoneResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><HostedZone><Id>/hostedzone/Z1</Id><Name>example.com.</Name><CallerReference>r</CallerReference></HostedZone></GetHostedZoneResponse>`,
+    );
+    await own.getHostedZone('Z1');
+    expect(pages.bytes).toBe(0);
+    reply = xml(200, page('192.0.2.40'));
+    await own.listResourceRecordSets(first);
+    expect(pages.bytes).toBeGreaterThan(0);
   });
 
   it("hands one policy's client what another client of the account parsed", async () => {

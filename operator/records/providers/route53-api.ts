@@ -106,55 +106,52 @@ class UnchangedPage extends Error {
 
 /**
  * Hands out the last parsed answer of a ListResourceRecordSets page whose response body is
- * byte-identical to the last one for the same request (zone, start record, page size), without
+ * byte-identical to the one kept for the same request (zone, start record, page size), without
  * parsing it again. An idle operator lists each zone once per spec.interval to see drift, and the
  * SDK's XML parsing was half the CPU of each listing request (a 200-record page from moto: 10-14
  * ms parsed, 4-5 ms handed out again; ADR 0011). Comparing the bytes costs microseconds; a page
- * that changed in any byte is parsed as before. The pages are kept per account (kept-pages.ts). Two middlewares around the SDK's deserializer: the inner one reads
- * the raw body and compares it, the outer one keeps what was parsed. Callers never modify an
- * answer (route53.ts copies the record sets out), so one object can be handed out again.
+ * that changed in any byte is parsed as before. What bytes parse to does not depend on the
+ * request, so the request only picks which kept page to compare with. The pages are kept per
+ * account (kept-pages.ts). Two middlewares around the SDK's deserializer: the inner one reads the
+ * raw body and compares it, the outer one keeps what was parsed. Callers never modify an answer
+ * (route53.ts copies the record sets out), so one object can be handed out again.
  */
 export function reuseUnchangedListings(client: Route53Client, kept: KeptPages): void {
-  const bodies = new WeakMap<object, Buffer>();
-  const isListing = (context: { commandName?: string }): boolean =>
-    context.commandName === 'ListResourceRecordSetsCommand';
-  const keyOf = (request: unknown): string => {
-    const r = request as { hostname?: string; path?: string; query?: Record<string, unknown> };
-    const query = Object.entries(r.query ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `${r.hostname ?? ''} ${r.path ?? ''} ${JSON.stringify(query)}`;
-  };
+  /** Response -> the listing page it brought, for the outer middleware to keep once parsed. */
+  const read = new WeakMap<object, { readonly request: string; readonly body: Buffer }>();
   client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (!isListing(context)) return next(args);
-      const key = keyOf(args.request);
+    (next) => async (args) => {
       try {
         const result = await next(args);
-        const body = bodies.get(result.response as object);
-        if (body !== undefined) kept.set(key, { body, output: result.output });
+        const page = read.get(result.response as object);
+        if (page !== undefined) kept.set(page.request, { body: page.body, output: result.output });
         return result;
       } catch (err) {
         if (!(err instanceof UnchangedPage)) throw err;
         return { response: err.response, output: err.kept.output as never };
       }
     },
-    { step: 'deserialize', priority: 'high', name: 'dnsopKeepListingPages' },
+    { step: 'deserialize', priority: 'high' },
   );
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const result = await next(args);
       const response = result.response as { statusCode?: number; body?: unknown };
-      if (!isListing(context) || response.statusCode !== 200) return result;
+      if (context.commandName !== 'ListResourceRecordSetsCommand' || response.statusCode !== 200)
+        return result;
+      const { path, query } = args.request as { path: string; query: unknown };
+      const request = `${path} ${JSON.stringify(query)}`;
       const chunks: Buffer[] = [];
       for await (const chunk of response.body as AsyncIterable<Buffer>) chunks.push(chunk);
       const body = Buffer.concat(chunks);
-      const last = kept.get(keyOf(args.request));
+      const last = kept.get(request);
       if (last !== undefined && last.body.equals(body)) throw new UnchangedPage(last, response);
-      bodies.set(response, body);
+      read.set(response, { request, body });
       // The SDK's body collector takes bytes as they are (a Uint8Array is not read as a stream).
       response.body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
       return result;
     },
-    { step: 'deserialize', priority: 'low', name: 'dnsopCompareListingPages' },
+    { step: 'deserialize', priority: 'low' },
   );
 }
 
