@@ -23,7 +23,7 @@ export class KeptPages {
 
   constructor(readonly maxBytes = DEFAULT_MAX_BYTES) {}
 
-  /** The page kept for a request (method, path and query), if any. */
+  /** The page kept for a request (its path and query), if any. */
   get(request: string): KeptPage | undefined {
     const page = this.#pages.get(request);
     if (page !== undefined) {
