@@ -14,7 +14,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { backoffDelay } from '../runtime/backoff';
 import { describeError } from '../runtime/errors';
-import { isGone, isNotFound, kubeRequest, kubeWatch } from '../runtime/kube-http';
+import { isGone, isNotFound, kubeRequest, kubeWatch, watchQuery } from '../runtime/kube-http';
 import type { Logger } from '../runtime/logger';
 
 /** A Secret's resourceVersion; null: it does not exist. */
@@ -224,22 +224,15 @@ export function kubeSecretWatchApi(kubeConfig: KubeConfig): SecretWatchApi {
       }
     },
     async watch(namespace, name, resourceVersion, onEvent, signal) {
-      const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
-      const query = new URLSearchParams({
-        watch: 'true',
+      // Fifty policies' Secrets reconnect ~one every 9 s, each over a kept-alive connection.
+      const { query, timeoutSeconds } = watchQuery(resourceVersion, {
         fieldSelector: `metadata.name=${name}`,
-        allowWatchBookmarks: 'true',
-        // The server ends the watch now and then, so a silently dead connection is replaced; as
-        // long as client-go's reflectors (5-10 min): fifty policies' Secrets reconnect ~one every
-        // 9 s, each over a kept-alive connection (kubeWatch).
-        timeoutSeconds: String(timeoutSeconds),
       });
-      if (resourceVersion !== undefined) query.set('resourceVersion', resourceVersion);
       try {
         await kubeWatch(
           kubeConfig,
           {
-            path: `${path(namespace)}?${query.toString()}`,
+            path: `${path(namespace)}?${query}`,
             signal,
             // A quiet Secret sends nothing: past the server's own deadline the connection is dead.
             idleTimeoutMs: (timeoutSeconds + 30) * 1000,

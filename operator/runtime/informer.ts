@@ -24,6 +24,7 @@ import {
   KubeApiError,
   kubeRequest,
   kubeWatch,
+  watchQuery,
   type WatchEvent,
 } from './kube-http';
 import type { Logger } from './logger';
@@ -247,17 +248,11 @@ export class ListWatch {
 
   /** One watch from `rv`; resolves with the last resourceVersion seen when the stream ends. */
   async #watch(rv: string | undefined, signal: AbortSignal): Promise<string | undefined> {
-    const timeoutSeconds = Math.round(300 + (this.#o.random ?? Math.random)() * 300);
-    const query = new URLSearchParams({
-      watch: 'true',
-      allowWatchBookmarks: 'true',
-      timeoutSeconds: String(timeoutSeconds),
-    });
-    if (rv !== undefined) query.set('resourceVersion', rv);
+    const { query } = watchQuery(rv, this.#o.random ? { random: this.#o.random } : {});
     await kubeWatch(
       this.#o.kubeConfig,
       {
-        path: `${this.#o.path}?${query.toString()}`,
+        path: `${this.#o.path}?${query}`,
         signal,
         idleTimeoutMs: WATCH_IDLE_MS,
         onOpen: () => this.#recovered(),

@@ -37,11 +37,11 @@ export class KubeApiError extends Error {
 }
 
 /**
- * One kept-alive agent per KubeConfig and TLS identity for plain requests (watches hold their own
- * connection): KubeConfig.applyToHTTPSOptions builds a new agent per call, so every request paid
- * a TCP and TLS handshake (most of an idle operator's CPU, and milliseconds on each status write).
- * Pooled idle sockets do not keep the process alive. A cluster behind a proxy keeps the library's
- * proxy agent.
+ * One kept-alive agent per KubeConfig and TLS identity, for requests and watches alike:
+ * KubeConfig.applyToHTTPSOptions builds a new agent per call, so every request paid a TCP and TLS
+ * handshake (most of an idle operator's CPU, and milliseconds on each status write), and a watch
+ * the server ended was followed by a new handshake. The agent has no socket limit; pooled idle
+ * sockets do not keep the process alive. A cluster behind a proxy keeps the library's proxy agent.
  */
 const agents = new WeakMap<KubeConfig, { identity: string; agent: http.Agent }>();
 
@@ -77,7 +77,10 @@ function keptAliveAgent(kc: KubeConfig, options: https.RequestOptions, tls: bool
   return agent;
 }
 
-/** URL and request options (auth, CA, client certificate) for a request to the API server. */
+/**
+ * URL and request options (auth, CA, client certificate, the kept-alive agent) for a request or
+ * watch to the API server.
+ */
 async function requestOptions(
   kc: KubeConfig,
   method: KubeRequest['method'],
@@ -92,7 +95,28 @@ async function requestOptions(
     headers: { Accept: accept ?? 'application/json' },
   };
   await kc.applyToHTTPSOptions(options);
+  if (!cluster.proxyUrl) options.agent = keptAliveAgent(kc, options, url.protocol === 'https:');
   return { url, options };
+}
+
+/**
+ * The query of a reflector's watch from `resourceVersion`, as client-go's: bookmarks, and a
+ * server-side timeout of 5-10 min at random, so that a silently dead connection is replaced and
+ * many watches do not reconnect together. Returns the timeout too (for the idle deadline).
+ */
+export function watchQuery(
+  resourceVersion: string | undefined,
+  options: { readonly fieldSelector?: string; readonly random?: () => number } = {},
+): { readonly query: string; readonly timeoutSeconds: number } {
+  const timeoutSeconds = Math.round(300 + (options.random ?? Math.random)() * 300);
+  const query = new URLSearchParams({
+    watch: 'true',
+    ...(options.fieldSelector !== undefined ? { fieldSelector: options.fieldSelector } : {}),
+    allowWatchBookmarks: 'true',
+    timeoutSeconds: String(timeoutSeconds),
+  });
+  if (resourceVersion !== undefined) query.set('resourceVersion', resourceVersion);
+  return { query: query.toString(), timeoutSeconds };
 }
 
 /** The error for a non-2xx answer, with the Status reason and message when the body has them. */
@@ -117,8 +141,6 @@ function apiError(method: string, path: string, code: number, text: string): Kub
 
 export async function kubeRequest<T = unknown>(kc: KubeConfig, req: KubeRequest): Promise<T> {
   const { url, options } = await requestOptions(kc, req.method, req.path, req.accept);
-  if (!kc.getCurrentCluster()?.proxyUrl)
-    options.agent = keptAliveAgent(kc, options, url.protocol === 'https:');
   const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
   if (payload !== undefined) {
     options.headers = {
@@ -192,10 +214,6 @@ export async function kubeWatch(
   onEvent: (event: WatchEvent) => void,
 ): Promise<void> {
   const { url, options } = await requestOptions(kc, 'GET', watch.path, watch.accept);
-  // The kept-alive connections of kubeRequest: a watch the server ended is followed by the next
-  // one on the same connection, not a new TLS handshake (the agent has no socket limit).
-  if (!kc.getCurrentCluster()?.proxyUrl)
-    options.agent = keptAliveAgent(kc, options, url.protocol === 'https:');
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise<void>((resolve, reject) => {
     const request = transport.request(url, { ...options, signal: watch.signal }, (res) => {
