@@ -424,8 +424,9 @@ export class DNSPolicyController implements Controller {
       for (const policy of caches.dnspolicies.list()) this.enqueue(policyKey(policy));
     };
     for (const cache of Object.values(caches) as unknown[]) {
-      const c = cache as Partial<Pick<InformerCache<KubernetesObject>, 'onStateChange'>> &
-        Pick<RecordsCaches['services'], 'servedAgainAt'>;
+      const c = cache as Partial<
+        Pick<InformerCache<KubernetesObject>, 'onStateChange' | 'servedAgainAt'>
+      >;
       c.onStateChange?.((state) => {
         this.#sourceEpoch++;
         resyncAll();
