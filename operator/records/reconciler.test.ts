@@ -756,6 +756,26 @@ describe('DNSPolicyController', () => {
       expect(h.status('shop', 'public')).toMatchObject({ records: 1, pendingChanges: 0 });
     }, 30_000);
 
+    it("holds the status of an event's sync: a failover's two changes go before any status write, and it is one write", async () => {
+      // A hold of a minute: a write that did not wait for it shows at once. (The first sync's
+      // result waits too; Reconciling, said on first sight of the policy, did not.)
+      await publishedPrimary('held', { syncSpacingMs: 60_000, statusHoldMs: 60_000 });
+      await sleep(100);
+      expect(h.status('shop', 'public')?.records).toBeUndefined();
+      const updates = h.statusUpdates();
+      h.apply(pod('db-b', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.2' }));
+      await eventually(() => expect(aTargets('held')).toEqual(['10.9.0.1', '10.9.0.2']));
+      h.apply(pod('db-a', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.1' }));
+      await eventually(() => expect(aTargets('held')).toEqual(['10.9.0.2']));
+      await sleep(100);
+      expect(h.statusUpdates() - updates).toBe(0);
+      // What waits is written on the way out (or when the hold ends): three syncs, one write.
+      await h.stop(10_000);
+      expect(h.statusUpdates() - updates).toBe(1);
+      expect(h.status('shop', 'public')).toMatchObject({ records: 1, pendingChanges: 0 });
+      expect(h.status('shop', 'public')?.lastSyncTime).toBeDefined();
+    }, 30_000);
+
     it('a status write that fails is retried, counted and logged, without another sync', async () => {
       let failures = 1;
       const time = await publishedPrimary('retry', {
@@ -1055,7 +1075,10 @@ describe('DNSPolicyController', () => {
           expect(names(h.controller.store.records('roll'))).toHaveLength(5 - i),
         );
       }
-      expect(h.status('shop', 'public')?.recentDeletes?.reduce((s, e) => s + e.count, 0)).toBe(3);
+      // The status of a sync an event started follows it (held, then written).
+      await eventually(() =>
+        expect(h.status('shop', 'public')?.recentDeletes?.reduce((s, e) => s + e.count, 0)).toBe(3),
+      );
       h.remove(service('d'));
       await eventually(() => expect(cond('Synced')?.reason).toBe('DeleteGuard'));
       expect(kstatus()).toBe('Ready=False Reconciling=False Stalled=True');

@@ -122,6 +122,13 @@ const MAX_DELETE_WAIT_SPACINGS = 10;
 /** Provider changes that go at once after a quiet period, before the spacing applies. */
 const QUICK_CHANGES = 2;
 const DEFAULT_INTERVAL_MS = 60_000;
+/**
+ * How long the status write of a sync that an event started waits (status-chain.ts holds it):
+ * the policy's next change call is most likely right then (a failover's second label change
+ * comes tens of ms after the first), and the status GET and PATCH would take the API server and
+ * this process away from it. The status of the syncs in between joins the same write.
+ */
+const STATUS_HOLD_MS = 100;
 
 export type ProviderFactory = (
   spec: DNSPolicy['spec']['provider'],
@@ -154,6 +161,8 @@ export interface DNSPolicyControllerOptions {
   readonly cleanupBackoff?: BackoffOptions;
   /** Retry delays of a failed status write; default 5 ms doubling to 5 min. */
   readonly statusBackoff?: BackoffOptions;
+  /** How long the status write of an event-started sync waits; default STATUS_HOLD_MS (100 ms). */
+  readonly statusHoldMs?: number;
 }
 
 interface CachedProvider {
@@ -980,9 +989,10 @@ export class DNSPolicyController implements Controller {
    * Asks for a status write of `policy` on its chain (status-chain.ts): in order with the
    * policy's other writes, never waited for. (A write left over from a policy deleted and created
    * again under the same name is followed by the new one's own first writes, on the same chain.)
+   * `holdMs`: the write waits that long, unless a write that is not held comes first.
    */
-  #enqueueStatus(policy: PolicyObject, step: StatusStep<PolicyObject>): void {
-    this.#statusChain?.enqueue<PolicyObject>(policyKey(policy), this.#ref(policy), step);
+  #enqueueStatus(policy: PolicyObject, step: StatusStep<PolicyObject>, holdMs = 0): void {
+    this.#statusChain?.enqueue<PolicyObject>(policyKey(policy), this.#ref(policy), step, holdMs);
   }
 
   /** First sight of a generation: say Reconciling at once, before the sync's own result. */
@@ -1045,26 +1055,32 @@ export class DNSPolicyController implements Controller {
       return cached;
     let written: DNSPolicyStatus | undefined;
     let before: DNSPolicyStatus | undefined;
-    this.#enqueueStatus(run.policy, {
-      compute: (live) => {
-        const next = statusOf(live);
-        written = next;
-        before = live.status;
-        // The live status already says it: skip the write.
-        return sameStatusContent(live.status, next) && !applied ? undefined : next;
+    // A sync an event started may be followed by the next change call at once: hold its status.
+    const holdMs = run.eventAt === undefined ? 0 : (this.#options.statusHoldMs ?? STATUS_HOLD_MS);
+    this.#enqueueStatus(
+      run.policy,
+      {
+        compute: (live) => {
+          const next = statusOf(live);
+          written = next;
+          before = live.status;
+          // The live status already says it: skip the write.
+          return sameStatusContent(live.status, next) && !applied ? undefined : next;
+        },
+        written: () => {
+          if (written !== undefined) this.#written.set(run.key, written);
+          const was = recovered(before?.conditions, written?.conditions);
+          if (was === undefined) return;
+          this.#policyEvent(
+            run.policy,
+            'Normal',
+            'Recovered',
+            `in sync again after ${was.reason ?? 'a failure'}: ${was.message ?? ''}`,
+          );
+        },
       },
-      written: () => {
-        if (written !== undefined) this.#written.set(run.key, written);
-        const was = recovered(before?.conditions, written?.conditions);
-        if (was === undefined) return;
-        this.#policyEvent(
-          run.policy,
-          'Normal',
-          'Recovered',
-          `in sync again after ${was.reason ?? 'a failure'}: ${was.message ?? ''}`,
-        );
-      },
-    });
+      holdMs,
+    );
     return cached;
   }
 

@@ -154,6 +154,45 @@ describe('StatusChain', () => {
     expect(written).toEqual(['1', '2', '3', '3', '4']);
   });
 
+  it('holds a write asked for with a hold: what comes meanwhile joins it; a write not held sends it at once', async () => {
+    const { api, timers, chain } = chainWithTimers();
+    chain.enqueue('ns/a', ref('a'), append('1'), 100);
+    chain.enqueue('ns/a', ref('a'), append('2'), 100);
+    expect(api.calls).toEqual([]);
+    expect(chain.busy('ns/a')).toBe(true);
+    // One timer for the first step's hold; the second joins it.
+    expect(timers.delays).toEqual([100]);
+    timers.fire();
+    await api.release();
+    expect(api.calls).toEqual(['a']);
+    expect(api.objects.get('a')?.status?.log).toEqual(['1', '2']);
+    expect(chain.busy('ns/a')).toBe(false);
+    // A held step, then one asking for no hold: both go at once, and the hold's timer is void.
+    chain.enqueue('ns/a', ref('a'), append('3'), 100);
+    chain.enqueue('ns/a', ref('a'), append('4'));
+    expect(api.calls).toEqual(['a', 'a']);
+    await api.release();
+    timers.fire();
+    await settle();
+    expect(api.calls).toEqual(['a', 'a']);
+    expect(api.objects.get('a')?.status?.log).toEqual(['1', '2', '3', '4']);
+    expect(chain.busy('ns/a')).toBe(false);
+  });
+
+  it('a held step asked for while a write is under way waits its hold after that write', async () => {
+    const { api, timers, chain } = chainWithTimers();
+    chain.enqueue('ns/a', ref('a'), append('1'));
+    chain.enqueue('ns/a', ref('a'), append('2'), 100);
+    expect(timers.delays).toEqual([]);
+    await api.release();
+    expect(api.calls).toEqual(['a']);
+    expect(timers.delays).toEqual([100]);
+    timers.fire();
+    await api.release();
+    expect(api.calls).toEqual(['a', 'a']);
+    expect(api.objects.get('a')?.status?.log).toEqual(['1', '2']);
+  });
+
   it('retries a failed write with backoff, with the steps asked for since, and says so', async () => {
     const { api, timers, errors, chain } = chainWithTimers({
       baseMs: 100,
@@ -185,22 +224,28 @@ describe('StatusChain', () => {
     expect(api.objects.get('a')?.status?.log).toEqual(['1', '2', '3']);
   });
 
-  it('drain writes what waits (a retry at once) and returns when it is written', async () => {
+  it('drain writes what waits (a retry and a hold at once) and returns when it is written', async () => {
     const { api, chain } = chainWithTimers();
     api.fail(1);
     chain.enqueue('ns/a', ref('a'), append('1'));
     await api.release(); // failed: waits for its retry
     chain.enqueue('ns/b', ref('b'), append('x'));
     chain.enqueue('ns/b', ref('b'), append('y'));
+    chain.enqueue('ns/c', ref('c'), append('held'), 60_000);
     let drained = false;
     const draining = chain.drain(10_000).then(() => (drained = true));
     await settle();
-    expect(api.calls).toEqual(['a', 'b', 'a']);
-    for (let i = 0; i < 3; i++) await api.release();
+    expect(api.calls).toEqual(['a', 'b', 'a', 'c']);
+    // Asked for with a hold while draining: written at once too.
+    chain.enqueue('ns/d', ref('d'), append('late'), 60_000);
+    expect(api.calls).toEqual(['a', 'b', 'a', 'c', 'd']);
+    for (let i = 0; i < 5; i++) await api.release();
     await draining;
     expect(drained).toBe(true);
     expect(api.objects.get('a')?.status?.log).toEqual(['1']);
     expect(api.objects.get('b')?.status?.log).toEqual(['x', 'y']);
+    expect(api.objects.get('c')?.status?.log).toEqual(['held']);
+    expect(api.objects.get('d')?.status?.log).toEqual(['late']);
   });
 
   it('drain drops what is not written by the deadline: aborted, not retried, chain usable again', async () => {
@@ -236,5 +281,15 @@ describe('StatusChain', () => {
     expect(api.calls).toEqual(['a']);
     expect(api.objects.get('a')?.status?.log).toEqual(['1']);
     expect(chain.busy('ns/a')).toBe(false);
+  });
+
+  it('forget drops a held write: its hold ends with nothing written', async () => {
+    const { api, timers, chain } = chainWithTimers();
+    chain.enqueue('ns/a', ref('a'), append('1'), 100);
+    chain.forget('ns/a');
+    expect(chain.busy('ns/a')).toBe(false);
+    timers.fire();
+    await settle();
+    expect(api.calls).toEqual([]);
   });
 });

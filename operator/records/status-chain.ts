@@ -6,9 +6,15 @@
  * - Latest wins, nothing lost: the writes waiting for a key become one GET and one PATCH that
  *   applies their steps in order (each step sees the status the one before computed), so an
  *   earlier step's history (adoptions, lastSyncTime) survives the coalescing.
+ * - Held writes: a step may ask to be held a while (`holdMs`) before its write goes; steps asked
+ *   for meanwhile join it. The write goes when the first held step's hold ends, or at once with
+ *   any step that asks for no hold. The fast path holds the status of a sync that an event
+ *   started, so the status round trip is not on its way while the policy's next change call is
+ *   (a failover's second label change comes tens of ms after the first).
  * - Errors: a failed write is logged and retried with backoff (5 ms doubling to 5 min, as the
  *   work queue retries a sync), together with the steps asked for since.
- * - Shutdown: `drain` writes what waits (retries waiting for their backoff go at once) and waits
+ * - Shutdown: `drain` writes what waits (held writes and retries waiting for their backoff go at
+ *   once) and waits
  *   for it until the deadline; then the writes under way are aborted and whatever could not be
  *   written is dropped, and said so in the log.
  */
@@ -48,9 +54,12 @@ interface KeyState {
   ref: ObjectRef;
   /** Steps waiting for the next write, in the order they were asked for. */
   waiting: StatusStep<Obj>[];
+  /** The shortest hold the waiting steps asked for (0: write at once). */
+  holdMs: number;
   running: boolean;
   failures: number;
-  cancelRetry?: (() => void) | undefined;
+  /** The timer the next write waits for: a failed write's backoff, or a hold. */
+  timer?: { readonly cancel: () => void; readonly retry: boolean } | undefined;
 }
 
 const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 5, maxMs: 300_000 };
@@ -73,16 +82,20 @@ export class StatusChain {
     this.#options = options;
   }
 
-  /** Asks for a status write of `ref`; never waits for it. */
-  enqueue<T extends Obj>(key: string, ref: ObjectRef, step: StatusStep<T>): void {
+  /**
+   * Asks for a status write of `ref`; never waits for it. With `holdMs`, the write waits that
+   * long (unless a write that is not held comes first), and what is asked for meanwhile joins it.
+   */
+  enqueue<T extends Obj>(key: string, ref: ObjectRef, step: StatusStep<T>, holdMs = 0): void {
     let state = this.#keys.get(key);
     if (state === undefined) {
-      state = { ref, waiting: [], running: false, failures: 0 };
+      state = { ref, waiting: [], holdMs, running: false, failures: 0 };
       this.#keys.set(key, state);
     }
     state.ref = ref;
+    state.holdMs = state.waiting.length === 0 ? holdMs : Math.min(state.holdMs, holdMs);
     state.waiting.push(step);
-    if (!state.running && state.cancelRetry === undefined) void this.#write(key, state);
+    this.#next(key, state);
   }
 
   /** True while a write of `key` waits, is under way or waits for its retry. */
@@ -94,8 +107,8 @@ export class StatusChain {
   forget(key: string): void {
     const state = this.#keys.get(key);
     if (state === undefined) return;
-    state.cancelRetry?.();
-    state.cancelRetry = undefined;
+    state.timer?.cancel();
+    state.timer = undefined;
     state.waiting = [];
     if (!state.running) this.#settle(key, state);
   }
@@ -115,14 +128,14 @@ export class StatusChain {
   async drain(withinMs: number): Promise<void> {
     this.#draining = true;
     for (const [key, state] of this.#keys) {
-      if (state.cancelRetry === undefined) continue;
-      state.cancelRetry();
-      state.cancelRetry = undefined;
-      void this.#write(key, state);
+      if (state.timer === undefined) continue;
+      state.timer.cancel();
+      state.timer = undefined;
+      if (!state.running) void this.#write(key, state);
     }
     let cancelDeadline: (() => void) | undefined;
     const deadline = new Promise<void>((resolve) => {
-      cancelDeadline = (this.#options.schedule ?? defaultSchedule)(resolve, Math.max(0, withinMs));
+      cancelDeadline = this.#schedule(resolve, Math.max(0, withinMs));
     });
     while (this.#keys.size > 0) {
       const idle = new Promise<void>((resolve) => (this.#idle = resolve));
@@ -138,9 +151,41 @@ export class StatusChain {
     }
   }
 
+  /**
+   * What a key does next when no write of it is under way: nothing while a retry waits; else its
+   * waiting steps are written at once, or when their hold ends (while draining, at once).
+   */
+  #next(key: string, state: KeyState): void {
+    if (state.running || state.timer?.retry === true) return;
+    if (state.waiting.length === 0) {
+      this.#settle(key, state);
+      return;
+    }
+    if (state.holdMs > 0 && !this.#draining) {
+      state.timer ??= {
+        cancel: this.#schedule(() => this.#timerFired(key, state), state.holdMs),
+        retry: false,
+      };
+      return;
+    }
+    state.timer?.cancel();
+    state.timer = undefined;
+    void this.#write(key, state);
+  }
+
+  #timerFired(key: string, state: KeyState): void {
+    state.timer = undefined;
+    if (!state.running) void this.#write(key, state);
+  }
+
+  #schedule(fn: () => void, ms: number): () => void {
+    return (this.#options.schedule ?? defaultSchedule)(fn, ms);
+  }
+
   async #write(key: string, state: KeyState): Promise<void> {
     const steps = state.waiting;
     state.waiting = [];
+    state.holdMs = 0;
     state.running = true;
     const signal = this.#abort.signal;
     let ok = false;
@@ -156,9 +201,7 @@ export class StatusChain {
       state.failures = 0;
       for (const step of steps) step.written?.();
     }
-    if (state.cancelRetry !== undefined) return;
-    if (state.waiting.length > 0) void this.#write(key, state);
-    else this.#settle(key, state);
+    this.#next(key, state);
   }
 
   /** A failed write: retried with the steps asked for since, or dropped while draining. */
@@ -179,10 +222,11 @@ export class StatusChain {
     const delay = backoffDelay(state.failures++, this.#options.backoff ?? DEFAULT_BACKOFF);
     log.warn({ err: describeError(err), retryInMs: delay }, 'could not write status; retrying');
     this.#options.onError?.(key, err, delay);
-    state.cancelRetry = (this.#options.schedule ?? defaultSchedule)(() => {
-      state.cancelRetry = undefined;
-      if (!state.running) void this.#write(key, state);
-    }, delay);
+    state.timer?.cancel();
+    state.timer = {
+      cancel: this.#schedule(() => this.#timerFired(key, state), delay),
+      retry: true,
+    };
   }
 
   /** A key with nothing left to write goes (unless a new term's writes for it came meanwhile). */
