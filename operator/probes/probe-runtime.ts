@@ -5,8 +5,8 @@
  *
  * Rates: probes run at spec rate; assessment every 100 ms; Events, audit lines and remediation
  * counters only when a decision or a state changes (Events aggregated per target and reason by the
- * recorder); status on a change of state, within a budget (STATUS_BURST writes, then one per
- * STATUS_REFILL_MS), and otherwise every STATUS_PERIOD_MS.
+ * recorder); status on a change of state, within a budget, and otherwise every STATUS_PERIOD_MS
+ * (status-writer.ts).
  *
  * The eviction history the hourly cap counts lives in status.evictions: a runtime starts from the
  * live status's and from the runtime it replaces (a spec edit), so neither an edit nor a failover
@@ -22,10 +22,8 @@ import { ProbeEngine, type TargetChange } from './engine';
 import type { LagSource } from './loop-lag';
 import { ProbeMetricsRecorder } from './probe-metrics';
 import {
-  buildProbeStatus,
   evictionRecords,
   probeVerdict,
-  statusSignature,
   type DiscoveryProblem,
   type ProbeVerdict,
   type RemediationStatus,
@@ -44,14 +42,12 @@ import {
   type RemediationHistory,
   type Settle,
 } from './remediation';
-import { TokenBucket } from './scheduler';
+import type { TokenBucket } from './scheduler';
 import type { ProbeSettings } from './settings';
+import { StatusWriter } from './status-writer';
 import type { Discovery } from './targets';
 
-export const STATUS_PERIOD_MS = 10_000;
-/** Writes for state changes: this many at once, then one per STATUS_REFILL_MS. */
-export const STATUS_BURST = 4;
-export const STATUS_REFILL_MS = 2_000;
+export { STATUS_BURST, STATUS_PERIOD_MS, STATUS_REFILL_MS } from './status-writer';
 /** Wait before trying an eviction again after a PDB refusal or an API error. */
 export const EVICTION_RETRY_MS = 10_000;
 
@@ -107,11 +103,7 @@ export class ProbeRuntime {
   #settleTimer: NodeJS.Timeout | undefined;
   #rem: RemediationStatus;
   #verdictKey = 'Unknown/Starting';
-  #writtenSig = '';
-  #lastWriteMs = -Infinity;
-  readonly #writeBudget = new TokenBucket(1000 / STATUS_REFILL_MS, STATUS_BURST, performance.now());
-  #writes = 0;
-  #writing = false;
+  readonly #status: StatusWriter;
   #stopped = false;
 
   constructor(o: ProbeRuntimeOptions) {
@@ -121,6 +113,14 @@ export class ProbeRuntime {
     this.#now = o.now ?? Date.now;
     this.#log = o.logger.child({ controller: 'dnsprobe', key: o.key });
     this.#metrics = new ProbeMetricsRecorder(o.metrics, o.key);
+    this.#status = new StatusWriter({
+      generation: o.generation,
+      writeStatus: o.writeStatus,
+      ...(o.statusPeriodMs !== undefined ? { periodMs: o.statusPeriodMs } : {}),
+      now: this.#now,
+      onError: (err) =>
+        this.#log.warn({ err: describeError(err) }, 'could not write DNSProbe status'),
+    });
     const last = o.initialStatus?.lastRemediation;
     this.#history = {
       evictions: mergeEvictions(evictionRecords(o.initialStatus), o.evictions ?? []),
@@ -176,7 +176,7 @@ export class ProbeRuntime {
 
   /** Status writes made so far (tests). */
   get statusWrites(): number {
-    return this.#writes;
+    return this.#status.writes;
   }
 
   get engine(): ProbeEngine {
@@ -483,46 +483,13 @@ export class ProbeRuntime {
   // --- status ---
 
   #maybeWriteStatus(a: Assessment | undefined): void {
-    if (this.#writing || this.#stopped) return;
-    const sig = statusSignature(a, this.#rem, this.#problems);
-    const now = performance.now();
-    const periodic = now - this.#lastWriteMs >= (this.#o.statusPeriodMs ?? STATUS_PERIOD_MS);
-    // A change of state goes out at once while the budget lasts (a flapping target cannot turn
-    // status writes into a stream); the periodic write carries the numbers.
-    const due = periodic || (sig !== this.#writtenSig && this.#writeBudget.tryTake(now));
-    if (!due) return;
-    this.#writing = true;
-    this.#writes++;
-    this.#lastWriteMs = now;
-    const percentiles = new Map(
-      this.#engine.entries().map((e) => [e.target.key, e.window.recentPercentiles()]),
-    );
-    const rem = this.#rem;
-    const problems = this.#problems;
-    this.#o
-      .writeStatus((live) =>
-        buildProbeStatus({
-          generation: this.generation,
-          previous: live.status,
-          assessment: a,
-          percentiles,
-          problems,
-          remediation: rem,
-          evictions: this.#history.evictions,
-          now: new Date(this.#now()),
-        }),
-      )
-      .then(() => {
-        this.#writtenSig = sig;
-      })
-      .catch((err: unknown) => {
-        // Back off a little; the next assessment tries again.
-        this.#lastWriteMs = performance.now() + 2000;
-        this.#log.warn({ err: describeError(err) }, 'could not write DNSProbe status');
-      })
-      .finally(() => {
-        this.#writing = false;
-      });
+    if (this.#stopped) return;
+    this.#status.offer(a, this.#rem, this.#problems, () => ({
+      percentiles: new Map(
+        this.#engine.entries().map((e) => [e.target.key, e.window.recentPercentiles()]),
+      ),
+      evictions: this.#history.evictions,
+    }));
   }
 }
 
