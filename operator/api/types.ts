@@ -196,6 +196,8 @@ export interface AnomalyStatus {
   signal: string;
   target: string;
   since: string;
+  /** When it cleared: a cleared anomaly stays listed for a minute, so a brief one is seen. */
+  until?: string;
   value: number;
   threshold: number;
 }

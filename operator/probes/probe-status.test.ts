@@ -5,6 +5,8 @@ import {
   evictionRecords,
   probeVerdict,
   statusSignature,
+  trackAnomalies,
+  ANOMALY_KEEP_MS,
   type RemediationStatus,
   type StatusInput,
 } from './probe-status';
@@ -221,6 +223,95 @@ describe('buildProbeStatus', () => {
       buildProbeStatus(input({ state: 'Degraded', targets: many, signals: [], message: '' }))
         .anomalies,
     ).toHaveLength(50);
+  });
+});
+
+describe('trackAnomalies', () => {
+  const spike = { signal: 'RttSpike', value: 40, threshold: 5 } as const;
+  const pod = (signals: TargetAssessment['signals']): Assessment => ({
+    state: signals.length > 0 ? 'Degraded' : 'Healthy',
+    targets: [t('10.244.1.7', signals.length > 0 ? 'Degraded' : 'Healthy', { signals })],
+    signals: [],
+    message: '',
+  });
+  const at = (ms: number): number => NOW.getTime() + ms;
+
+  it('keeps since while tripped, sets until when cleared, drops it after ANOMALY_KEEP_MS', () => {
+    let r = trackAnomalies([], pod([spike]), at(0));
+    r = trackAnomalies(r, pod([{ ...spike, value: 41 }]), at(100));
+    expect(r).toEqual([
+      { signal: 'RttSpike', target: '10.244.1.7', sinceMs: at(0), value: 41, threshold: 5 },
+    ]);
+    r = trackAnomalies(r, pod([]), at(200));
+    r = trackAnomalies(r, pod([]), at(300));
+    expect(r).toEqual([{ ...r[0], sinceMs: at(0), untilMs: at(200), value: 41 }]);
+    // In status: still listed, with when it cleared, while the target is Healthy again.
+    const s = buildProbeStatus(input(pod([]), { anomalies: r, now: new Date(at(300)) }));
+    expect(s.anomalies).toEqual([
+      {
+        signal: 'RttSpike',
+        target: '10.244.1.7',
+        since: new Date(at(0)).toISOString(),
+        until: new Date(at(200)).toISOString(),
+        value: 41,
+        threshold: 5,
+      },
+    ]);
+    expect(trackAnomalies(r, pod([]), at(200 + ANOMALY_KEEP_MS - 1))).toHaveLength(1);
+    expect(trackAnomalies(r, pod([]), at(200 + ANOMALY_KEEP_MS))).toEqual([]);
+  });
+
+  it('starts anew when a cleared anomaly trips again, and lists tripped ones first', () => {
+    let r = trackAnomalies([], pod([spike]), at(0));
+    r = trackAnomalies(r, pod([]), at(100));
+    r = trackAnomalies(
+      r,
+      { ...pod([]), signals: [{ signal: 'ServfailSpread', value: 2, threshold: 1.2 }] },
+      at(150),
+    );
+    expect(r.map((x) => [x.signal, x.untilMs])).toEqual([
+      ['ServfailSpread', undefined],
+      ['RttSpike', at(100)],
+    ]);
+    r = trackAnomalies(r, pod([spike]), at(200));
+    expect(r).toEqual([
+      { signal: 'RttSpike', target: '10.244.1.7', sinceMs: at(200), value: 40, threshold: 5 },
+      {
+        signal: 'ServfailSpread',
+        target: '*',
+        sinceMs: at(150),
+        value: 2,
+        threshold: 1.2,
+        untilMs: at(200),
+      },
+    ]);
+  });
+
+  it('keeps the since the live status shows for the same episode (a new leader, a spec edit)', () => {
+    const r = trackAnomalies([], pod([spike]), at(5000));
+    const previous = {
+      anomalies: [
+        {
+          signal: 'RttSpike',
+          target: '10.244.1.7',
+          since: NOW.toISOString(),
+          value: 40,
+          threshold: 5,
+        },
+      ],
+    };
+    const s = buildProbeStatus(
+      input(pod([spike]), { anomalies: r, previous, now: new Date(at(5000)) }),
+    );
+    expect(s.anomalies![0]!.since).toBe(NOW.toISOString());
+    // One that had cleared in status is another episode.
+    const cleared = {
+      anomalies: [{ ...previous.anomalies[0]!, until: new Date(at(1000)).toISOString() }],
+    };
+    const s2 = buildProbeStatus(
+      input(pod([spike]), { anomalies: r, previous: cleared, now: new Date(at(5000)) }),
+    );
+    expect(s2.anomalies![0]!.since).toBe(new Date(at(5000)).toISOString());
   });
 });
 

@@ -22,10 +22,16 @@ import {
   type ConditionStatus,
   type KstatusState,
 } from '../runtime/conditions';
-import type { Assessment, ProbeState } from './detector';
+import type { Assessment, ProbeState, Signal } from './detector';
 import type { EvictionRecord } from './remediation';
 
 export const MAX_ANOMALIES = 50;
+/**
+ * How long an anomaly that cleared stays in status (with `until`): status is written on state
+ * changes within a budget and otherwise every 10 s, so a spike that came and went between two
+ * writes would otherwise never show there.
+ */
+export const ANOMALY_KEEP_MS = 60_000;
 /** Evictions kept in status: the hourly cap's window holds at most maxEvictionsPerHour (<= 60). */
 export const MAX_EVICTIONS = 60;
 const HOUR_MS = 3_600_000;
@@ -124,7 +130,21 @@ export interface StatusInput {
   readonly remediation: RemediationStatus;
   /** Evictions this runtime knows of (merged with the live status's). */
   readonly evictions: readonly EvictionRecord[];
+  /** The anomalies to report, cleared ones included (trackAnomalies); default: the assessment's. */
+  readonly anomalies?: readonly AnomalyRecord[];
   readonly now: Date;
+}
+
+/** One anomaly as seen over the assessments: since when, its latest value, when it cleared. */
+export interface AnomalyRecord {
+  readonly signal: string;
+  /** The target's address, or "*" for a probe-wide signal. */
+  readonly target: string;
+  readonly sinceMs: number;
+  readonly value: number;
+  readonly threshold: number;
+  /** When it cleared; absent while it is tripped. */
+  readonly untilMs?: number;
 }
 
 export function buildProbeStatus(input: StatusInput): DNSProbeStatus {
@@ -158,7 +178,10 @@ export function buildProbeStatus(input: StatusInput): DNSProbeStatus {
     conditions,
     targetsHealthy: `${healthy}/${targets.length}`,
     targets,
-    anomalies: anomalies(a, input.previous?.anomalies, input.now),
+    anomalies: anomalyStatus(
+      input.anomalies ?? trackAnomalies([], a, input.now.getTime()),
+      input.previous?.anomalies,
+    ),
     ...(evictions.length > 0 || input.previous?.evictions !== undefined ? { evictions } : {}),
     ...(input.remediation.last !== undefined
       ? { lastRemediation: { ...input.remediation.last } }
@@ -267,27 +290,60 @@ export function evictionRecords(status: DNSProbeStatus | undefined): EvictionRec
   return out.sort((x, y) => x.atMs - y.atMs);
 }
 
-function anomalies(
+/**
+ * The anomalies after assessment `a` at `nowMs`: those tripped now (first), then those that
+ * cleared less than `keepMs` ago, with the time they cleared. One record per signal and target:
+ * one that trips again starts anew.
+ */
+export function trackAnomalies(
+  previous: readonly AnomalyRecord[],
   a: Assessment | undefined,
-  previous: readonly AnomalyStatus[] | undefined,
-  now: Date,
-): AnomalyStatus[] {
-  if (a === undefined) return [];
-  const since = new Map((previous ?? []).map((p) => [`${p.signal}|${p.target}`, p.since]));
-  const out: AnomalyStatus[] = [];
-  const add = (signal: string, target: string, value: number, threshold: number): void => {
-    out.push({
-      signal,
-      target,
-      since: since.get(`${signal}|${target}`) ?? now.toISOString(),
-      value: round(value, 4),
-      threshold: round(threshold, 4),
-    });
+  nowMs: number,
+  keepMs = ANOMALY_KEEP_MS,
+): AnomalyRecord[] {
+  const key = (signal: string, target: string): string => `${signal}|${target}`;
+  const before = new Map(previous.map((r) => [key(r.signal, r.target), r]));
+  const tripped = new Map<string, AnomalyRecord>();
+  const add = (s: Signal, target: string): void => {
+    const k = key(s.signal, target);
+    if (tripped.has(k)) return;
+    const was = before.get(k);
+    const sinceMs = was !== undefined && was.untilMs === undefined ? was.sinceMs : nowMs;
+    tripped.set(k, { signal: s.signal, target, sinceMs, value: s.value, threshold: s.threshold });
   };
-  for (const s of a.signals) add(s.signal, '*', s.value, s.threshold);
-  for (const t of a.targets)
-    for (const s of t.signals) add(s.signal, t.identity.address, s.value, s.threshold);
-  return out.slice(0, MAX_ANOMALIES);
+  for (const s of a?.signals ?? []) add(s, '*');
+  for (const t of a?.targets ?? []) for (const s of t.signals) add(s, t.identity.address);
+  const cleared: AnomalyRecord[] = [];
+  for (const [k, r] of before) {
+    if (tripped.has(k)) continue;
+    const untilMs = r.untilMs ?? nowMs;
+    if (nowMs - untilMs < keepMs) cleared.push({ ...r, untilMs });
+  }
+  return [...tripped.values(), ...cleared];
+}
+
+/**
+ * Records as status. An episode the live status already shows (the same record, or one a
+ * previous leader or runtime wrote while it was tripped) keeps its `since`.
+ */
+function anomalyStatus(
+  records: readonly AnomalyRecord[],
+  previous: readonly AnomalyStatus[] | undefined,
+): AnomalyStatus[] {
+  const shown = new Map((previous ?? []).map((p) => [`${p.signal}|${p.target}`, p]));
+  return records.slice(0, MAX_ANOMALIES).map((r) => {
+    const until = r.untilMs !== undefined ? new Date(r.untilMs).toISOString() : undefined;
+    const p = shown.get(`${r.signal}|${r.target}`);
+    const same = p !== undefined && (p.until === undefined || p.until === until);
+    return {
+      signal: r.signal,
+      target: r.target,
+      since: same ? p.since : new Date(r.sinceMs).toISOString(),
+      ...(until !== undefined ? { until } : {}),
+      value: round(r.value, 4),
+      threshold: round(r.threshold, 4),
+    };
+  });
 }
 
 /**

@@ -2,12 +2,19 @@
  * When a DNSProbe's status is written, and what: on a change of state (statusSignature) within a
  * budget (STATUS_BURST writes, then one per STATUS_REFILL_MS), and otherwise every period; one
  * write at a time. Clocks injected (tests drive them).
+ *
+ * Every assessment's anomalies are recorded, whether a write is due or not, and a cleared one
+ * stays in status for ANOMALY_KEEP_MS (at least two periods): an anomaly that came and went
+ * while the budget was spent or a write was in flight still reaches status, with when it cleared.
  */
 import type { DNSProbe, DNSProbeStatus } from '../api/types';
 import type { Assessment } from './detector';
 import {
+  ANOMALY_KEEP_MS,
   buildProbeStatus,
   statusSignature,
+  trackAnomalies,
+  type AnomalyRecord,
   type DiscoveryProblem,
   type RemediationStatus,
   type StatusInput,
@@ -42,6 +49,8 @@ export class StatusWriter {
   readonly #o: StatusWriterOptions;
   readonly #mono: () => number;
   readonly #budget: TokenBucket;
+  readonly #periodMs: number;
+  #anomalies: AnomalyRecord[] = [];
   #writtenSig = '';
   #lastWriteMs = -Infinity;
   #writing = false;
@@ -51,6 +60,7 @@ export class StatusWriter {
     this.#o = o;
     this.#mono = o.monotonic ?? (() => performance.now());
     this.#budget = new TokenBucket(1000 / STATUS_REFILL_MS, STATUS_BURST, this.#mono());
+    this.#periodMs = o.periodMs ?? STATUS_PERIOD_MS;
   }
 
   /** Status writes started so far. */
@@ -65,10 +75,12 @@ export class StatusWriter {
     problems: readonly DiscoveryProblem[],
     details: () => StatusDetails,
   ): void {
+    const keepMs = Math.max(ANOMALY_KEEP_MS, 2 * this.#periodMs);
+    this.#anomalies = trackAnomalies(this.#anomalies, a, this.#o.now(), keepMs);
     if (this.#writing) return;
     const sig = statusSignature(a, remediation, problems);
     const now = this.#mono();
-    const periodic = now - this.#lastWriteMs >= (this.#o.periodMs ?? STATUS_PERIOD_MS);
+    const periodic = now - this.#lastWriteMs >= this.#periodMs;
     // A change of state goes out at once while the budget lasts (a flapping target cannot turn
     // status writes into a stream); the periodic write carries the numbers.
     const due = periodic || (sig !== this.#writtenSig && this.#budget.tryTake(now));
@@ -76,6 +88,7 @@ export class StatusWriter {
     this.#writing = true;
     this.#writes++;
     this.#lastWriteMs = now;
+    const anomalies = this.#anomalies;
     this.#o
       .writeStatus((live) =>
         buildProbeStatus({
@@ -83,6 +96,7 @@ export class StatusWriter {
           generation: this.#o.generation,
           previous: live.status,
           assessment: a,
+          anomalies,
           problems,
           remediation,
           now: new Date(this.#o.now()),

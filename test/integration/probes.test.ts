@@ -449,6 +449,9 @@ it('(c) erratic delay on one pod: RTT spike on that target only', async () => {
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
+  // The spike lasts about a second (the delayed answers soon enter the window's baseline), often
+  // while the status budget is spent on the victim's Failing/Healthy flaps from the reload; status
+  // keeps a cleared anomaly for a minute (with until), so it shows by the next periodic write.
   const inStatus = waitStatus(
     'c-erratic',
     'RttSpike anomaly in status',
@@ -456,6 +459,7 @@ it('(c) erratic delay on one pod: RTT spike on that target only', async () => {
     60_000,
   );
   const t0 = performance.now();
+  const injectedAt = Date.now();
   try {
     await victim.setBehaviour({ erratic: { delay: { every: 1, ms: delayMs } } });
     const st = await inStatus;
@@ -476,9 +480,12 @@ it('(c) erratic delay on one pod: RTT spike on that target only', async () => {
         `median ${top!.value.toFixed(2)} ms > threshold ${top!.threshold.toFixed(2)} ms after ${ms(top!.at - t0)}`,
     );
     expect(othersSpiking).toEqual([]);
-    expect(st.anomalies!.filter((a) => a.signal === 'RttSpike').map((a) => a.target)).toEqual([
-      victim.ip,
-    ]);
+    // Status lists a minute of anomalies: those that cleared before the fault are not about it.
+    const sinceFault = st.anomalies!.filter(
+      (a) =>
+        a.signal === 'RttSpike' && (a.until === undefined || Date.parse(a.until) >= injectedAt),
+    );
+    expect(sinceFault.map((a) => a.target)).toEqual([victim.ip]);
   } finally {
     watching = false;
     await watcher;
