@@ -563,6 +563,8 @@ describe('DNSPolicyController', () => {
       calls: Changes[];
       /** clock() at each change call. */
       callAt: number[];
+      /** Whether each read of the zone listed it again (`refresh`). */
+      refreshes: boolean[];
       /** Holds the syncs that come from now on (true) or none (false). */
       hold: (on: boolean) => void;
       /** A sync is waiting at the gate. */
@@ -573,12 +575,14 @@ describe('DNSPolicyController', () => {
     } => {
       const calls: Changes[] = [];
       const callAt: number[] = [];
+      const refreshes: boolean[] = [];
       let holding = false;
       const waiting: (() => void)[] = [];
       let applyDelayMs = 0;
       return {
         calls,
         callAt,
+        refreshes,
         hold: (on) => (holding = on),
         held: () => waiting.length > 0,
         release: () => waiting.splice(0).forEach((open) => open()),
@@ -589,6 +593,7 @@ describe('DNSPolicyController', () => {
             kind: inner.kind,
             adjustEndpoints: (e) => inner.adjustEndpoints(e),
             records: async (o) => {
+              refreshes.push(o?.refresh === true);
               if (holding) await new Promise<void>((r) => waiting.push(r));
               return inner.records(o);
             },
@@ -676,6 +681,30 @@ describe('DNSPolicyController', () => {
       expect(provider.callAt[before + 2]! - provider.callAt[before + 1]!).toBeGreaterThanOrEqual(
         1_000,
       );
+    }, 30_000);
+
+    it("a failover's syncs never wait for a due zone listing: it is put off for the spacing", async () => {
+      let wall = Date.parse('2026-11-30T10:00:00Z');
+      const provider = gatedProvider();
+      const time = await publishedPrimary('listing', {
+        syncSpacingMs: 60_000,
+        providerFactory: provider.factory,
+        now: () => new Date(wall),
+      });
+      expect(provider.refreshes).toContain(true);
+      // A minute on: the zone's periodic listing (spec.interval 60s) is due.
+      wall += 60_000;
+      const from = provider.refreshes.length;
+      h.apply(pod('db-b', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.2' }));
+      await eventually(() => expect(aTargets('listing')).toEqual(['10.9.0.1', '10.9.0.2']));
+      h.apply(pod('db-a', { labels: { app: 'db', role: 'replica' }, ip: '10.9.0.1' }));
+      await eventually(() => expect(aTargets('listing')).toEqual(['10.9.0.2']));
+      expect(provider.refreshes.slice(from)).toEqual([false, false]);
+      // The spacing later, the next sync lists, whatever started it.
+      time.jump(60_001);
+      h.apply(pod('db-c', { labels: { app: 'db', role: 'primary' }, ip: '10.9.0.3' }));
+      await eventually(() => expect(aTargets('listing')).toEqual(['10.9.0.2', '10.9.0.3']));
+      expect(provider.refreshes.slice(from + 2)).toEqual([true]);
     }, 30_000);
 
     it('a failover (old primary first) never deletes the record the new primary wants', async () => {

@@ -239,6 +239,8 @@ interface Pacing {
   lastChangeAt?: number | undefined;
   /** Provider changes that may still go at once (QUICK_CHANGES after a quiet period). */
   quickLeft: number;
+  /** When a sync an event started first put off a due listing (see `#listNow`). */
+  listingPutOffAt?: number | undefined;
 }
 
 export class DNSPolicyController implements Controller {
@@ -354,6 +356,7 @@ export class DNSPolicyController implements Controller {
       pacing.firstEventAt = undefined;
       pacing.lastEventAt = undefined;
       pacing.deletesWaitingSince = undefined;
+      pacing.listingPutOffAt = undefined;
     }
     this.#secrets?.stop();
     this.#steady.clear();
@@ -593,10 +596,13 @@ export class DNSPolicyController implements Controller {
     const early = steady === undefined ? evaluate() : undefined;
     const provider = await this.#provider(policy, key, log);
     // Event-driven syncs work from the provider's cached view of its zones; once per interval
-    // (the periodic resync) the zones are listed again, so changes made outside dnsop are seen.
-    const refresh = this.#listingDue(key, run.intervalMs);
+    // the zones are listed again, so changes made outside dnsop are seen.
+    const refresh = this.#listNow(key, run);
     const current = await provider.records({ signal, refresh });
-    if (refresh) this.#listedAt.set(key, this.#nowMs());
+    if (refresh) {
+      this.#listedAt.set(key, this.#nowMs());
+      this.#pacingOf(key).listingPutOffAt = undefined;
+    }
     if (steady?.provider === provider && steady.current === current) {
       this.#steady.set(key, steady);
       return { requeueAfterMs: periodic(run.intervalMs) };
@@ -799,6 +805,25 @@ export class DNSPolicyController implements Controller {
 
   #nowMs(): number {
     return this.#options.now?.().getTime() ?? Date.now();
+  }
+
+  /**
+   * Whether this sync lists the zones. A listing due (`#listingDue`) is made by a sync no event
+   * started at once; a sync an event started puts it off for the spacing, so an event's change
+   * never waits for a listing (under steady events the periodic resync never comes: each event
+   * restarts its timer). The sync the spacing later, queued here or started by a later event,
+   * lists. A policy never listed (or whose provider was rebuilt) lists at once.
+   */
+  #listNow(key: string, run: SyncRun): boolean {
+    if (!this.#listingDue(key, run.intervalMs)) return false;
+    if (run.eventAt === undefined || !this.#listedAt.has(key)) return true;
+    const pacing = this.#pacingOf(key);
+    const now = this.#clock();
+    pacing.listingPutOffAt ??= now;
+    const left = Math.ceil(pacing.listingPutOffAt + this.#spacingMs() - now);
+    if (left <= 0) return true;
+    this.#queue?.addAfter(key, left);
+    return false;
   }
 
   /** A full listing is due on a policy's first sync and once per interval (10% early, for drift). */
