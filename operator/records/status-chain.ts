@@ -131,7 +131,7 @@ export class StatusChain {
       if (state.timer === undefined) continue;
       state.timer.cancel();
       state.timer = undefined;
-      if (!state.running) void this.#write(key, state);
+      void this.#write(key, state);
     }
     let cancelDeadline: (() => void) | undefined;
     const deadline = new Promise<void>((resolve) => {
@@ -173,9 +173,10 @@ export class StatusChain {
     void this.#write(key, state);
   }
 
+  /** A key's hold or retry is over (no write of it is under way while either waits). */
   #timerFired(key: string, state: KeyState): void {
     state.timer = undefined;
-    if (!state.running) void this.#write(key, state);
+    void this.#write(key, state);
   }
 
   #schedule(fn: () => void, ms: number): () => void {
