@@ -47,15 +47,18 @@ export interface TargetIdentity {
   readonly pod?: string;
 }
 
-export type SignalName =
-  | 'ConsecutiveFailures'
-  | 'RttSpike'
-  | 'NxdomainRatio'
-  | 'LowSuccessRatio'
-  | 'NotReady'
-  | 'ServfailConcentrated'
-  | 'ServfailSpread'
-  | 'AllTargetsFailing';
+/** The signals a target can raise (NotReady: pods only). */
+export const TARGET_SIGNALS = [
+  'ConsecutiveFailures',
+  'RttSpike',
+  'NxdomainRatio',
+  'LowSuccessRatio',
+  'NotReady',
+  'ServfailConcentrated',
+] as const;
+/** The probe-wide signals (Assessment.signals). */
+export const PROBE_SIGNALS = ['ServfailSpread', 'AllTargetsFailing'] as const;
+export type SignalName = (typeof TARGET_SIGNALS)[number] | (typeof PROBE_SIGNALS)[number];
 
 export interface Signal {
   readonly signal: SignalName;

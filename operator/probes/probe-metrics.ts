@@ -1,10 +1,10 @@
 /**
  * The probe metrics of one DNSProbe (DESIGN.md "Metrics"): per-probe counters and histograms with
- * their label children cached per target (no label lookups at probe rate), anomaly gauges,
- * dns_unavailable, remediation outcomes. Series of a removed target are deleted.
+ * their label children cached per target (no label lookups at probe rate), anomaly gauges and
+ * episode counters, dns_unavailable, remediation outcomes. Series of a removed target are deleted.
  */
 import type { Metrics } from '../runtime/metrics';
-import type { Assessment } from './detector';
+import { PROBE_SIGNALS, TARGET_SIGNALS, type Assessment, type SignalName } from './detector';
 import type { ProbeObserver, TargetEntry } from './engine';
 import { PROBE_OUTCOMES, type PreparedQuery, type ProbeOutcome } from './query';
 import type { ProbeResult } from './resolver';
@@ -26,6 +26,9 @@ const TIMED: Readonly<Record<ProbeOutcome, boolean>> = {
   error: false,
 };
 
+/** Every signal name: deletion covers a series whatever list its signal is in. */
+const SIGNALS: readonly SignalName[] = [...TARGET_SIGNALS, ...PROBE_SIGNALS];
+
 export class ProbeMetricsRecorder implements ProbeObserver {
   readonly #m: Metrics;
   readonly #probe: string;
@@ -36,6 +39,8 @@ export class ProbeMetricsRecorder implements ProbeObserver {
   #active = new Set<string>();
   /** "target|signal" of every anomaly series written (1 or 0), for deletion. */
   readonly #anomalySeries = new Set<string>();
+  /** The probe-wide episode counters (target "*") exist, at 0 or more. */
+  #probeWideCounted = false;
 
   constructor(metrics: Metrics, probe: string) {
     this.#m = metrics;
@@ -79,13 +84,29 @@ export class ProbeMetricsRecorder implements ProbeObserver {
       ) as unknown as Children['total'];
       c = { target, duration: new Map(), total };
       this.#children.set(entry, c);
+      this.#countFromZero(
+        target,
+        TARGET_SIGNALS.filter((s) => s !== 'NotReady' || entry.identity.kind === 'Pod'),
+      );
+      if (!this.#probeWideCounted) this.#countFromZero('*', PROBE_SIGNALS);
+      this.#probeWideCounted = true;
     }
     return c;
   }
 
   /**
-   * Anomaly gauges (1 while active, 0 once cleared) and dns_unavailable, which follows the probe's
-   * verdict (a missing Service is unavailable DNS too, with no assessment at all).
+   * Episode counters exist at 0 from a target's first probe: Prometheus's increase() needs a
+   * sample before the first episode, or a target's first anomaly (often its only one) is lost.
+   */
+  #countFromZero(target: string, signals: readonly SignalName[]): void {
+    for (const s of signals) this.#m.probeAnomalies.labels(this.#probe, target, s).inc(0);
+  }
+
+  /**
+   * Anomaly gauges (1 while active, 0 once cleared), episode counters (+1 when a signal becomes
+   * active: a spike shorter than a scrape interval is never seen at 1 on the gauge, but its
+   * episode stays counted) and dns_unavailable, which follows the probe's verdict (a missing
+   * Service is unavailable DNS too, with no assessment at all).
    */
   onVerdict(a: Assessment | undefined, unavailable: boolean): void {
     const active = new Set<string>();
@@ -102,6 +123,7 @@ export class ProbeMetricsRecorder implements ProbeObserver {
     this.#anomalySeries.add(key);
     const [target, signal] = key.split('|') as [string, string];
     this.#m.probeAnomaly.labels(this.#probe, target, signal).set(value);
+    if (value === 1) this.#m.probeAnomalies.labels(this.#probe, target, signal).inc();
   }
 
   remediation(outcome: string): void {
@@ -124,12 +146,15 @@ export class ProbeMetricsRecorder implements ProbeObserver {
     for (const key of this.#anomalySeries) this.#removeAnomaly(key);
     this.#anomalySeries.clear();
     this.#active.clear();
+    for (const s of SIGNALS) this.#m.probeAnomalies.remove(this.#probe, '*', s);
+    this.#probeWideCounted = false;
     this.#m.dnsUnavailable.remove(this.#probe);
   }
 
   #removeTarget(target: string): void {
     for (const o of PROBE_OUTCOMES) this.#m.probeTotal.remove(this.#probe, target, o);
     for (const q of this.#qtypes) this.#m.probeDuration.remove(this.#probe, target, q);
+    for (const s of SIGNALS) this.#m.probeAnomalies.remove(this.#probe, target, s);
     for (const key of [...this.#anomalySeries]) {
       if (key.startsWith(`${target}|`)) {
         this.#removeAnomaly(key);

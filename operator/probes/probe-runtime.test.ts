@@ -229,6 +229,9 @@ describe('ProbeRuntime on loopback', () => {
     expect(text).toMatch(
       /dnsop_probe_anomaly\{probe="kube-system\/cluster-dns",target="127.0.0.4",signal="ConsecutiveFailures"\} 1/,
     );
+    expect(text).toMatch(
+      /dnsop_probe_anomalies_total\{probe="kube-system\/cluster-dns",target="127.0.0.4",signal="ConsecutiveFailures"\} [1-9]/,
+    );
     // The pod still exists (fake): no second eviction, one at a time.
     await new Promise((r) => setTimeout(r, 500));
     expect(eviction.calls).toHaveLength(1);

@@ -24,6 +24,7 @@ export interface Metrics {
   readonly probeDuration: Histogram<'probe' | 'target' | 'qtype'>;
   readonly probeTotal: Counter<'probe' | 'target' | 'result'>;
   readonly probeAnomaly: Gauge<'probe' | 'target' | 'signal'>;
+  readonly probeAnomalies: Counter<'probe' | 'target' | 'signal'>;
   readonly dnsUnavailable: Gauge<'probe'>;
   readonly remediations: Counter<'probe' | 'outcome'>;
   readonly eventLoopLag: Gauge;
@@ -133,6 +134,12 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
     probeAnomaly: new Gauge({
       name: 'dnsop_probe_anomaly',
       help: '1 while an anomaly signal is active for a target.',
+      labelNames: ['probe', 'target', 'signal'],
+      registers,
+    }),
+    probeAnomalies: new Counter({
+      name: 'dnsop_probe_anomalies_total',
+      help: 'Anomaly episodes: +1 each time a signal becomes active for a target (target "*": probe-wide).',
       labelNames: ['probe', 'target', 'signal'],
       registers,
     }),
