@@ -14,9 +14,9 @@
  * - Errors: a failed write is logged and retried with backoff (5 ms doubling to 5 min, as the
  *   work queue retries a sync), together with the steps asked for since.
  * - Shutdown: `drain` writes what waits (held writes and retries waiting for their backoff go at
- *   once) and waits
- *   for it until the deadline; then the writes under way are aborted and whatever could not be
- *   written is dropped, and said so in the log.
+ *   once) and waits for it until the deadline; then the writes under way are aborted and whatever
+ *   could not be written is dropped, and said so in the log.
+ * - A key's timer (a hold or a retry's backoff) waits only while no write of it is under way.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { backoffDelay, type BackoffOptions } from '../runtime/backoff';
@@ -173,7 +173,7 @@ export class StatusChain {
     void this.#write(key, state);
   }
 
-  /** A key's hold or retry is over (no write of it is under way while either waits). */
+  /** A key's hold or retry is over. */
   #timerFired(key: string, state: KeyState): void {
     state.timer = undefined;
     void this.#write(key, state);
@@ -223,7 +223,6 @@ export class StatusChain {
     const delay = backoffDelay(state.failures++, this.#options.backoff ?? DEFAULT_BACKOFF);
     log.warn({ err: describeError(err), retryInMs: delay }, 'could not write status; retrying');
     this.#options.onError?.(key, err, delay);
-    state.timer?.cancel();
     state.timer = {
       cancel: this.#schedule(() => this.#timerFired(key, state), delay),
       retry: true,
