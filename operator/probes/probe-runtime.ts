@@ -47,7 +47,6 @@ import type { ProbeSettings } from './settings';
 import { StatusWriter } from './status-writer';
 import type { Discovery } from './targets';
 
-export { STATUS_BURST, STATUS_PERIOD_MS, STATUS_REFILL_MS } from './status-writer';
 /** Wait before trying an eviction again after a PDB refusal or an API error. */
 export const EVICTION_RETRY_MS = 10_000;
 

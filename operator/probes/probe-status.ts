@@ -290,6 +290,11 @@ export function evictionRecords(status: DNSProbeStatus | undefined): EvictionRec
   return out.sort((x, y) => x.atMs - y.atMs);
 }
 
+/** One anomaly per signal and target, in records and in status alike. */
+function anomalyKey(a: { readonly signal: string; readonly target: string }): string {
+  return `${a.signal}|${a.target}`;
+}
+
 /**
  * The anomalies after assessment `a` at `nowMs`: those tripped now (first), then those that
  * cleared less than `keepMs` ago, with the time they cleared. One record per signal and target:
@@ -301,11 +306,10 @@ export function trackAnomalies(
   nowMs: number,
   keepMs = ANOMALY_KEEP_MS,
 ): AnomalyRecord[] {
-  const key = (signal: string, target: string): string => `${signal}|${target}`;
-  const before = new Map(previous.map((r) => [key(r.signal, r.target), r]));
+  const before = new Map(previous.map((r) => [anomalyKey(r), r]));
   const tripped = new Map<string, AnomalyRecord>();
   const add = (s: Signal, target: string): void => {
-    const k = key(s.signal, target);
+    const k = anomalyKey({ signal: s.signal, target });
     if (tripped.has(k)) return;
     const was = before.get(k);
     const sinceMs = was !== undefined && was.untilMs === undefined ? was.sinceMs : nowMs;
@@ -330,10 +334,10 @@ function anomalyStatus(
   records: readonly AnomalyRecord[],
   previous: readonly AnomalyStatus[] | undefined,
 ): AnomalyStatus[] {
-  const shown = new Map((previous ?? []).map((p) => [`${p.signal}|${p.target}`, p]));
+  const shown = new Map((previous ?? []).map((p) => [anomalyKey(p), p]));
   return records.slice(0, MAX_ANOMALIES).map((r) => {
     const until = r.untilMs !== undefined ? new Date(r.untilMs).toISOString() : undefined;
-    const p = shown.get(`${r.signal}|${r.target}`);
+    const p = shown.get(anomalyKey(r));
     const same = p !== undefined && (p.until === undefined || p.until === until);
     return {
       signal: r.signal,

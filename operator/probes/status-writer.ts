@@ -50,6 +50,8 @@ export class StatusWriter {
   readonly #mono: () => number;
   readonly #budget: TokenBucket;
   readonly #periodMs: number;
+  /** How long a cleared anomaly stays: at least two periods, so a periodic write carries it. */
+  readonly #keepMs: number;
   #anomalies: AnomalyRecord[] = [];
   #writtenSig = '';
   #lastWriteMs = -Infinity;
@@ -61,6 +63,7 @@ export class StatusWriter {
     this.#mono = o.monotonic ?? (() => performance.now());
     this.#budget = new TokenBucket(1000 / STATUS_REFILL_MS, STATUS_BURST, this.#mono());
     this.#periodMs = o.periodMs ?? STATUS_PERIOD_MS;
+    this.#keepMs = Math.max(ANOMALY_KEEP_MS, 2 * this.#periodMs);
   }
 
   /** Status writes started so far. */
@@ -75,8 +78,7 @@ export class StatusWriter {
     problems: readonly DiscoveryProblem[],
     details: () => StatusDetails,
   ): void {
-    const keepMs = Math.max(ANOMALY_KEEP_MS, 2 * this.#periodMs);
-    this.#anomalies = trackAnomalies(this.#anomalies, a, this.#o.now(), keepMs);
+    this.#anomalies = trackAnomalies(this.#anomalies, a, this.#o.now(), this.#keepMs);
     if (this.#writing) return;
     const sig = statusSignature(a, remediation, problems);
     const now = this.#mono();
